@@ -1,0 +1,346 @@
+"""The command line: thin over core (and the store). Bad input prints one line and exits non-zero.
+
+Exit codes: 0 success; 1 the input was read but has problems (e.g. validation errors); 2 the input could
+not be read or the command could not run (unreadable file, bad arguments, a refused operation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from . import __version__
+from .core.errors import CurriculumGuiError
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_ERROR = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse's own convention too)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def _fail(message: str) -> int:
+    print(f"curriculum-gui: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+# --- validate -----------------------------------------------------------------------------------
+
+
+def _add_validate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="check a curriculum file (native or aind JSON)")
+    p.add_argument("file")
+    p.add_argument("--warnings-as-errors", action="store_true", help="exit 1 on warnings too")
+    p.set_defaults(handler=_cmd_validate)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .core.files import open_curriculum
+    from .core.problems import Severity
+    from .core.validation import validate
+
+    opened = open_curriculum(args.file)
+    problems = validate(opened.curriculum)
+    failing = [
+        p
+        for p in problems
+        if p.severity is Severity.ERROR or (args.warnings_as_errors and p.severity is Severity.WARNING)
+    ]
+    for problem in problems:
+        print(f"{args.file}: {problem}")
+    if failing:
+        return EXIT_PROBLEMS
+    if not problems:
+        print(f"{args.file}: ok ({opened.format} format, {len(opened.curriculum.stages)} stages)")
+    return EXIT_OK
+
+
+# --- convert (aind interoperability) ------------------------------------------------------------
+
+
+def _add_convert(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "convert",
+        help="convert a curriculum between the native format, aind JSON and an aind Python package",
+        description="Read a curriculum (native or aind JSON, detected from the content) and write it in "
+        "another format. Nothing the file references is imported or run.",
+    )
+    p.add_argument("file", help="input curriculum (native or aind JSON)")
+    p.add_argument("-o", "--output", required=True, help="output file (a directory for --to aind-package)")
+    p.add_argument("--to", required=True, choices=["native", "aind", "aind-package"], help="output format")
+    p.add_argument("--package-name", help="with --to aind-package: the Python package name (default: OUT)")
+    p.add_argument("--force", action="store_true", help="with --to aind-package: replace an existing folder")
+    p.set_defaults(handler=_cmd_convert)
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from .core import aind_format, native_format
+    from .core.files import open_curriculum
+
+    curriculum = open_curriculum(args.file).curriculum
+    if args.to == "native":
+        native_format.save(curriculum, args.output)
+    elif args.to == "aind":
+        aind_format.save(curriculum, args.output)
+    else:
+        from .core import aind_package
+
+        aind_package.write_package(curriculum, args.output, package_name=args.package_name, force=args.force)
+    print(f"{args.output}: written ({args.to})")
+    return EXIT_OK
+
+
+# --- suggest (the command AIND's experiment launcher calls: `<curriculum> run`) ----------------
+
+
+def _add_python_rule_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--trust-python-rules",
+        action="store_true",
+        help="import and run every Python rule reference ('module.function') the curriculum names",
+    )
+    p.add_argument(
+        "--trust-module", action="append", default=[], metavar="MODULE", help="trust this module (repeatable)"
+    )
+    p.add_argument(
+        "--python-main", metavar="FILE_OR_MODULE", help="what '__main__.x' references point at (trusts it)"
+    )
+    p.add_argument("--python-path", action="append", default=[], metavar="DIR", help="also import from DIR")
+
+
+def _python_runner(args: argparse.Namespace):
+    from .core.python_rules import runner_for
+
+    return runner_for(
+        trust_all=args.trust_python_rules,
+        modules=args.trust_module,
+        main=args.python_main,
+        paths=args.python_path,
+    )
+
+
+def _add_suggest(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "suggest",
+        help="print a CurriculumSuggestion JSON (as AIND's curriculum `run` command does)",
+        description="Evaluate one session: from an aind TrainerState and the session's metrics, print the "
+        "suggested next TrainerState as a CurriculumSuggestion JSON on stdout.",
+    )
+    p.add_argument("curriculum", nargs="?", help="curriculum file (default: the trainer state's own)")
+    p.add_argument("--input-trainer-state", required=True, metavar="FILE", help="aind TrainerState JSON")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--metrics", metavar="FILE", help="JSON object of metric values")
+    src.add_argument("--data-directory", metavar="DIR", help="a session folder holding metrics.json")
+    _add_python_rule_options(p)
+    p.set_defaults(handler=_cmd_suggest)
+
+
+def _cmd_suggest(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from .core import aind_format
+    from .core.errors import LoadError
+    from .core.files import open_curriculum
+    from .core.native_format import read_json_file
+    from .core.trainer import Trainer
+
+    state_data = read_json_file(args.input_trainer_state)
+    if args.curriculum:
+        curriculum = open_curriculum(args.curriculum).curriculum
+    else:
+        curriculum = aind_format.trainer_state_curriculum(state_data, args.input_trainer_state)
+        if curriculum is None:
+            raise LoadError(args.input_trainer_state, "holds no curriculum: give the curriculum file too")
+    metrics_path = args.metrics or str(Path(args.data_directory) / "metrics.json")
+    metrics = read_json_file(metrics_path)
+    if not isinstance(metrics, dict):
+        raise LoadError(metrics_path, "expected a JSON object of metric values")
+    state = aind_format.trainer_state_from_data(state_data, curriculum, args.input_trainer_state)
+    trainer = Trainer(curriculum, python_rules=_python_runner(args))
+    if state is None:
+        state = trainer.enroll()
+    elif state.is_on_curriculum:
+        evaluation = trainer.evaluate(state, metrics)
+        if evaluation.error:
+            return _fail(f"{args.input_trainer_state}: not evaluated: {evaluation.message}")
+        state = evaluation.state
+    suggestion = {
+        "trainer_state": aind_format.trainer_state_to_data(curriculum, state),
+        "metrics": metrics,
+        "version": curriculum.version,
+        "dsl_version": _aind_version(),
+    }
+    print(json.dumps(suggestion, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _aind_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("aind-behavior-curriculum")
+    except PackageNotFoundError:
+        return "0.0.42"  # the version whose format we write
+
+
+# --- simulate -----------------------------------------------------------------------------------
+
+
+def _add_simulate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="run one subject through a curriculum, one metrics line per session",
+        description="Enroll one subject and evaluate it once per line of METRICS (JSON Lines: one JSON "
+        "object of metric values per session; blank lines are skipped). Prints the enrolled state as the "
+        "first JSON line, then one line per session: stage, active_policies (names, sorted), "
+        "task_parameters, "
+        "is_on_curriculum and why (every rule checked, in order). Exit 0; 1 if a rule failed during a "
+        "session (the subject then stays where it is; see 'why'); 2 if the input cannot be read.",
+    )
+    p.add_argument("file", help="curriculum file (native or aind JSON)")
+    p.add_argument("--metrics", required=True, metavar="METRICS.jsonl", help="one JSON object per line")
+    p.add_argument("--start-stage", metavar="NAME", help="enroll on this stage (name or id), not the start")
+    _add_python_rule_options(p)
+    p.set_defaults(handler=_cmd_simulate)
+
+
+def _read_metrics_lines(path: str) -> list[tuple[int, dict]]:
+    import json
+
+    from .core.errors import LoadError
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoadError(path, f"cannot read: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+    out = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line, parse_constant=lambda c, n=number: _reject_json_constant(path, n, c))
+        except json.JSONDecodeError as exc:
+            reason = f"not valid JSON: {exc.msg} (column {exc.colno})"
+            raise LoadError(path, reason, f"line {number}") from None
+        except RecursionError:
+            raise LoadError(path, "nested too deeply", f"line {number}") from None
+        if not isinstance(value, dict):
+            reason = 'expected a JSON object of metric values, e.g. {"accuracy": 0.8}'
+            raise LoadError(path, reason, f"line {number}")
+        out.append((number, value))
+    return out
+
+
+def _reject_json_constant(path: str, number: int, token: str):
+    from .core.errors import LoadError
+
+    raise LoadError(path, f"{token} is not a valid JSON number", f"line {number}")
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    import json
+
+    from .core.files import open_curriculum
+    from .core.trainer import Trainer
+
+    curriculum = open_curriculum(args.file).curriculum
+    sessions = _read_metrics_lines(args.metrics)
+    trainer = Trainer(curriculum, python_rules=_python_runner(args))
+    start = trainer.stage_id_for(args.start_stage) if args.start_stage else None
+    state = trainer.enroll(start)
+
+    def line(why: list) -> str:
+        return json.dumps(
+            {
+                "stage": trainer.stage_name(state.stage_id),
+                "active_policies": sorted(trainer.policy_names(state)),
+                "task_parameters": dict(state.parameters),
+                "is_on_curriculum": state.is_on_curriculum,
+                "why": why,
+            },
+            ensure_ascii=False,
+        )
+
+    print(line([]))
+    failed = []
+    for number, metrics in sessions:
+        evaluation = trainer.evaluate(state, metrics)
+        state = evaluation.state
+        if evaluation.error:
+            failed.append(f"{args.metrics} line {number}: {evaluation.message}")
+        print(line([c.to_json() for c in evaluation.why]), flush=False)
+    sys.stdout.flush()
+    if failed:
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        print(f"curriculum-gui: {failed[0]}{more}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+# --- gui ----------------------------------------------------------------------------------------
+
+
+def _add_gui_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", nargs="?", help="curriculum file to open")
+    parser.add_argument("--screenshot", metavar="PATH", help="render the window offscreen to a PNG and exit")
+    parser.add_argument("--view", metavar="NAME", help="with --screenshot: which view to show")
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from .gui.app import run_app
+
+    return run_app(file=args.file, screenshot=args.screenshot, view=args.view)
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_validate,
+    _add_convert,
+    _add_suggest,
+    _add_simulate,
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="curriculum-gui",
+        description="Design mouse-training curricula, manage subjects and run the trainer.",
+        epilog="Without a command, the application window opens.",
+    )
+    parser.add_argument("--version", action="version", version=f"curriculum-gui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    command_names = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()
+    try:
+        if not argv or (argv[0] not in command_names and argv[0] not in ("-h", "--help", "--version")):
+            gui = _Parser(prog="curriculum-gui", description="Open the application window.")
+            _add_gui_options(gui)
+            return _cmd_gui(gui.parse_args(argv))
+        args = parser.parse_args(argv)
+        return args.handler(args)
+    except CurriculumGuiError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""The native curriculum file: versioned JSON, read strictly, written atomically.
+
+Reading never imports or runs anything the file names. Every failure is a :class:`LoadError` that
+names the file and, where known, the line/column or the path inside the document.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import LoadError, SaveError
+from .model import FORMAT_NAME, FORMAT_VERSION, Curriculum, NativeDocument
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_DEPTH = 64
+
+
+def read_json_file(path: str | Path) -> Any:
+    """Read any JSON file defensively: size, encoding, syntax, NaN/Infinity and nesting depth."""
+    name = str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise LoadError(name, "no such file") from None
+    except IsADirectoryError:
+        raise LoadError(name, "is a directory, not a file") from None
+    except OSError as exc:
+        raise LoadError(name, f"cannot be read ({exc.strerror or exc})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise LoadError(name, f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; not a curriculum file")
+    return parse_json_bytes(raw, name)
+
+
+def parse_json_bytes(raw: bytes, name: str) -> Any:
+    if not raw.strip():
+        raise LoadError(name, "is empty")
+    if b"\x00" in raw[:4096]:
+        raise LoadError(name, "is a binary file, not JSON")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(name, f"is not UTF-8 text (bad byte at offset {exc.start})") from None
+    _check_depth(text, name)
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise LoadError(name, f"invalid JSON: {exc.msg}", f"line {exc.lineno} column {exc.colno}") from None
+    except ValueError as exc:  # NaN / Infinity, from _reject_constant
+        raise LoadError(name, str(exc)) from None
+    except RecursionError:
+        raise LoadError(name, "is nested too deeply") from None
+
+
+def _reject_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not allowed (JSON has no {token}; use a finite number or null)")
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if math.isinf(value):
+        raise ValueError(f"{token} is too large for a number")
+    return value
+
+
+def _check_depth(text: str, name: str) -> None:
+    """Refuse absurd nesting before the parser recurses (cheap scan; strings are skipped)."""
+    depth = 0
+    in_string = False
+    escaped = False
+    line = 1
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise LoadError(name, f"is nested more than {MAX_DEPTH} levels deep", f"line {line}")
+        elif char in "]}":
+            depth -= 1
+        elif char == "\n":
+            line += 1
+
+
+def describe_location(loc: tuple[int | str, ...], data: Any) -> str:
+    """``("stages", 2, "name")`` -> ``stages[2] 'Warm-up'.name`` (the name helps a person find it)."""
+    parts: list[str] = []
+    node = data
+    for key in loc:
+        if isinstance(key, int):
+            label = f"[{key}]"
+            if isinstance(node, list) and 0 <= key < len(node):
+                node = node[key]
+                if isinstance(node, dict) and isinstance(node.get("name"), str):
+                    label += f" {node['name']!r}"
+            else:
+                node = None
+            parts.append(label)
+        else:
+            parts.append(f".{key}" if parts else str(key))
+            node = node.get(key) if isinstance(node, dict) else None
+    return "".join(parts) or "document"
+
+
+def document_from_data(data: Any, name: str) -> Curriculum:
+    """Validate parsed JSON as a native document; the first problem is reported with its location."""
+    if not isinstance(data, dict):
+        raise LoadError(name, f"expected a JSON object at the top level, found {type(data).__name__}")
+    fmt = data.get("format")
+    if fmt != FORMAT_NAME:
+        raise LoadError(name, f"not a {FORMAT_NAME} file (format key is {fmt!r})", "format")
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise LoadError(
+            name,
+            f"format_version {version!r} is not supported by this version (expected {FORMAT_VERSION})",
+            "format_version",
+        )
+    try:
+        document = NativeDocument.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = describe_location(tuple(first["loc"]), data)
+        more = exc.error_count() - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise LoadError(name, f"{first['msg']}{suffix}", where) from None
+    return Curriculum.model_validate(document.model_dump(exclude={"format", "format_version"}))
+
+
+def is_native(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("format") == FORMAT_NAME
+
+
+def load(path: str | Path) -> Curriculum:
+    return document_from_data(read_json_file(path), str(path))
+
+
+def loads(text: str, name: str = "<string>") -> Curriculum:
+    return document_from_data(parse_json_bytes(text.encode("utf-8"), name), name)
+
+
+def to_data(curriculum: Curriculum) -> dict[str, Any]:
+    """Plain JSON data, format marker first so a person opening the file sees what it is."""
+    body = curriculum.model_dump(mode="json", exclude_none=False)
+    return {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **body}
+
+
+def dumps(curriculum: Curriculum) -> str:
+    return json.dumps(to_data(curriculum), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write beside the target, fsync, then rename over it: a crash leaves the old file or the new one."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise SaveError(f"{target}: cannot write in {directory} ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise SaveError(
+            f"{target}: could not be saved ({exc.strerror or exc}); the previous file is untouched"
+        ) from None
+
+
+def save(curriculum: Curriculum, path: str | Path) -> None:
+    atomic_write_text(path, dumps(curriculum))
+
+
+def json_schema() -> dict[str, Any]:
+    schema = NativeDocument.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "curriculum-gui native curriculum file"
+    return schema

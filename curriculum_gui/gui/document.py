@@ -1,0 +1,93 @@
+"""The open curriculum as Qt sees it: the core model, its file, its undo stack, and a `changed` signal.
+
+The model is only ever changed through :meth:`Document.apply`, which pushes an undoable command, so every
+view can simply redraw on `changed` (views observe, as in napari).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from ..core import edits, native_format
+from ..core.files import open_curriculum
+from ..core.model import Curriculum
+from ..core.problems import Problem
+from ..core.validation import validate
+
+
+class EditCommand(QUndoCommand):
+    """Wraps a core edit; Qt's undo stack calls redo() when pushed, so the first apply happens there."""
+
+    def __init__(self, document: Document, edit: edits.Edit) -> None:
+        super().__init__(edit.text)
+        self._document = document
+        self._edit = edit
+        self._inverse: edits.Edit | None = None
+
+    def redo(self) -> None:
+        self._inverse = self._edit.apply(self._document.curriculum)
+        self._document.changed.emit()
+
+    def undo(self) -> None:
+        assert self._inverse is not None
+        self._edit = self._inverse.apply(self._document.curriculum)
+        self._document.changed.emit()
+
+
+class Document(QObject):
+    changed = Signal()
+    path_changed = Signal()
+
+    def __init__(
+        self, curriculum: Curriculum, path: Path | None = None, source_format: str = "native"
+    ) -> None:
+        super().__init__()
+        self.curriculum = curriculum
+        self.path = path
+        self.source_format = source_format
+        self.undo_stack = QUndoStack(self)
+        self._problems: list[Problem] | None = None
+        self.changed.connect(self._forget_problems)
+
+    @classmethod
+    def open(cls, path: str | Path) -> Document:
+        opened = open_curriculum(path)
+        # An aind file is edited as a native document; saving asks where (it is a conversion).
+        keep_path = Path(path) if opened.format == "native" else None
+        return cls(opened.curriculum, keep_path, opened.format)
+
+    def apply(self, edit: edits.Edit) -> None:
+        """Apply an edit as one undoable step; a refused edit raises EditError and changes nothing."""
+        probe = edit.apply(self.curriculum)  # validate by applying once...
+        probe.apply(self.curriculum)  # ...and restoring, so a refusal never reaches the stack
+        self.undo_stack.push(EditCommand(self, edit))
+
+    @property
+    def problems(self) -> list[Problem]:
+        if self._problems is None:
+            self._problems = validate(self.curriculum)
+        return self._problems
+
+    def _forget_problems(self) -> None:
+        self._problems = None
+
+    @property
+    def is_modified(self) -> bool:
+        return not self.undo_stack.isClean() or (self.path is None and self.undo_stack.count() > 0)
+
+    @property
+    def display_name(self) -> str:
+        return self.path.name if self.path else f"{self.curriculum.name} (unsaved)"
+
+    def save(self, path: str | Path | None = None) -> None:
+        target = Path(path) if path else self.path
+        if target is None:
+            raise ValueError("no file name: use save(path)")
+        native_format.save(self.curriculum, target)
+        self.undo_stack.setClean()
+        if target != self.path:
+            self.path = target
+            self.path_changed.emit()

@@ -1,0 +1,1 @@
+"""Persistence: subjects, published curricula, the event log and metrics (SQLAlchemy Core). No Qt."""

@@ -1,0 +1,28 @@
+"""Shared test set-up. Qt must be told to run offscreen before anything imports it."""
+
+import os
+import tempfile
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="xdg-"))
+
+from pathlib import Path
+
+import pytest
+
+from curriculum_gui.core import native_format
+from curriculum_gui.core.model import Curriculum
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "curriculum_gui" / "resources" / "examples"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def example_path() -> Path:
+    return EXAMPLES / "two_choice_visual.json"
+
+
+@pytest.fixture
+def example(example_path: Path) -> Curriculum:
+    return native_format.load(example_path)
