@@ -1,34 +1,12 @@
-"""The command line: thin over core (and the store). Bad input prints one line and exits non-zero.
-
-Exit codes: 0 success; 1 the input was read but has problems (e.g. validation errors); 2 the input could
-not be read or the command could not run (unreadable file, bad arguments, a refused operation).
-"""
+"""Commands on curriculum files: validate, convert, suggest (AIND's launcher), simulate."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
 
-from . import __version__
-from .core.errors import CurriculumGuiError
-
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_ERROR = 2
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse's own convention too)
-        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
-
-
-def _fail(message: str) -> int:
-    print(f"curriculum-gui: {message}", file=sys.stderr)
-    return EXIT_ERROR
-
+from .common import EXIT_OK, EXIT_PROBLEMS, AddCommand
+from .common import fail as _fail
 
 # --- validate -----------------------------------------------------------------------------------
 
@@ -41,9 +19,9 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .core.files import open_curriculum
-    from .core.problems import Severity
-    from .core.validation import validate
+    from ..core.files import open_curriculum
+    from ..core.problems import Severity
+    from ..core.validation import validate
 
     opened = open_curriculum(args.file)
     problems = validate(opened.curriculum)
@@ -80,8 +58,8 @@ def _add_convert(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from .core import aind_format, native_format
-    from .core.files import open_curriculum
+    from ..core import aind_format, native_format
+    from ..core.files import open_curriculum
 
     curriculum = open_curriculum(args.file).curriculum
     if args.to == "native":
@@ -89,7 +67,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     elif args.to == "aind":
         aind_format.save(curriculum, args.output)
     else:
-        from .core import aind_package
+        from ..core import aind_package
 
         aind_package.write_package(curriculum, args.output, package_name=args.package_name, force=args.force)
     print(f"{args.output}: written ({args.to})")
@@ -115,7 +93,7 @@ def _add_python_rule_options(p: argparse.ArgumentParser) -> None:
 
 
 def _python_runner(args: argparse.Namespace):
-    from .core.python_rules import runner_for
+    from ..core.python_rules import runner_for
 
     return runner_for(
         trust_all=args.trust_python_rules,
@@ -145,11 +123,11 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from .core import aind_format
-    from .core.errors import LoadError
-    from .core.files import open_curriculum
-    from .core.native_format import read_json_file
-    from .core.trainer import Trainer
+    from ..core import aind_format
+    from ..core.errors import LoadError
+    from ..core.files import open_curriculum
+    from ..core.native_format import read_json_file
+    from ..core.trainer import Trainer
 
     state_data = read_json_file(args.input_trainer_state)
     if args.curriculum:
@@ -214,7 +192,7 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
 def _read_metrics_lines(path: str) -> list[tuple[int, dict]]:
     import json
 
-    from .core.errors import LoadError
+    from ..core.errors import LoadError
 
     try:
         with open(path, encoding="utf-8") as f:
@@ -240,7 +218,7 @@ def _read_metrics_lines(path: str) -> list[tuple[int, dict]]:
 
 
 def _reject_json_constant(path: str, number: int, token: str):
-    from .core.errors import LoadError
+    from ..core.errors import LoadError
 
     raise LoadError(path, f"{token} is not a valid JSON number", f"line {number}")
 
@@ -248,8 +226,8 @@ def _reject_json_constant(path: str, number: int, token: str):
 def _cmd_simulate(args: argparse.Namespace) -> int:
     import json
 
-    from .core.files import open_curriculum
-    from .core.trainer import Trainer
+    from ..core.files import open_curriculum
+    from ..core.trainer import Trainer
 
     curriculum = open_curriculum(args.file).curriculum
     sessions = _read_metrics_lines(args.metrics)
@@ -285,62 +263,4 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- gui ----------------------------------------------------------------------------------------
-
-
-def _add_gui_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", nargs="?", help="curriculum file to open")
-    parser.add_argument("--screenshot", metavar="PATH", help="render the window offscreen to a PNG and exit")
-    parser.add_argument("--view", metavar="NAME", help="with --screenshot: which view to show")
-
-
-def _cmd_gui(args: argparse.Namespace) -> int:
-    from .gui.app import run_app
-
-    return run_app(file=args.file, screenshot=args.screenshot, view=args.view)
-
-
-# --- entry point --------------------------------------------------------------------------------
-
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _add_validate,
-    _add_convert,
-    _add_suggest,
-    _add_simulate,
-]
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="curriculum-gui",
-        description="Design mouse-training curricula, manage subjects and run the trainer.",
-        epilog="Without a command, the application window opens.",
-    )
-    parser.add_argument("--version", action="version", version=f"curriculum-gui {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in COMMANDS:
-        add(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    command_names = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()
-    try:
-        if not argv or (argv[0] not in command_names and argv[0] not in ("-h", "--help", "--version")):
-            gui = _Parser(prog="curriculum-gui", description="Open the application window.")
-            _add_gui_options(gui)
-            return _cmd_gui(gui.parse_args(argv))
-        args = parser.parse_args(argv)
-        return args.handler(args)
-    except CurriculumGuiError as exc:
-        return _fail(str(exc))
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+COMMANDS: list[AddCommand] = [_add_validate, _add_convert, _add_suggest, _add_simulate]
