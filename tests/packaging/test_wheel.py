@@ -1,4 +1,4 @@
-"""The wheel built from this repository works on its own: installed in a clean venv, it validates a bundled example.
+"""The wheel built from this repository works on its own: in a clean venv it validates a bundled example.
 
 Slow (a build and an install, from pip's cache on a set-up machine), but it is the only test that catches a
 resource left out of the wheel or an import that only works from the source tree.
