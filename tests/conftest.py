@@ -9,9 +9,15 @@ os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="xdg-"))
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSettings, QStandardPaths
 
 from curriculum_gui.core import native_format
 from curriculum_gui.core.model import Curriculum
+
+# Tests never touch the person's real settings, recovery copies or data folders.
+QStandardPaths.setTestModeEnabled(True)
+QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp(prefix="settings-"))
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "curriculum_gui" / "resources" / "examples"

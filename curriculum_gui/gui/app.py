@@ -72,4 +72,5 @@ def run_app(file: str | None = None, screenshot: str | None = None, view: str | 
         window.show()
         QMessageBox.warning(window, "Cannot open file", str(exc))
     window.show()
+    window.offer_recoveries()
     return app.exec()

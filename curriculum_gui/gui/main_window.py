@@ -1,60 +1,96 @@
-"""The main window: menus, the editor area (stage canvas), the problems panel and the status bar."""
+"""The main window: the canvas in the centre, outline and problems on the left, the inspector on the right,
+undo history and the simulate panel below; toolbar, menus and status bar. Dock layout and recent files are
+remembered (QSettings)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QTabWidget,
+    QToolBar,
+    QUndoView,
 )
 
 from .. import __version__
 from ..core.errors import CurriculumGuiError
 from ..core.model import Curriculum
-from ..core.problems import Severity
+from ..core.problems import ItemRef, Severity
+from .autosave import Autosave
 from .canvas import CanvasView, StageScene
 from .document import Document
+from .inspector import Inspector
+from .outline import Outline
+from .problems_panel import ProblemsPanel
 
 FILE_FILTER = "Curriculum files (*.json);;All files (*)"
+MAX_RECENT = 8
 
-VIEWS = ("editor", "problems")
+VIEWS = ("editor", "problems", "inspector", "history")
 
 
 class MainWindow(QMainWindow):
     def __init__(self, document: Document | None = None) -> None:
         super().__init__()
-        self.resize(1280, 800)
+        self.setObjectName("main_window")
+        self.resize(1400, 860)
         self.document = document or Document(Curriculum())
+        self.autosave: Autosave | None = None
+
         self.scene = StageScene()
         self.canvas = CanvasView(self.scene)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.canvas, "Curriculum")
+        self.tabs.addTab(self.canvas, "Stages")
         self.setCentralWidget(self.tabs)
 
-        self.problems_list = QListWidget()
-        self.problems_list.setAlternatingRowColors(True)
-        self.problems_dock = QDockWidget("Problems", self)
-        self.problems_dock.setObjectName("problems")
-        self.problems_dock.setWidget(self.problems_list)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
-
+        self.outline = Outline()
+        self.outline.item_activated.connect(self.select_item)
+        self.problems = ProblemsPanel()
+        self.problems.item_activated.connect(self.select_item)
+        self.inspector = Inspector(self.document)
+        self.inspector.select_requested.connect(self.select_item)
         self.undo_group = QUndoGroup(self)
+        self.history = QUndoView(self.undo_group)
+        self.history.setEmptyLabel("(opened)")
+
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        self.outline_dock = self._dock("Outline", "outline", self.outline, left)
+        self.problems_dock = self._dock("Problems", "problems", self.problems, left)
+        self.inspector_dock = self._dock(
+            "Inspector", "inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.history_dock = self._dock(
+            "Undo history", "history", self.history, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.resizeDocks([self.outline_dock, self.inspector_dock], [250, 440], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.outline_dock, self.problems_dock], [420, 260], Qt.Orientation.Vertical)
+        self.resizeDocks([self.history_dock], [130], Qt.Orientation.Vertical)
+        self.history_dock.hide()
+
         self.summary = QLabel()
         self.statusBar().addPermanentWidget(self.summary)
+        self._build_actions()
         self._build_menus()
+        self._build_toolbar()
+        self._restore_layout()
         self._attach(self.document)
 
-    # --- menus ---------------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)  # saveState() needs it
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    # --- actions, menus, toolbar ---------------------------------------------------------------
 
     def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -62,84 +98,113 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
         if tip:
             action.setStatusTip(tip)
+            action.setToolTip(f"{tip} ({action.shortcut().toString()})" if shortcut else tip)
         action.triggered.connect(slot)
         return action
+
+    def _build_actions(self) -> None:
+        key = QKeySequence.StandardKey
+        self.new_action = self._action("&New", self.new_document, key.New, "Start an empty curriculum")
+        self.open_action = self._action(
+            "&Open…", self.open_dialog, key.Open, "Open a native or aind JSON file"
+        )
+        self.save_action = self._action("&Save", self.save, key.Save, "Save the curriculum")
+        self.save_as_action = self._action("Save &As…", self.save_as, key.SaveAs, "Save under a new name")
+        self.quit_action = self._action("&Quit", self.close, key.Quit)
+        self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(key.Undo)
+        self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(key.Redo)
+        self.fit_action = self._action("&Fit to View", self.canvas.fit, "F", "Show the whole graph")
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self.new_action = self._action(
-            "&New", self.new_document, QKeySequence.StandardKey.New, "Start an empty curriculum"
-        )
-        self.open_action = self._action(
-            "&Open…", self.open_dialog, QKeySequence.StandardKey.Open, "Open a native or aind JSON file"
-        )
-        self.save_action = self._action("&Save", self.save, QKeySequence.StandardKey.Save)
-        self.save_as_action = self._action("Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
-        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        for action in (
-            self.new_action,
-            self.open_action,
-            None,
-            self.save_action,
-            self.save_as_action,
-            None,
-            self.quit_action,
-        ):
-            file_menu.addSeparator() if action is None else file_menu.addAction(action)
+        file_menu.addAction(self.new_action)
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_as_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
 
-        edit_menu = bar.addMenu("&Edit")
-        self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
+        self.edit_menu = bar.addMenu("&Edit")
+        self.edit_menu.addAction(self.undo_action)
+        self.edit_menu.addAction(self.redo_action)
 
-        view_menu = bar.addMenu("&View")
-        self.fit_action = self._action("&Fit to View", self.canvas.fit, "F")
-        view_menu.addAction(self.fit_action)
-        view_menu.addSeparator()
-        view_menu.addAction(self.problems_dock.toggleViewAction())
+        self.view_menu = bar.addMenu("&View")
+        self.view_menu.addAction(self.fit_action)
+        self.view_menu.addSeparator()
+        for dock in (self.outline_dock, self.problems_dock, self.inspector_dock, self.history_dock):
+            self.view_menu.addAction(dock.toggleViewAction())
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About curriculum-gui", self.about))
 
+    def _build_toolbar(self) -> None:
+        self.toolbar = QToolBar("Main", self)
+        self.toolbar.setObjectName("main_toolbar")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.new_action, self.open_action, self.save_action, None):
+            self.toolbar.addSeparator() if action is None else self.toolbar.addAction(action)
+        self.toolbar.addAction(self.undo_action)
+        self.toolbar.addAction(self.redo_action)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.fit_action)
+        self.addToolBar(self.toolbar)
+
+    # --- layout memory -------------------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        state = settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def _save_layout(self) -> None:
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+
     # --- document ------------------------------------------------------------------------------
 
     def _attach(self, document: Document) -> None:
-        old = getattr(self, "document", None)
-        if old is not None and old is not document:
+        old = self.document if self.document is not document else None
+        if old is not None:
             old.changed.disconnect(self.refresh)
+            if self.autosave is not None:
+                self.autosave.discard()
         self.document = document
         document.changed.connect(self.refresh)
         document.path_changed.connect(self._update_title)
         document.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
-        if old is not None and old is not document:
+        if old is not None:
             self.undo_group.removeStack(old.undo_stack)
+        self.autosave = Autosave(document)
+        self.inspector.set_document(document)
         self.refresh()
         self.canvas.fit()
 
     def refresh(self) -> None:
         problems = self.document.problems
-        self.scene.rebuild(self.document.curriculum, problems)
-        self.problems_list.clear()
-        for problem in problems:
-            icon = "⛔" if problem.severity is Severity.ERROR else "⚠"
-            item = QListWidgetItem(f"{icon}  {problem.location}: {problem.message}")
-            item.setToolTip(f"{problem.severity.value}: {problem.message}")
-            self.problems_list.addItem(item)
-        if not problems:
-            self.problems_list.addItem(QListWidgetItem("✓  No problems"))
+        curriculum = self.document.curriculum
+        self.scene.rebuild(curriculum, problems)
+        self.outline.rebuild(curriculum, problems)
+        self.problems.show_problems(problems)
         errors = sum(p.severity is Severity.ERROR for p in problems)
         warnings = len(problems) - errors
-        c = self.document.curriculum
         self.problems_dock.setWindowTitle(f"Problems ({errors} errors, {warnings} warnings)")
         self.summary.setText(
-            f"{len(c.stages)} stages · {len(c.stage_transitions)} transitions · "
-            f"{sum(len(s.policies) for s in c.stages)} policies · {len(c.metrics)} metrics"
+            f"{len(curriculum.stages)} stages · {len(curriculum.stage_transitions)} transitions · "
+            f"{sum(len(s.policies) for s in curriculum.stages)} policies · {len(curriculum.metrics)} metrics"
+            f" · {'⛔ ' if errors else ''}{errors} errors, {warnings} warnings"
         )
         self._update_title()
 
@@ -147,13 +212,23 @@ class MainWindow(QMainWindow):
         modified = "*" if self.document.is_modified else ""
         self.setWindowTitle(f"{self.document.display_name}{modified} — curriculum-gui")
 
+    def select_item(self, ref: ItemRef) -> None:
+        """Select one item everywhere: the inspector shows it, the canvas highlights it."""
+        self.inspector.show_item(ref)
+        self.inspector_dock.show()
+
     def show_view(self, name: str) -> None:
         if name not in VIEWS:
             raise CurriculumGuiError(f"unknown view {name!r} (choose from: {', '.join(VIEWS)})")
-        if name == "problems":
-            self.problems_dock.show()
-            self.problems_dock.raise_()
         self.tabs.setCurrentWidget(self.canvas)
+        dock = {
+            "problems": self.problems_dock,
+            "inspector": self.inspector_dock,
+            "history": self.history_dock,
+        }.get(name)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
 
     # --- file actions --------------------------------------------------------------------------
 
@@ -191,8 +266,13 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open file", str(exc))
             return False
         self._attach(document)
-        QSettings().setValue("last_dir", str(Path(path).parent))
-        self.statusBar().showMessage(f"Opened {path} ({document.source_format} format)", 5000)
+        self._remember(Path(path))
+        note = (
+            " — aind file: Save asks where to write the native copy"
+            if document.source_format != "native"
+            else ""
+        )
+        self.statusBar().showMessage(f"Opened {path} ({document.source_format} format){note}", 8000)
         return True
 
     def save(self) -> bool:
@@ -208,14 +288,69 @@ class MainWindow(QMainWindow):
     def _save_to(self, path: Path) -> bool:
         try:
             self.document.save(path)
-        except CurriculumGuiError as exc:
-            QMessageBox.warning(self, "Cannot save", str(exc))
+        except (CurriculumGuiError, OSError) as exc:
+            QMessageBox.warning(
+                self, "Cannot save", f"{path}: {exc}" if isinstance(exc, OSError) else str(exc)
+            )
             return False
+        self._remember(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
 
     def _last_dir(self) -> str:
         return str(QSettings().value("last_dir", str(Path.home())))
+
+    def recent_files(self) -> list[str]:
+        value = QSettings().value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _remember(self, path: Path) -> None:
+        settings = QSettings()
+        settings.setValue("last_dir", str(path.parent))
+        path_text = str(path.resolve())
+        recent = [p for p in self.recent_files() if p != path_text]
+        settings.setValue("recent_files", [path_text, *recent][:MAX_RECENT])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for number, path in enumerate(recent, start=1):
+            action = self.recent_menu.addAction(f"&{number} {path}")
+            action.setEnabled(Path(path).exists())
+            action.triggered.connect(lambda _=False, p=path: self._open_recent(p))
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def _open_recent(self, path: str) -> None:
+        if self._confirm_discard():
+            self.open_path(path)
+
+    def offer_recoveries(self) -> None:
+        """After a crash: offer each autosaved copy back (restore as an unsaved document, or discard)."""
+        from .autosave import find_recoveries
+
+        for recovery in find_recoveries():
+            answer = QMessageBox.question(
+                self,
+                "Recover unsaved work?",
+                f"curriculum-gui did not close properly last time. An autosaved copy of "
+                f"<b>{recovery.label}</b> was found.<p>Restore it? (Discard deletes the copy.)",
+                QMessageBox.StandardButton.Yes
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Ignore,
+                QMessageBox.StandardButton.Yes,
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                document = Document(recovery.curriculum, path=None)
+                self._attach(document)
+                document.undo_stack.resetClean()
+                recovery.discard()
+                self.statusBar().showMessage(f"Recovered {recovery.label}: save it to keep it", 10000)
+                break
+            if answer == QMessageBox.StandardButton.Discard:
+                recovery.discard()
 
     def about(self) -> None:
         QMessageBox.about(
@@ -227,6 +362,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._confirm_discard():
+            self._save_layout()
+            if self.autosave is not None:
+                self.autosave.discard()
             event.accept()
         else:
             event.ignore()

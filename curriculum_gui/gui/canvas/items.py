@@ -1,0 +1,369 @@
+"""Graphics items of the canvas: a node (stage or policy), an edge (transition), the in-place name editor.
+
+Items only draw and report gestures to their scene; every change of the curriculum is made by the scene
+through ``Document.apply``. Texts are elided when the data changes, not while painting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QFocusEvent,
+    QKeyEvent,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneHoverEvent,
+    QGraphicsSceneMouseEvent,
+    QGraphicsTextItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from ...core.problems import Problem, Severity
+from . import style
+from .geometry import Curve, SelfLoop
+from .levels import EdgeData, NodeData
+
+_ELIDE = Qt.TextElideMode.ElideRight
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_CENTER = Qt.AlignmentFlag.AlignCenter
+
+
+def _marker_colour(problems: list[Problem]) -> Any:
+    return style.ERROR if any(p.severity is Severity.ERROR for p in problems) else style.WARNING
+
+
+def _problem_lines(problems: list[Problem]) -> str:
+    return "\n".join(f"{'⛔' if p.severity is Severity.ERROR else '⚠'} {p.message}" for p in problems)
+
+
+def _draw_marker(painter: QPainter, centre: QPointF, problems: list[Problem]) -> None:
+    painter.setPen(QPen(style.NODE_FILL, 1.5))
+    painter.setBrush(_marker_colour(problems))
+    painter.drawEllipse(centre, 8, 8)
+    painter.setPen(style.NODE_FILL)
+    painter.setFont(style.font("badge"))
+    painter.drawText(QRectF(centre.x() - 8, centre.y() - 8, 16, 16), _CENTER, "!")
+
+
+class NodeItem(QGraphicsItem):
+    """A stage or a policy: name, subtitle (task / update), detail (policy count), marks and markers."""
+
+    def __init__(self, data: NodeData, size: tuple[float, float]) -> None:
+        super().__init__()
+        self.width, self.height = size
+        self.edges: list[EdgeItem] = []
+        self.model_pos: QPointF | None = None  # the position the document holds (None: not placed)
+        self.highlighted = False
+        self.problems: list[Problem] = []
+        self.inner_problems = 0  # problems inside a stage's policy graph
+        self._hover = False
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setAcceptHoverEvents(True)
+        self.setZValue(2)
+        self.set_data(data, [], 0)
+
+    @property
+    def node_id(self) -> str:
+        return self.data_.id
+
+    def set_data(self, data: NodeData, problems: list[Problem], inner_problems: int) -> None:
+        self.data_ = data
+        self.problems = problems
+        self.inner_problems = inner_problems
+        room = self.width - 34
+        self._title = style.metrics("title").elidedText(data.title, _ELIDE, room)
+        self._subtitle = style.metrics("body").elidedText(data.subtitle, _ELIDE, room + 14)
+        self._detail = data.detail
+        tip = data.tooltip
+        if problems:
+            tip += "\n\n" + _problem_lines(problems)
+        if inner_problems:
+            tip += f"\n\n{inner_problems} problem(s) in its policy graph"
+        self.setToolTip(tip)
+        self.update()
+
+    def rect(self) -> QRectF:
+        return QRectF(0, 0, self.width, self.height)
+
+    def handle_centre(self) -> QPointF:
+        return QPointF(self.width, self.height / 2)
+
+    def in_handle(self, pos: QPointF) -> bool:
+        d = pos - self.handle_centre()
+        return d.x() * d.x() + d.y() * d.y() <= (style.HANDLE_R + 3) ** 2
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-6, -22, self.width + style.HANDLE_R + 12, self.height + 28)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(self.rect(), 8, 8)
+        path.addEllipse(self.handle_centre(), style.HANDLE_R + 3, style.HANDLE_R + 3)
+        return path
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        data = self.data_
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[attr-defined]
+        selected = self.isSelected()
+        border = style.SELECTED if selected else style.START if data.start else style.TERMINAL if data.terminal else style.NODE_BORDER
+        fill = style.TERMINAL_FILL if data.terminal else style.NODE_FILL
+        rect = self.rect()
+        if lod < style.LOD_TEXT:  # far away: a plain box is all anyone can see
+            painter.setPen(QPen(style.HIGHLIGHT if self.highlighted else border, 3 if self.highlighted else 1.5))
+            painter.setBrush(style.ERROR if self.problems and _marker_colour(self.problems) is style.ERROR else fill)
+            painter.drawRect(rect)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.highlighted:
+            painter.setPen(QPen(style.HIGHLIGHT, 6))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 11, 11)
+        wide = selected or data.start or data.terminal
+        painter.setPen(QPen(border, 2.6 if wide else 1.4))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(rect, 8, 8)
+        if data.terminal:
+            painter.drawRoundedRect(rect.adjusted(4, 4, -4, -4), 5, 5)
+        if data.start:  # a solid stripe on the left, visible even in a crowded graph
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(style.START)
+            painter.drawRoundedRect(QRectF(0, 0, 8, self.height), 4, 4)
+
+        painter.setPen(style.TEXT)
+        painter.setFont(style.font("title"))
+        painter.drawText(QRectF(14, 6, self.width - 28, 24), _LEFT, self._title)
+        painter.setFont(style.font("body"))
+        painter.setPen(style.SUBTEXT)
+        painter.drawText(QRectF(14, 30, self.width - 20, 20), _LEFT, self._subtitle)
+        if self._detail:
+            painter.drawText(QRectF(14, 52, self.width - 20, 20), _LEFT, self._detail)
+
+        badge = "▶ START" if data.start else "■ TERMINAL" if data.terminal else ""
+        if self.highlighted:
+            badge = (badge + "   ● CURRENT" if data.start or data.terminal else "● CURRENT").strip()
+        if badge:
+            painter.setFont(style.font("badge"))
+            painter.setPen(style.HIGHLIGHT if self.highlighted and not (data.start or data.terminal) else border)
+            painter.drawText(QRectF(2, -20, self.width, 18), _LEFT, badge)
+        if self.problems:
+            _draw_marker(painter, QPointF(self.width - 12, 12), self.problems)
+        elif self.inner_problems:
+            painter.setPen(QPen(style.WARNING, 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(QPointF(self.width - 12, 12), 5, 5)
+        if self._hover or selected:
+            painter.setPen(QPen(style.SELECTED, 1.5))
+            painter.setBrush(style.NODE_FILL)
+            painter.drawEllipse(self.handle_centre(), style.HANDLE_R, style.HANDLE_R)
+            painter.drawLine(self.handle_centre() - QPointF(3.5, 0), self.handle_centre() + QPointF(3.5, 0))
+            painter.drawLine(self.handle_centre() - QPointF(0, 3.5), self.handle_centre() + QPointF(0, 3.5))
+
+    # --- gestures ------------------------------------------------------------------------------------
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        scene = self.scene()
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and scene is not None:
+            return scene.snapped(value)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for edge in self.edges:
+                edge.update_geometry()
+        return super().itemChange(change, value)
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._hover = False
+        self.update()
+
+    def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self.setCursor(Qt.CursorShape.CrossCursor if self.in_handle(event.pos()) else Qt.CursorShape.ArrowCursor)
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.in_handle(event.pos()):
+            self.scene().begin_connection(self, event.scenePos())
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.scene().connecting:
+            self.scene().drag_connection(event.scenePos())
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.scene().connecting:
+            self.scene().end_connection(event.scenePos())
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        self.scene().node_activated(self)
+        event.accept()
+
+
+class EdgeItem(QGraphicsItem):
+    """A transition: a curve with an arrow head and the label ``(priority) rule`` on a white pill."""
+
+    def __init__(self, data: EdgeData, source: NodeItem, target: NodeItem) -> None:
+        super().__init__()
+        self.source, self.target = source, target
+        self.lane = 0  # index among parallel edges with the same source and destination
+        self.two_way = False  # the other direction exists as well
+        self.obstructed = False  # a straight line would cross another node
+        self.problems: list[Problem] = []
+        self.regression = False
+        self._curve: Curve | SelfLoop | None = None
+        self._shape = QPainterPath()
+        self._bounds = QRectF()
+        self._label = ""
+        self._label_rect = QRectF()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(1)
+        self.set_data(data, [])
+
+    @property
+    def edge_id(self) -> str:
+        return self.data_.id
+
+    def set_data(self, data: EdgeData, problems: list[Problem]) -> None:
+        self.data_ = data
+        self.problems = problems
+        rule = data.rule.strip()
+        self._full_label = f"({data.priority}) {' '.join(rule.split()) if rule else 'no rule'}"
+        tip = f"Priority {data.priority} of {data.siblings}\n{rule or '(no rule yet)'}"
+        if problems:
+            tip += "\n\n" + _problem_lines(problems)
+        self.setToolTip(tip)
+
+    def bend(self) -> float:
+        """How far the curve bows (always to the left of travel; 0 = straight)."""
+        a, b = self.source.sceneBoundingRect().center(), self.target.sceneBoundingRect().center()
+        dx = b.x() - a.x()
+        span = abs(dx) + abs(b.y() - a.y())
+        self.regression = dx < -1
+        base = 0.0
+        if self.two_way or self.regression or self.obstructed:
+            base = style.LANE + (0.12 * span if self.obstructed else 0.0)
+        return -(base + style.LANE * self.lane)
+
+    def update_geometry(self) -> None:
+        self.prepareGeometryChange()
+        r1 = self.source.mapRectToScene(self.source.rect())
+        if self.source is self.target:
+            curve: Curve | SelfLoop = SelfLoop(r1, self.lane)
+        else:
+            curve = Curve(r1, self.target.mapRectToScene(self.target.rect()), self.bend())
+        self._curve = curve
+        metrics = style.metrics("label")
+        room = style.LABEL_MAX_W
+        if isinstance(curve, Curve) and curve.straight_room and self.bend() == 0:
+            room = max(style.LABEL_MIN_W, min(room, curve.straight_room - 24))
+        marker = 20.0 if self.problems else 0.0
+        self._label = metrics.elidedText(self._full_label, _ELIDE, room - marker)
+        w, h = metrics.horizontalAdvance(self._label) + 12 + marker, metrics.height() + 4
+        self._label_rect = QRectF(curve.apex.x() - w / 2, curve.apex.y() - h / 2, w, h)
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        self._shape = stroker.createStroke(curve.path)
+        self._shape.addRect(self._label_rect)
+        self._shape.addPolygon(curve.head)
+        self._bounds = self._shape.boundingRect().adjusted(-4, -4, 4, 4)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        curve = self._curve
+        if curve is None:
+            return
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[attr-defined]
+        colour = style.SELECTED if self.isSelected() else style.REGRESSION if self.regression else style.EDGE
+        if lod >= style.LOD_TEXT:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(colour, 2.6 if self.isSelected() else 1.6))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(curve.path)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawPolygon(curve.head)
+        if lod < style.LOD_TEXT:
+            return
+        rect = self._label_rect
+        painter.setPen(QPen(colour, 1.0 if not self.isSelected() else 1.8))
+        painter.setBrush(QBrush(style.LABEL_FILL))
+        painter.drawRoundedRect(rect, 6, 6)
+        text_rect = rect.adjusted(6, 0, -6, 0)
+        if self.problems:
+            _draw_marker(painter, QPointF(rect.left() + 12, rect.center().y()), self.problems)
+            text_rect.setLeft(rect.left() + 22)
+        painter.setFont(style.font("label"))
+        painter.setPen(style.ERROR if self.problems else colour)
+        painter.drawText(text_rect, _LEFT, self._label)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        self.scene().edge_activated(self)
+        event.accept()
+
+
+class NameEditor(QGraphicsTextItem):
+    """In-place rename (F2): Enter or leaving commits, Escape cancels."""
+
+    def __init__(self, node: NodeItem, on_done: Any) -> None:
+        super().__init__(node.data_.title, node)
+        self._on_done = on_done
+        self._finished = False
+        self.setFont(style.font("title"))
+        self.setTextWidth(node.width - 24)
+        self.setPos(10, 3)
+        self.setZValue(10)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextEditorInteraction)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsFocusable)
+        cursor = self.textCursor()
+        cursor.select(cursor.SelectionType.Document)
+        self.setTextCursor(cursor)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setPen(QPen(style.SELECTED, 1.5))
+        painter.setBrush(style.NODE_FILL)
+        painter.drawRect(self.boundingRect())
+        super().paint(painter, option, widget)
+
+    def finish(self, commit: bool) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        text = " ".join(self.toPlainText().split())
+        self._on_done(text if commit else None)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.finish(True)
+            return
+        if event.key() == Qt.Key.Key_Escape:
+            self.finish(False)
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.finish(True)

@@ -1,0 +1,52 @@
+"""Sizes, colours and fonts of the canvas, in one place so items never build them while painting."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
+
+from ...core.layout import POLICY_SIZE, STAGE_SIZE
+
+STAGE_W, STAGE_H = STAGE_SIZE
+POLICY_W, POLICY_H = POLICY_SIZE
+GRID = 20.0
+HANDLE_R = 7.0
+LABEL_MAX_W = 230.0  # edge labels are elided to this width; the tooltip has the whole rule
+LABEL_MIN_W = 90.0
+LANE = 30.0  # distance between parallel curves
+LOD_TEXT = 0.45  # below this zoom, text is not drawn (it would be unreadable anyway)
+
+NODE_FILL = QColor("#ffffff")
+NODE_BORDER = QColor("#78909c")
+TERMINAL_FILL = QColor("#fff8e1")
+START = QColor("#2e7d32")
+TERMINAL = QColor("#b8860b")
+SELECTED = QColor("#1565c0")
+HIGHLIGHT = QColor("#ef6c00")
+ERROR = QColor("#c62828")
+WARNING = QColor("#f9a825")
+TEXT = QColor("#1a1a1a")
+SUBTEXT = QColor("#546e7a")
+EDGE = QColor("#455a64")
+REGRESSION = QColor("#8e24aa")
+LABEL_FILL = QColor(255, 255, 255, 230)
+BACKGROUND = QColor("#eef1f5")
+GRID_DOT = QColor("#c5ccd6")
+
+
+@cache
+def font(role: str) -> QFont:
+    """Cached fonts: ``title``, ``body``, ``badge``, ``label`` (sizes readable at 100 % zoom)."""
+    f = QFont()
+    size, bold = {"title": (11.0, True), "body": (9.5, False), "badge": (8.5, True), "label": (9.5, False)}[
+        role
+    ]
+    f.setPointSizeF(size)
+    f.setBold(bold)
+    return f
+
+
+@cache
+def metrics(role: str) -> QFontMetricsF:
+    return QFontMetricsF(font(role))

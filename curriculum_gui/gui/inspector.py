@@ -1,0 +1,657 @@
+"""The inspector: a form for whatever is selected (curriculum, stage, policy, transition).
+
+Every field commits through ``document.apply`` as one undoable edit; a refused edit shows its reason on top
+and the field goes back to the model's value. Pages re-read the model on ``document.changed`` (so undo shows),
+but never overwrite the field a person is typing in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import edits
+from ..core.errors import EditError
+from ..core.model import Curriculum, ExpressionRule, Metric, MetricType, PythonRule, Stage, new_id
+from ..core.problems import ItemRef
+from .document import Document
+from .parameters_editor import ParametersEditor
+from .rule_editor import RuleEditor
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def _set_text(widget: QLineEdit | QPlainTextEdit, text: str) -> None:
+    """Show the model's value unless the person is typing in this very field."""
+    if widget.hasFocus():
+        return
+    current = widget.text() if isinstance(widget, QLineEdit) else widget.toPlainText()
+    if current != text:
+        blocked = widget.blockSignals(True)
+        if isinstance(widget, QLineEdit):
+            widget.setText(text)
+            widget.setCursorPosition(0)
+        else:
+            widget.setPlainText(text)
+        widget.blockSignals(blocked)
+
+
+class _FocusOut(QObject):
+    """Calls back when a multi-line text field loses focus: its commit point."""
+
+    def __init__(self, widget: QPlainTextEdit, callback: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._callback = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusOut:
+            self._callback()
+        return False
+
+
+class PriorityList(QWidget):
+    """A source's outgoing transitions in priority order: reorder by drag or Up/Down."""
+
+    reordered = Signal(list)
+    activated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget(self)
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.list.model().rowsMoved.connect(self._emit_order)
+        self.list.itemDoubleClicked.connect(lambda item: self.activated.emit(item.data(ID_ROLE)))
+        self.list.setMaximumHeight(150)
+        self.up = QPushButton("Up", self)
+        self.up.setToolTip("Raise the priority of the selected transition (Alt+Up)")
+        self.up.setShortcut("Alt+Up")
+        self.down = QPushButton("Down", self)
+        self.down.setToolTip("Lower the priority of the selected transition (Alt+Down)")
+        self.down.setShortcut("Alt+Down")
+        self.up.clicked.connect(lambda: self.move_selected(-1))
+        self.down.clicked.connect(lambda: self.move_selected(1))
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.up)
+        buttons.addWidget(self.down)
+        buttons.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+
+    def set_transitions(self, rows: list[tuple[str, str]]) -> None:
+        """``rows``: (transition id, label) in priority order."""
+        current = self.list.currentItem().data(ID_ROLE) if self.list.currentItem() else None
+        blocked = self.list.model().blockSignals(True)
+        self.list.clear()
+        for index, (transition_id, label) in enumerate(rows, start=1):
+            item = QListWidgetItem(f"({index}) {label}")
+            item.setData(ID_ROLE, transition_id)
+            item.setToolTip(label)
+            self.list.addItem(item)
+            if transition_id == current:
+                self.list.setCurrentItem(item)
+        self.list.model().blockSignals(blocked)
+        if not rows:
+            placeholder = QListWidgetItem("no way out yet: connect this to another node")
+            placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.list.addItem(placeholder)
+        self.up.setEnabled(len(rows) > 1)
+        self.down.setEnabled(len(rows) > 1)
+
+    def order(self) -> list[str]:
+        ids = [self.list.item(i).data(ID_ROLE) for i in range(self.list.count())]
+        return [i for i in ids if i]
+
+    def move_selected(self, step: int) -> None:
+        row = self.list.currentRow()
+        order = self.order()
+        target = row + step
+        if row < 0 or not 0 <= target < len(order):
+            return
+        order[row], order[target] = order[target], order[row]
+        self.reordered.emit(order)
+        self.list.setCurrentRow(target)
+
+    def _emit_order(self, *_: Any) -> None:
+        self.reordered.emit(self.order())
+
+
+def _transition_label(curriculum: Curriculum, stage: Stage | None, transition: Any) -> str:
+    if stage is None:
+        target = curriculum.stage(transition.destination)
+    else:
+        target = stage.policy(transition.destination)
+    name = target.name if target else transition.destination
+    rule = transition.rule.text or "(no rule)"
+    return f"→ {name}: {rule}"
+
+
+class _Page(QScrollArea):
+    """A scrollable form; subclasses fill ``self.form`` and implement ``load``."""
+
+    def __init__(self, inspector: Inspector, title: str) -> None:
+        super().__init__()
+        self.inspector = inspector
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        body = QWidget()
+        self.layout_ = QVBoxLayout(body)
+        self.title = QLabel(f"<b>{title}</b>")
+        self.layout_.addWidget(self.title)
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.layout_.addLayout(self.form)
+        self.setWidget(body)
+
+    @property
+    def document(self) -> Document:
+        return self.inspector.document
+
+    def apply(self, edit: edits.Edit) -> bool:
+        return self.inspector.apply(edit)
+
+    def load(self, ref: ItemRef) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class CurriculumPage(_Page):
+    def __init__(self, inspector: Inspector) -> None:
+        super().__init__(inspector, "Curriculum")
+        self.name = QLineEdit()
+        self.version = QLineEdit()
+        self.version.setPlaceholderText("e.g. 1.0.0")
+        self.description = QPlainTextEdit()
+        self.description.setMaximumHeight(80)
+        self.form.addRow("&Name:", self.name)
+        self.form.addRow("&Version:", self.version)
+        self.form.addRow("&Description:", self.description)
+        self.name.editingFinished.connect(lambda: self._set(name=self.name.text()))
+        self.version.editingFinished.connect(lambda: self._set(version=self.version.text().strip()))
+        _FocusOut(self.description, lambda: self._set(description=self.description.toPlainText()))
+
+        box = QGroupBox("Declared metrics")
+        self.metrics = QTableWidget(0, 4)
+        self.metrics.setHorizontalHeaderLabels(["Name", "Type", "Unit", "Description"])
+        header = self.metrics.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.metrics.setColumnWidth(2, 70)
+        self.metrics.setWordWrap(False)
+        self.metrics.verticalHeader().hide()
+        self.metrics.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.metrics.itemChanged.connect(self._metric_changed)
+        add = QPushButton("Add metric")
+        add.clicked.connect(self.add_metric)
+        remove = QPushButton("Remove")
+        remove.clicked.connect(self.remove_metric)
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addWidget(remove)
+        row.addStretch(1)
+        box_layout = QVBoxLayout(box)
+        box_layout.addWidget(self.metrics)
+        box_layout.addLayout(row)
+        self.layout_.addWidget(box)
+        self.layout_.addStretch(1)
+        self._filling = False
+
+    def _set(self, **values: str) -> None:
+        edit = edits.set_info(self.document.curriculum, **values)
+        if edit.edits:
+            self.apply(edit)
+
+    def load(self, ref: ItemRef) -> bool:
+        c = self.document.curriculum
+        _set_text(self.name, c.name)
+        _set_text(self.version, c.version)
+        _set_text(self.description, c.description)
+        self._filling = True
+        self.metrics.setRowCount(len(c.metrics))
+        for row, metric in enumerate(c.metrics):
+            for column, value in enumerate((metric.name, None, metric.unit, metric.description)):
+                if column == 1:
+                    combo = self.metrics.cellWidget(row, 1)
+                    if not isinstance(combo, QComboBox):
+                        combo = QComboBox()
+                        combo.addItems([t.value for t in MetricType])
+                        combo.currentTextChanged.connect(self._type_changed)
+                        self.metrics.setCellWidget(row, 1, combo)
+                    combo.blockSignals(True)
+                    combo.setCurrentText(metric.type.value)
+                    combo.setProperty("metric", metric.name)
+                    combo.blockSignals(False)
+                    continue
+                item = self.metrics.item(row, column)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.metrics.setItem(row, column, item)
+                item.setText(value)
+                item.setToolTip(value)
+                item.setData(ID_ROLE, metric.name)
+        self._filling = False
+        return True
+
+    def _metric_changed(self, item: QTableWidgetItem) -> None:
+        if self._filling:
+            return
+        name = item.data(ID_ROLE)
+        field = {0: "name", 2: "unit", 3: "description"}[item.column()]
+        value = item.text().strip() if field == "name" else item.text()
+        if (
+            self.document.curriculum.metric(name) is None
+            or getattr(self.document.curriculum.metric(name), field) == value
+        ):
+            return
+        if not self.apply(edits.set_field("metric", name, field, value, text=f"Edit metric {name!r}")):
+            self.load(ItemRef("curriculum"))
+
+    def _type_changed(self, value: str) -> None:
+        combo = self.sender()
+        name = combo.property("metric") if combo else None
+        if name:
+            self.apply(
+                edits.set_field("metric", name, "type", MetricType(value), text=f"Edit metric {name!r}")
+            )
+
+    def add_metric(self) -> None:
+        taken = {m.name for m in self.document.curriculum.metrics}
+        name = new_id("metric_", taken)
+        if self.apply(edits.add_metric(Metric(name=name))):
+            row = len(self.document.curriculum.metrics) - 1
+            self.metrics.setCurrentCell(row, 0)
+            self.metrics.editItem(self.metrics.item(row, 0))
+
+    def remove_metric(self) -> None:
+        row = self.metrics.currentRow()
+        if row >= 0:
+            self.apply(edits.remove_metric(self.document.curriculum.metrics[row].name))
+
+
+class StagePage(_Page):
+    def __init__(self, inspector: Inspector) -> None:
+        super().__init__(inspector, "Stage")
+        self.stage_id: str | None = None
+        self.name = QLineEdit()
+        self.task = QLineEdit()
+        self.task.setPlaceholderText("the task the rig runs, e.g. TwoChoiceVisual")
+        self.description = QPlainTextEdit()
+        self.description.setMaximumHeight(60)
+        self.start = QCheckBox("Start stage (new subjects begin here)")
+        self.terminal = QCheckBox("Terminal (an end of the curriculum, e.g. graduated)")
+        self.form.addRow("&Name:", self.name)
+        self.form.addRow("&Task:", self.task)
+        self.form.addRow("Descr&iption:", self.description)
+        self.form.addRow("", self.start)
+        self.form.addRow("", self.terminal)
+        self.name.editingFinished.connect(self._rename)
+        self.task.editingFinished.connect(self._set_task_name)
+        _FocusOut(self.description, self._set_description)
+        self.start.toggled.connect(self._set_start)
+        self.terminal.toggled.connect(
+            lambda on: self.apply(
+                edits.set_field("stage", self.stage_id, "terminal", on, text="Set terminal")
+            )
+        )
+
+        self.start_policies = QListWidget()
+        self.start_policies.setMaximumHeight(110)
+        self.start_policies.itemChanged.connect(self._start_policies_changed)
+        box = QGroupBox("Start policies (active on entering the stage)")
+        QVBoxLayout(box).addWidget(self.start_policies)
+        self.layout_.addWidget(box)
+
+        self.parameters = ParametersEditor()
+        self.parameters.parameter_set.connect(
+            lambda path, value: self.apply(
+                edits.set_parameter(self.document.curriculum, self.stage_id, path, value)
+            )
+        )
+        self.parameters.parameter_removed.connect(
+            lambda path: self.apply(edits.remove_parameter(self.document.curriculum, self.stage_id, path))
+        )
+        box = QGroupBox("Task parameters (defaults on entering the stage)")
+        QVBoxLayout(box).addWidget(self.parameters)
+        self.layout_.addWidget(box, 1)
+
+        self.priorities = PriorityList()
+        self.priorities.reordered.connect(
+            lambda order: self.apply(edits.reorder("stage_transition", self.stage_id, order))
+        )
+        self.priorities.activated.connect(
+            lambda tid: self.inspector.select_requested.emit(ItemRef("stage_transition", tid))
+        )
+        box = QGroupBox("Outgoing transitions, first true wins")
+        QVBoxLayout(box).addWidget(self.priorities)
+        self.layout_.addWidget(box)
+        self._filling = False
+
+    def _stage(self) -> Stage | None:
+        return self.document.curriculum.stage(self.stage_id) if self.stage_id else None
+
+    def _rename(self) -> None:
+        stage = self._stage()
+        if (
+            stage
+            and self.name.text() != stage.name
+            and not self.apply(edits.rename(self.document.curriculum, "stage", stage.id, self.name.text()))
+        ):
+            self.name.setText(stage.name)
+
+    def _set_task_name(self) -> None:
+        stage = self._stage()
+        if stage and self.task.text() != stage.task.name:
+            task = stage.task.model_copy(deep=True)
+            task.name = self.task.text().strip()
+            self.apply(edits.set_task(stage.id, task))
+
+    def _set_description(self) -> None:
+        stage = self._stage()
+        if stage and self.description.toPlainText() != stage.description:
+            self.apply(edits.set_field("stage", stage.id, "description", self.description.toPlainText()))
+
+    def _set_start(self, on: bool) -> None:
+        if self._filling or self.stage_id is None:
+            return
+        current = self.document.curriculum.start_stage
+        if on and current != self.stage_id:
+            self.apply(edits.set_start_stage(self.stage_id))
+        elif not on and current == self.stage_id:
+            self.apply(edits.set_start_stage(None))
+
+    def _start_policies_changed(self, _item: QListWidgetItem) -> None:
+        if self._filling or self.stage_id is None:
+            return
+        chosen = [
+            self.start_policies.item(i).data(ID_ROLE)
+            for i in range(self.start_policies.count())
+            if self.start_policies.item(i).checkState() == Qt.CheckState.Checked
+        ]
+        self.apply(edits.set_start_policies(self.stage_id, chosen))
+
+    def load(self, ref: ItemRef) -> bool:
+        self.stage_id = ref.id
+        stage = self._stage()
+        if stage is None:
+            return False
+        c = self.document.curriculum
+        self._filling = True
+        self.title.setText(f"<b>Stage</b> &nbsp;<span style='color:gray'>{stage.id}</span>")
+        _set_text(self.name, stage.name)
+        _set_text(self.task, stage.task.name)
+        _set_text(self.description, stage.description)
+        self.start.setChecked(c.start_stage == stage.id)
+        self.terminal.blockSignals(True)
+        self.terminal.setChecked(stage.terminal)
+        self.terminal.blockSignals(False)
+        self.start_policies.clear()
+        for policy in stage.policies:
+            item = QListWidgetItem(policy.name)
+            item.setData(ID_ROLE, policy.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            checked = policy.id in stage.start_policies
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+            self.start_policies.addItem(item)
+        self.parameters.set_parameters(stage.task.parameters)
+        self.priorities.set_transitions(
+            [(t.id, _transition_label(c, None, t)) for t in c.outgoing_stage_transitions(stage.id)]
+        )
+        self._filling = False
+        return True
+
+
+class TransitionPage(_Page):
+    """A stage or policy transition: where it goes, its priority, and its rule."""
+
+    def __init__(self, inspector: Inspector) -> None:
+        super().__init__(inspector, "Transition")
+        self.ref: ItemRef | None = None
+        self.source = QLabel()
+        self.destination = QComboBox()
+        self.destination.activated.connect(self._retarget)
+        self.priority = QLabel()
+        self.form.addRow("From:", self.source)
+        self.form.addRow("&To:", self.destination)
+        self.form.addRow("Priority:", self.priority)
+        self.rule = RuleEditor()
+        self.rule.committed.connect(self._set_rule)
+        box = QGroupBox("Rule (a condition over the declared metrics)")
+        QVBoxLayout(box).addWidget(self.rule)
+        self.layout_.addWidget(box)
+        self.layout_.addStretch(1)
+
+    def _transition(self) -> Any:
+        if self.ref is None:
+            return None
+        c = self.document.curriculum
+        if self.ref.kind == "stage_transition":
+            return next((t for t in c.stage_transitions if t.id == self.ref.id), None)
+        stage = c.stage(self.ref.stage_id or "")
+        return next((t for t in stage.policy_transitions if t.id == self.ref.id), None) if stage else None
+
+    def _set_rule(self, text: str) -> None:
+        transition = self._transition()
+        if transition is None or transition.rule.text == text:
+            return
+        self.apply(
+            edits.set_rule(self.ref.kind, transition.id, ExpressionRule(expression=text), self.ref.stage_id)
+        )
+
+    def _retarget(self, index: int) -> None:
+        transition = self._transition()
+        target = self.destination.itemData(index)
+        if transition is not None and target and target != transition.destination:
+            self.apply(
+                edits.retarget(self.ref.kind, transition.id, destination=target, stage_id=self.ref.stage_id)
+            )
+
+    def load(self, ref: ItemRef) -> bool:
+        self.ref = ref
+        transition = self._transition()
+        if transition is None:
+            return False
+        c = self.document.curriculum
+        policy_level = ref.kind == "policy_transition"
+        stage = c.stage(ref.stage_id or "") if policy_level else None
+        nodes = stage.policies if stage is not None else c.stages
+        names = {n.id: n.name for n in nodes}
+        self.title.setText(
+            f"<b>{'Policy' if policy_level else 'Stage'} transition</b> "
+            f"&nbsp;<span style='color:gray'>{transition.id}</span>"
+        )
+        self.source.setText(names.get(transition.source, transition.source))
+        self.destination.blockSignals(True)
+        self.destination.clear()
+        for node in nodes:
+            self.destination.addItem(node.name, node.id)
+        self.destination.setCurrentIndex(max(0, self.destination.findData(transition.destination)))
+        self.destination.blockSignals(False)
+        siblings = (
+            stage.outgoing_policy_transitions(transition.source)
+            if stage is not None
+            else c.outgoing_stage_transitions(transition.source)
+        )
+        position = [t.id for t in siblings].index(transition.id) + 1
+        self.priority.setText(f"{position} of {len(siblings)} (reorder in the source's inspector)")
+        self.rule.set_context("condition", {m.name: m.type for m in c.metrics}, policy_rule=policy_level)
+        self.rule.set_text(transition.rule.text, python_reference=isinstance(transition.rule, PythonRule))
+        return True
+
+
+class PolicyPage(_Page):
+    def __init__(self, inspector: Inspector) -> None:
+        super().__init__(inspector, "Policy")
+        self.ref: ItemRef | None = None
+        self.name = QLineEdit()
+        self.start = QCheckBox("Start policy (active on entering the stage)")
+        self.form.addRow("&Name:", self.name)
+        self.form.addRow("", self.start)
+        self.name.editingFinished.connect(self._rename)
+        self.start.toggled.connect(self._set_start)
+        self.updates = RuleEditor()
+        self.updates.committed.connect(self._set_updates)
+        box = QGroupBox("Updates (one assignment per line, applied to the current parameters)")
+        QVBoxLayout(box).addWidget(self.updates)
+        self.layout_.addWidget(box)
+        self.priorities = PriorityList()
+        self.priorities.reordered.connect(
+            lambda order: self.apply(
+                edits.reorder("policy_transition", self.ref.id, order, stage_id=self.ref.stage_id)
+            )
+        )
+        self.priorities.activated.connect(
+            lambda tid: self.inspector.select_requested.emit(
+                ItemRef("policy_transition", tid, self.ref.stage_id)
+            )
+        )
+        box = QGroupBox("Outgoing policy transitions, first true wins")
+        QVBoxLayout(box).addWidget(self.priorities)
+        self.layout_.addWidget(box)
+        self.layout_.addStretch(1)
+        self._filling = False
+
+    def _policy_and_stage(self) -> tuple[Any, Stage | None]:
+        if self.ref is None:
+            return None, None
+        stage = self.document.curriculum.stage(self.ref.stage_id or "")
+        return (stage.policy(self.ref.id or "") if stage else None), stage
+
+    def _rename(self) -> None:
+        policy, stage = self._policy_and_stage()
+        if policy and self.name.text() != policy.name:
+            edit = edits.rename(self.document.curriculum, "policy", policy.id, self.name.text(), stage.id)
+            if not self.apply(edit):
+                self.name.setText(policy.name)
+
+    def _set_start(self, on: bool) -> None:
+        policy, stage = self._policy_and_stage()
+        if self._filling or policy is None:
+            return
+        current = list(stage.start_policies)
+        if on and policy.id not in current:
+            self.apply(edits.set_start_policies(stage.id, [*current, policy.id]))
+        elif not on and policy.id in current:
+            self.apply(edits.set_start_policies(stage.id, [p for p in current if p != policy.id]))
+
+    def _set_updates(self, text: str) -> None:
+        policy, stage = self._policy_and_stage()
+        if policy is not None and policy.updates.text != text:
+            self.apply(
+                edits.set_field(
+                    "policy", policy.id, "updates", ExpressionRule(expression=text), stage.id, "Edit updates"
+                )
+            )
+
+    def load(self, ref: ItemRef) -> bool:
+        self.ref = ref
+        policy, stage = self._policy_and_stage()
+        if policy is None:
+            return False
+        c = self.document.curriculum
+        self._filling = True
+        self.title.setText(f"<b>Policy</b> in {stage.name} &nbsp;<span style='color:gray'>{policy.id}</span>")
+        _set_text(self.name, policy.name)
+        self.start.setChecked(policy.id in stage.start_policies)
+        self.updates.set_context(
+            "update", {m.name: m.type for m in c.metrics}, parameters=stage.task.parameters
+        )
+        self.updates.set_text(policy.updates.text, python_reference=isinstance(policy.updates, PythonRule))
+        self.priorities.set_transitions(
+            [(t.id, _transition_label(c, stage, t)) for t in stage.outgoing_policy_transitions(policy.id)]
+        )
+        self._filling = False
+        return True
+
+
+class Inspector(QWidget):
+    """Shows the page for the current selection; ``select_requested`` asks the window to select an item."""
+
+    select_requested = Signal(ItemRef)
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #c62828; font-weight: bold;")
+        self.error.hide()
+        self.stack = QStackedWidget()
+        self.pages: dict[str, _Page] = {
+            "curriculum": CurriculumPage(self),
+            "stage": StagePage(self),
+            "transition": TransitionPage(self),
+            "policy": PolicyPage(self),
+        }
+        for page in self.pages.values():
+            self.stack.addWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.error)
+        layout.addWidget(self.stack)
+        self.ref = ItemRef("curriculum")
+        self.document = document
+        self.set_document(document)
+
+    def set_document(self, document: Document) -> None:
+        if getattr(self, "_connected", None) is not None:
+            self._connected.changed.disconnect(self.refresh)
+        self.document = document
+        self._connected = document
+        document.changed.connect(self.refresh)
+        self.show_item(ItemRef("curriculum"))
+
+    def page_for(self, ref: ItemRef) -> _Page:
+        kind = "transition" if ref.kind.endswith("transition") else ref.kind
+        return self.pages.get(kind, self.pages["curriculum"])
+
+    def show_item(self, ref: ItemRef | None) -> None:
+        """Show the page of ``ref`` (the curriculum when None or gone)."""
+        ref = ref or ItemRef("curriculum")
+        if ref.kind == "metric":
+            ref = ItemRef("curriculum")
+        page = self.page_for(ref)
+        if not page.load(ref):
+            ref, page = ItemRef("curriculum"), self.pages["curriculum"]
+            page.load(ref)
+        self.ref = ref
+        self.stack.setCurrentWidget(page)
+        self.error.hide()
+
+    def refresh(self) -> None:
+        self.show_item(self.ref)
+
+    def apply(self, edit: edits.Edit) -> bool:
+        try:
+            self.document.apply(edit)
+        except EditError as exc:
+            self.error.setText(f"⛔ {exc}")
+            self.error.show()
+            self.page_for(self.ref).load(self.ref)
+            return False
+        self.error.hide()
+        return True

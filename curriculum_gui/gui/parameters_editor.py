@@ -1,0 +1,279 @@
+"""A typed form for a stage's task parameters: numbers, booleans, text, lists and nested groups.
+
+Each value keeps its type when edited (typing "abc" into a number is refused with a message, not stored as
+text). Changes leave as signals with the parameter's path; the inspector turns them into undoable edits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+TYPES = ("number", "integer", "boolean", "text", "list", "group")
+
+
+def type_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dict):
+        return "group"
+    return "list"
+
+
+def parse_value(text: str, kind: str) -> Any:
+    """Text typed by a person → a value of ``kind``; ValueError with a readable message otherwise."""
+    text = text.strip()
+    if kind == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a whole number") from None
+    if kind == "number":
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ValueError("the value must be a finite number")
+        return value
+    if kind == "boolean":
+        lowered = text.lower()
+        if lowered in ("true", "yes", "1", "on"):
+            return True
+        if lowered in ("false", "no", "0", "off"):
+            return False
+        raise ValueError(f"{text!r} is not true or false")
+    if kind == "list":
+        try:
+            value = json.loads(text or "[]")
+        except ValueError:
+            raise ValueError("a list is written as JSON, e.g. [1, 2, 3]") from None
+        if not isinstance(value, list):
+            raise ValueError("a list is written as JSON, e.g. [1, 2, 3]")
+        return value
+    if kind == "group":
+        return {}
+    return text
+
+
+def show_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return json.dumps(value)
+    return str(value)
+
+
+class AddParameterDialog(QDialog):
+    """Name, type and first value of a new parameter (inside the selected group, if any)."""
+
+    def __init__(self, group: str, taken: set[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add parameter")
+        self.taken = taken
+        self.name = QLineEdit(self)
+        self.name.setPlaceholderText("e.g. reward_volume")
+        self.kind = QComboBox(self)
+        self.kind.addItems(TYPES)
+        self.value = QLineEdit(self)
+        self.value.setText("0")
+        self.error = QLabel(self)
+        self.error.setStyleSheet("color: #c62828;")
+        self.kind.currentTextChanged.connect(self._kind_changed)
+        form = QFormLayout()
+        form.addRow("In group:", QLabel(group or "(top level)"))
+        form.addRow("&Name:", self.name)
+        form.addRow("&Type:", self.kind)
+        form.addRow("&Value:", self.value)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, parent=self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.result_value: Any = None
+
+    def _kind_changed(self, kind: str) -> None:
+        defaults = {
+            "number": "0.0",
+            "integer": "0",
+            "boolean": "false",
+            "text": "",
+            "list": "[]",
+            "group": "",
+        }
+        self.value.setText(defaults[kind])
+        self.value.setEnabled(kind != "group")
+
+    def accept(self) -> None:
+        name = self.name.text().strip()
+        if not name.isidentifier():
+            self.error.setText(
+                "The name must be a single word: letters, digits and _, not starting with a digit."
+            )
+            return
+        if name in self.taken:
+            self.error.setText(f"There is already a parameter {name!r} here.")
+            return
+        try:
+            self.result_value = parse_value(self.value.text(), self.kind.currentText())
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            return
+        super().accept()
+
+
+class ParametersEditor(QWidget):
+    """Shows a parameter tree; emits ``parameter_set(path, value)`` and ``parameter_removed(path)``."""
+
+    parameter_set = Signal(list, object)
+    parameter_removed = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tree = QTreeWidget(self)
+        self.tree.setHeaderLabels(["Parameter", "Value", "Type"])
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setEditTriggers(
+            QTreeWidget.EditTrigger.DoubleClicked
+            | QTreeWidget.EditTrigger.EditKeyPressed
+            | QTreeWidget.EditTrigger.SelectedClicked
+        )
+        self.tree.itemChanged.connect(self._item_changed)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #c62828;")
+        self.message.hide()
+        self.add_button = QPushButton("Add…", self)
+        self.add_button.setToolTip("Add a parameter (inside the selected group)")
+        self.add_button.clicked.connect(self.add_dialog)
+        self.remove_button = QPushButton("Remove", self)
+        self.remove_button.setToolTip("Remove the selected parameter (Del)")
+        self.remove_button.clicked.connect(self.remove_selected)
+        QShortcut(QKeySequence.StandardKey.Delete, self.tree, self.remove_selected)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tree)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        self._parameters: dict[str, Any] = {}
+        self._filling = False
+
+    def set_parameters(self, parameters: dict[str, Any]) -> None:
+        if parameters == self._parameters and self.tree.topLevelItemCount():
+            return
+        expanded = {tuple(i.data(0, PATH_ROLE)) for i in self._all_items() if i.isExpanded()}
+        self._parameters = json.loads(json.dumps(parameters))
+        self._filling = True
+        self.tree.clear()
+        self._fill(self.tree.invisibleRootItem(), parameters, [])
+        for item in self._all_items():
+            if not expanded or tuple(item.data(0, PATH_ROLE)) in expanded:
+                item.setExpanded(True)
+        self.tree.resizeColumnToContents(0)
+        self._filling = False
+        self.message.hide()
+
+    def _fill(self, parent: QTreeWidgetItem, group: dict[str, Any], path: list[str]) -> None:
+        for name, value in group.items():
+            item = QTreeWidgetItem(parent, [name, "", type_of(value)])
+            item.setData(0, PATH_ROLE, [*path, name])
+            kind = type_of(value)
+            if kind == "group":
+                self._fill(item, value, [*path, name])
+            elif kind == "boolean":
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(1, Qt.CheckState.Checked if value else Qt.CheckState.Unchecked)
+                item.setText(1, show_value(value))
+            else:
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+                item.setText(1, show_value(value))
+            item.setToolTip(1, f"{'.'.join([*path, name])}: {kind}")
+
+    def _all_items(self) -> list[QTreeWidgetItem]:
+        out: list[QTreeWidgetItem] = []
+        stack = [self.tree.invisibleRootItem()]
+        while stack:
+            node = stack.pop()
+            for i in range(node.childCount()):
+                out.append(node.child(i))
+                stack.append(node.child(i))
+        return out
+
+    def _value_at(self, path: list[str]) -> Any:
+        value: Any = self._parameters
+        for part in path:
+            value = value[part]
+        return value
+
+    def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if self._filling or column != 1:
+            return
+        path = list(item.data(0, PATH_ROLE))
+        old = self._value_at(path)
+        kind = type_of(old)
+        try:
+            if kind == "boolean":
+                value: Any = item.checkState(1) == Qt.CheckState.Checked
+            else:
+                value = parse_value(item.text(1), kind)
+        except ValueError as exc:
+            self.message.setText(f"{'.'.join(path)}: {exc}; kept {show_value(old)}.")
+            self.message.show()
+            self._filling = True
+            item.setText(1, show_value(old))
+            self._filling = False
+            return
+        self.message.hide()
+        if value != old or type(value) is not type(old):
+            self.parameter_set.emit(path, value)
+
+    def selected_path(self) -> list[str]:
+        item = self.tree.currentItem()
+        return list(item.data(0, PATH_ROLE)) if item is not None else []
+
+    def add_dialog(self) -> None:
+        path = self.selected_path()
+        group_path = path if path and isinstance(self._value_at(path), dict) else path[:-1]
+        group = self._value_at(group_path) if group_path else self._parameters
+        dialog = AddParameterDialog(".".join(group_path), set(group), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.parameter_set.emit([*group_path, dialog.name.text().strip()], dialog.result_value)
+
+    def remove_selected(self) -> None:
+        path = self.selected_path()
+        if path:
+            self.parameter_removed.emit(path)

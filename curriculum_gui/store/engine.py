@@ -1,0 +1,147 @@
+"""Which database, and how to talk to it: URL rules, the default SQLite file, pragmas, readable errors.
+
+``--db`` accepts a file path (a SQLite file), ``sqlite:///PATH`` or ``postgresql://user:pw@host/db``
+(driven by psycopg 3). Without one, ``$CURRICULUM_GUI_DB`` or a SQLite file in the user's data directory.
+Passwords never appear in a message: URLs are always shown masked.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from .errors import DatabaseUnavailable, StoreError
+
+APP_NAME = "curriculum-gui"
+ENV_DB = "CURRICULUM_GUI_DB"
+SQLITE_BUSY_MS = 10_000  # a rig waits this long for another rig's write before saying "locked"
+PG_CONNECT_SECONDS = 5
+
+
+def default_path() -> Path:
+    """The SQLite file used when no database is named: per user, where the OS keeps application data."""
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False) / "curriculum-gui.sqlite3"
+
+
+def resolve_url(db: str | os.PathLike[str] | None) -> URL:
+    """A SQLAlchemy URL from what a person typed (see the module docstring); StoreError if unusable."""
+    if db is None:
+        db = os.environ.get(ENV_DB) or default_path()
+    text = os.fspath(db)
+    if "://" not in text:
+        return URL.create("sqlite+pysqlite", database=str(Path(text).expanduser().resolve()))
+    try:
+        url = make_url(text)
+    except exc.ArgumentError:
+        raise StoreError(f"not a database URL: {mask_text(text)!r}") from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise StoreError(
+                "a SQLite database must be a file (sqlite:///PATH): in-memory data would be lost"
+            )
+        return url.set(drivername="sqlite+pysqlite")
+    if backend == "postgresql":
+        return url.set(drivername="postgresql+psycopg")
+    raise StoreError(
+        f"unsupported database {mask(url)!r}: use a SQLite file path, sqlite:///PATH or postgresql://..."
+    )
+
+
+def mask(url: URL) -> str:
+    """The URL as text with its password replaced by ``***``."""
+    return url.render_as_string(hide_password=True)
+
+
+def mask_text(text: str) -> str:
+    """Mask ``user:password@`` in a string that may not parse as a URL."""
+    import re
+
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)
+
+
+def create_engine(url: URL) -> Engine:
+    """An engine with the store's settings: WAL, foreign keys and explicit transactions on SQLite."""
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database or "")
+        if path.exists() and path.is_dir():
+            raise DatabaseUnavailable(f"{path} is a folder, not a SQLite database file")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise DatabaseUnavailable(f"cannot create the folder for {path}: {e.strerror}") from None
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": PG_CONNECT_SECONDS, "application_name": APP_NAME},
+    )
+
+
+def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred and too late).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = FULL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers take the write lock at BEGIN: a WAL reader that later tries to write after another
+    # commit would fail at once (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
+    mode = "IMMEDIATE" if conn.get_execution_options().get("write") else "DEFERRED"
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextmanager
+def readable_errors(url: URL) -> Iterator[None]:
+    """Turn driver errors into :class:`DatabaseUnavailable`/:class:`StoreError` naming the (masked) URL."""
+    try:
+        yield
+    except exc.OperationalError as e:
+        raise DatabaseUnavailable(f"{where(url)}: {_reason(e)}") from None
+    except exc.DBAPIError as e:
+        if e.connection_invalidated:
+            raise DatabaseUnavailable(f"{where(url)}: the connection was lost ({_reason(e)})") from None
+        raise StoreError(f"{where(url)}: {_reason(e)}") from None
+
+
+def where(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        return f"database {url.database}"
+    return f"database {mask(url)}"
+
+
+def _reason(e: exc.DBAPIError) -> str:
+    text = str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
+    lowered = text.lower()
+    if "database is locked" in lowered or "database table is locked" in lowered:
+        return f"locked by another program (waited {SQLITE_BUSY_MS // 1000} s); try again"
+    if "file is not a database" in lowered:
+        return "the file is not a SQLite database"
+    if "unable to open database file" in lowered:
+        return "cannot open the file (missing folder or no permission)"
+    if "readonly database" in lowered:
+        return "the file is read-only"
+    if "connection refused" in lowered:
+        return "connection refused (is the PostgreSQL server running and the host/port right?)"
+    if "password authentication failed" in lowered:
+        return "password authentication failed"
+    return mask_text(text)

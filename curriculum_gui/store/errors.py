@@ -1,0 +1,25 @@
+"""Errors the store raises on purpose. Each says what and where; none carries a password."""
+
+from __future__ import annotations
+
+from ..core.errors import CurriculumGuiError
+
+
+class StoreError(CurriculumGuiError):
+    """A refused or impossible store operation (unknown subject, empty reason, bad URL, ...)."""
+
+
+class NotFound(StoreError):
+    """A subject, curriculum version or event that is not in the database."""
+
+
+class ConflictError(StoreError):
+    """Someone else changed the subject since it was read: nothing was written, read it again and retry."""
+
+    def __init__(self, message: str, subjects: tuple[str, ...] = ()) -> None:
+        self.subjects = subjects
+        super().__init__(message)
+
+
+class DatabaseUnavailable(StoreError):
+    """The database cannot be reached, opened or written (missing, locked, refused, not a database)."""

@@ -1,0 +1,190 @@
+"""Plain records the store hands out (no ORM, no pydantic): cheap to build by the ten thousand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from ..core.metrics_import import BadRow
+from ..core.trainer import Evaluation, SubjectState
+
+# Event kinds (the event log's vocabulary).
+ENROLLED = "enrolled"
+EVALUATED = "evaluated"
+APPLIED = "applied"
+OVERRIDE = "override"
+EJECT = "eject"
+REENROLL = "reenroll"
+REVERT = "revert"
+PUBLISHED = "published"
+EVENT_KINDS = (ENROLLED, EVALUATED, APPLIED, OVERRIDE, EJECT, REENROLL, REVERT, PUBLISHED)
+# Kinds that change a subject's position (what `revert` can undo, newest first).
+REVERTIBLE = (APPLIED, OVERRIDE, EJECT, REENROLL)
+
+# Subject.last_change values.
+AUTOMATIC = "automatic"
+MANUAL = "manual"
+
+
+@dataclass(frozen=True, slots=True)
+class CurriculumVersion:
+    id: int
+    name: str
+    version: str
+    digest: str
+    published_at: datetime
+    published_by: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectInfo:
+    """What a lab knows about a mouse when it registers it (all but the id optional)."""
+
+    subject: str
+    sex: str | None = None
+    date_of_birth: date | None = None
+    genotype: str | None = None
+    rig: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRow:
+    """One line of the subjects table. ``row_version`` goes back with any change (optimistic concurrency)."""
+
+    subject: str
+    curriculum: str
+    curriculum_version: str
+    curriculum_version_id: int
+    stage_id: str | None
+    stage: str | None
+    policies: tuple[str, ...]
+    parameters: dict[str, Any]
+    last_session_date: date | None
+    sessions_in_stage: int
+    sessions_total: int
+    on_curriculum: bool
+    pending_sessions: int
+    last_change: str
+    row_version: int
+    sex: str | None
+    date_of_birth: date | None
+    genotype: str | None
+    rig: str | None
+    notes: str | None
+
+    @property
+    def pending_suggestion(self) -> bool:
+        """New sessions the trainer has not evaluated yet (and it would evaluate them)."""
+        return self.on_curriculum and self.pending_sessions > 0
+
+    @property
+    def status(self) -> str:
+        if not self.on_curriculum:
+            return "off curriculum"
+        return "pending suggestion" if self.pending_sessions else "on curriculum"
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """What the trainer suggests for one subject after its new sessions; nothing is changed until applied.
+
+    ``row_version`` is the subject's version when it was evaluated: applying fails with a conflict if the
+    subject changed since. ``error``: why it cannot be applied (a rule failed, off curriculum).
+    """
+
+    subject: str
+    subject_pk: int
+    row_version: int
+    curriculum_version_id: int
+    current: SubjectState
+    suggested: SubjectState
+    current_stage: str | None
+    suggested_stage: str | None
+    current_policies: tuple[str, ...]
+    suggested_policies: tuple[str, ...]
+    parameter_changes: dict[str, tuple[Any, Any]]
+    sessions: tuple[str, ...]
+    session_pks: tuple[int, ...]
+    error: str | None = None
+    evaluations: tuple[tuple[str, Evaluation], ...] = field(default=(), repr=False)
+
+    @property
+    def applicable(self) -> bool:
+        return self.error is None and bool(self.session_pks)
+
+    @property
+    def stage_changed(self) -> bool:
+        return self.current.stage_id != self.suggested.stage_id
+
+    @property
+    def why(self) -> list[dict[str, Any]]:
+        """Every rule checked, in order, session by session (each check has a ``session`` key)."""
+        return [
+            {"session": session, **check.to_json()}
+            for session, evaluation in self.evaluations
+            for check in evaluation.why
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "row_version": self.row_version,
+            "current": {"stage": self.current_stage, "policies": list(self.current_policies)},
+            "suggested": {"stage": self.suggested_stage, "policies": list(self.suggested_policies)},
+            "parameter_changes": {k: list(v) for k, v in self.parameter_changes.items()},
+            "sessions": list(self.sessions),
+            "error": self.error,
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    applied: int
+    skipped: tuple[tuple[str, str], ...]  # (subject, why it was not applied)
+    batch: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did. ``bad``: the rows not imported, with row, column and problem."""
+
+    source: str
+    imported: int
+    already_there: int
+    bad: tuple[BadRow, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.bad
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    subject: str | None
+    kind: str
+    at: datetime
+    operator: str
+    reason: str | None
+    batch: str | None
+    data: dict[str, Any]
+
+    def describe(self) -> str:
+        """One line for people: when, who, what and why."""
+        data = self.data
+        what = self.kind
+        before, after = data.get("before_stage"), data.get("after_stage")
+        if before != after and after is not None:
+            what += f": {before} → {after}"
+        elif after is not None:
+            what += f": {after}"
+        if self.reason:
+            what += f" ({self.reason})"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.operator}: {what}"

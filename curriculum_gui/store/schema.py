@@ -1,0 +1,91 @@
+"""The tables (SQLAlchemy Core), as migration head creates them; ``tests/store`` checks the two agree.
+
+JSON is stored as text (``*_json`` columns) so both backends hold exactly the same bytes, and the store,
+not the driver, decides how it is read. ``subjects`` carries a few copies of what is in ``state_json``
+(stage, on/off curriculum) so the subjects table can be listed without parsing; ``row_version`` is the
+optimistic-concurrency counter: every change of a subject bumps it, and a writer whose version is stale
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+curriculum_versions = sa.Table(
+    "curriculum_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(1000), nullable=False),
+    sa.Column("version", sa.String(100), nullable=False),
+    sa.Column("document_json", sa.Text, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("published_by", sa.String(200), nullable=False),
+    sa.UniqueConstraint("name", "version", name="uq_curriculum_versions_name_version"),
+)
+
+subjects = sa.Table(
+    "subjects",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("subject_id", sa.String(200), nullable=False, unique=True),
+    sa.Column("sex", sa.String(50), nullable=True),
+    sa.Column("date_of_birth", sa.Date, nullable=True),
+    sa.Column("genotype", sa.String(500), nullable=True),
+    sa.Column("rig", sa.String(200), nullable=True),
+    sa.Column("notes", sa.Text, nullable=True),
+    sa.Column(
+        "curriculum_version_id",
+        sa.Integer,
+        sa.ForeignKey("curriculum_versions.id", name="fk_subjects_curriculum_version"),
+        nullable=False,
+    ),
+    sa.Column("state_json", sa.Text, nullable=False),
+    sa.Column("stage_id", sa.String(200), nullable=True),
+    sa.Column("on_curriculum", sa.Boolean, nullable=False),
+    sa.Column("last_change", sa.String(20), nullable=False),
+    sa.Column("row_version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "subject_pk", sa.Integer, sa.ForeignKey("subjects.id", name="fk_events_subject"), nullable=True
+    ),
+    sa.Column(
+        "curriculum_version_id",
+        sa.Integer,
+        sa.ForeignKey("curriculum_versions.id", name="fk_events_curriculum_version"),
+        nullable=True,
+    ),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("operator", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("batch", sa.String(40), nullable=True),
+    sa.Column("data_json", sa.Text, nullable=False),
+    sa.Index("ix_events_subject", "subject_pk", "id"),
+)
+
+metrics_sessions = sa.Table(
+    "metrics_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "subject_pk", sa.Integer, sa.ForeignKey("subjects.id", name="fk_sessions_subject"), nullable=False
+    ),
+    sa.Column("session_id", sa.String(200), nullable=False),
+    sa.Column("session_date", sa.Date, nullable=False),
+    sa.Column("values_json", sa.Text, nullable=False),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("consumed_by", sa.Integer, sa.ForeignKey("events.id", name="fk_sessions_event"), nullable=True),
+    sa.UniqueConstraint("subject_pk", "session_id", name="uq_sessions_subject_session"),
+    sa.Index("ix_sessions_subject_date", "subject_pk", "session_date", "session_id"),
+    sa.Index("ix_sessions_consumed", "consumed_by"),
+)
