@@ -45,8 +45,9 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def _set_text(widget: QLineEdit | QPlainTextEdit, text: str) -> None:
-    """Show the model's value unless the person is typing in this very field."""
-    if widget.hasFocus():
+    """Show the model's value unless the person is typing in this very field (focused, not yet committed)."""
+    modified = widget.isModified() if isinstance(widget, QLineEdit) else widget.document().isModified()
+    if widget.hasFocus() and modified:
         return
     current = widget.text() if isinstance(widget, QLineEdit) else widget.toPlainText()
     if current != text:
@@ -56,6 +57,7 @@ def _set_text(widget: QLineEdit | QPlainTextEdit, text: str) -> None:
             widget.setCursorPosition(0)
         else:
             widget.setPlainText(text)
+            widget.document().setModified(False)
         widget.blockSignals(blocked)
 
 
@@ -654,4 +656,9 @@ class Inspector(QWidget):
             self.page_for(self.ref).load(self.ref)
             return False
         self.error.hide()
+        page = self.page_for(self.ref)
+        for line in page.findChildren(QLineEdit):
+            line.setModified(False)  # committed: from now on the field follows the model (undo, redo)
+        for text in page.findChildren(QPlainTextEdit):
+            text.document().setModified(False)
         return True

@@ -89,6 +89,11 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
+def _shape(group: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """Names and types, in order: what the tree's rows depend on (values aside)."""
+    return [(k, type_of(v), _shape(v) if isinstance(v, dict) else None) for k, v in group.items()]
+
+
 class AddParameterDialog(QDialog):
     """Name, type and first value of a new parameter (inside the selected group, if any)."""
 
@@ -194,6 +199,20 @@ class ParametersEditor(QWidget):
 
     def set_parameters(self, parameters: dict[str, Any]) -> None:
         if parameters == self._parameters and self.tree.topLevelItemCount():
+            return
+        if _shape(parameters) == _shape(self._parameters) and self.tree.topLevelItemCount():
+            # Same names and types: update values in place. Never rebuild here: this runs inside the
+            # tree's own itemChanged signal, and deleting the item being edited would crash Qt.
+            self._parameters = json.loads(json.dumps(parameters))
+            self._filling = True
+            for item in self._all_items():
+                value = self._value_at(list(item.data(0, PATH_ROLE)))
+                if isinstance(value, bool):
+                    item.setCheckState(1, Qt.CheckState.Checked if value else Qt.CheckState.Unchecked)
+                if not isinstance(value, dict):
+                    item.setText(1, show_value(value))
+            self._filling = False
+            self.message.hide()
             return
         expanded = {tuple(i.data(0, PATH_ROLE)) for i in self._all_items() if i.isExpanded()}
         self._parameters = json.loads(json.dumps(parameters))

@@ -1,5 +1,6 @@
 """The application starts: menus, the editor area, the status bar, undo, and the --screenshot mode."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,13 @@ from curriculum_gui.gui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, example_path: Path) -> MainWindow:
+def window(qtbot, example_path: Path) -> Iterator[MainWindow]:
     win = MainWindow(Document.open(example_path))
-    qtbot.addWidget(win)
     win.show()
-    return win
+    yield win
+    win.document.undo_stack.clear()  # closing must not stop at the unsaved-changes question
+    win.close()
+    win.deleteLater()
 
 
 def test_menus_and_status_bar(window: MainWindow) -> None:
