@@ -651,7 +651,7 @@ class Inspector(QWidget):
         try:
             self.document.apply(edit)
         except EditError as exc:
-            self.error.setText(f"⛔ {exc}")
+            self.error.setText(f"✖ {exc}")
             self.error.show()
             self.page_for(self.ref).load(self.ref)
             return False

@@ -29,11 +29,12 @@ from .document import Document
 from .inspector import Inspector
 from .outline import Outline
 from .problems_panel import ProblemsPanel
+from .simulate_panel import SimulatePanel
 
 FILE_FILTER = "Curriculum files (*.json);;All files (*)"
 MAX_RECENT = 8
 
-VIEWS = ("editor", "problems", "inspector", "history")
+VIEWS = ("editor", "problems", "inspector", "history", "simulate")
 
 
 class MainWindow(QMainWindow):
@@ -72,8 +73,16 @@ class MainWindow(QMainWindow):
         )
         self.resizeDocks([self.outline_dock, self.inspector_dock], [250, 440], Qt.Orientation.Horizontal)
         self.resizeDocks([self.outline_dock, self.problems_dock], [420, 260], Qt.Orientation.Vertical)
-        self.resizeDocks([self.history_dock], [130], Qt.Orientation.Vertical)
+        self.simulate = SimulatePanel(lambda: self.document.curriculum)
+        self.simulate_dock = self._dock(
+            "Try it: simulate", "simulate", self.simulate, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.tabifyDockWidget(self.history_dock, self.simulate_dock)
+        self.resizeDocks([self.simulate_dock], [260], Qt.Orientation.Vertical)
         self.history_dock.hide()
+        self.simulate_dock.hide()
+        if hasattr(self.canvas, "set_highlight"):
+            self.simulate.highlight.connect(self.canvas.set_highlight)
 
         self.summary = QLabel()
         self.statusBar().addPermanentWidget(self.summary)
@@ -137,7 +146,14 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("&View")
         self.view_menu.addAction(self.fit_action)
         self.view_menu.addSeparator()
-        for dock in (self.outline_dock, self.problems_dock, self.inspector_dock, self.history_dock):
+        docks = (
+            self.outline_dock,
+            self.problems_dock,
+            self.inspector_dock,
+            self.history_dock,
+            self.simulate_dock,
+        )
+        for dock in docks:
             self.view_menu.addAction(dock.toggleViewAction())
 
         help_menu = bar.addMenu("&Help")
@@ -153,6 +169,11 @@ class MainWindow(QMainWindow):
         self.toolbar.addAction(self.redo_action)
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.fit_action)
+        self.toolbar.addSeparator()
+        try_it = self.simulate_dock.toggleViewAction()
+        try_it.setText("Try it")
+        try_it.setToolTip("Step the trainer through a sequence of sessions (simulate)")
+        self.toolbar.addAction(try_it)
         self.addToolBar(self.toolbar)
 
     # --- layout memory -------------------------------------------------------------------------
@@ -189,6 +210,8 @@ class MainWindow(QMainWindow):
             self.undo_group.removeStack(old.undo_stack)
         self.autosave = Autosave(document)
         self.inspector.set_document(document)
+        document.changed.connect(self.simulate.curriculum_changed)
+        self.simulate.reset()
         self.refresh()
         self.canvas.fit()
 
@@ -204,7 +227,7 @@ class MainWindow(QMainWindow):
         self.summary.setText(
             f"{len(curriculum.stages)} stages · {len(curriculum.stage_transitions)} transitions · "
             f"{sum(len(s.policies) for s in curriculum.stages)} policies · {len(curriculum.metrics)} metrics"
-            f" · {'⛔ ' if errors else ''}{errors} errors, {warnings} warnings"
+            f" · {'✖ ' if errors else ''}{errors} errors, {warnings} warnings"
         )
         self._update_title()
 
@@ -225,6 +248,7 @@ class MainWindow(QMainWindow):
             "problems": self.problems_dock,
             "inspector": self.inspector_dock,
             "history": self.history_dock,
+            "simulate": self.simulate_dock,
         }.get(name)
         if dock is not None:
             dock.show()

@@ -40,13 +40,13 @@ class Outline(QTreeView):
             if stage.terminal:
                 marks.append("■ terminal")
             text = stage.name + (f"   ({', '.join(marks)})" if marks else "")
-            row = QStandardItem(("⛔ " if ("stage", stage.id) in flagged else "") + text)
+            row = QStandardItem(("✖ " if ("stage", stage.id) in flagged else "") + text)
             row.setData(ItemRef("stage", stage.id), REF_ROLE)
             row.setToolTip(f"{stage.name} — task {stage.task.name or '(none)'}")
             for policy in stage.policies:
                 start = " (start)" if policy.id in stage.start_policies else ""
                 child = QStandardItem(
-                    ("⛔ " if ("policy", policy.id) in flagged else "") + policy.name + start
+                    ("✖ " if ("policy", policy.id) in flagged else "") + policy.name + start
                 )
                 child.setData(ItemRef("policy", policy.id, stage.id), REF_ROLE)
                 row.appendRow(child)

@@ -26,7 +26,7 @@ class ProblemsPanel(QListWidget):
         ordered = sorted(problems, key=lambda p: p.severity is not Severity.ERROR)
         for problem in ordered:
             error = problem.severity is Severity.ERROR
-            item = QListWidgetItem(f"{'⛔' if error else '⚠'}  {problem.location}: {problem.message}")
+            item = QListWidgetItem(f"{'✖' if error else '⚠'}  {problem.location}: {problem.message}")
             item.setForeground(QColor("#b71c1c" if error else "#8a5a00"))
             item.setToolTip(f"{problem.severity.value}: {problem.message}\nDouble-click to select it.")
             item.setData(REF_ROLE, problem.ref)

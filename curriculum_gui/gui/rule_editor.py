@@ -312,7 +312,7 @@ class RuleEditor(QWidget):
             colour = ERROR_COLOUR if first.severity == "error" else WARNING_COLOUR
             more = f"  (+{len(issues) - 1} more)" if len(issues) > 1 else ""
             self._show_message(
-                f"{'⛔' if first.severity == 'error' else '⚠'} {first.describe(self.mode == 'update')}{more}",
+                f"{'✖' if first.severity == 'error' else '⚠'} {first.describe(self.mode == 'update')}{more}",
                 colour,
             )
         else:

@@ -66,7 +66,7 @@ def test_bad_rule_text_is_flagged_at_its_column_and_never_crashes(qtbot, window:
         editor.text_edit.setPlainText(bad)
         issues = editor.check_now()
         assert issues, bad
-        assert editor.message.text().startswith("⛔"), bad
+        assert editor.message.text().startswith("✖"), bad
     editor.text_edit.setPlainText("bias < 0.2 and speed > 1")
     editor.check_now()
     assert "speed" in editor.message.text()
@@ -191,7 +191,7 @@ def test_declared_metrics_are_edited_in_the_curriculum_page(window: MainWindow) 
     assert any(
         p.location == "curriculum.version" and p.severity == "error" for p in window.document.problems
     ), [str(p) for p in window.document.problems]
-    assert window.problems.item(0).text().startswith("⛔")
+    assert window.problems.item(0).text().startswith("✖")
 
 
 def test_problems_panel_double_click_selects_the_item(qtbot, window: MainWindow) -> None:
@@ -199,7 +199,7 @@ def test_problems_panel_double_click_selects_the_item(qtbot, window: MainWindow)
     window.document.changed.emit()
     panel = window.problems
     item = next(panel.item(i) for i in range(panel.count()) if "speed" in panel.item(i).text())
-    assert item.text().startswith("⛔")
+    assert item.text().startswith("✖")
     panel.itemDoubleClicked.emit(item)
     assert window.inspector.ref == ItemRef("stage_transition", "t1")
     assert window.inspector.pages["transition"].rule.text() == "speed > 1"
