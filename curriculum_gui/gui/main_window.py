@@ -156,6 +156,14 @@ class MainWindow(QMainWindow):
         for dock in docks:
             self.view_menu.addAction(dock.toggleViewAction())
 
+        self.curriculum_menu = bar.addMenu("&Curriculum")
+        self.trust_action = self._action(
+            "&Trust Python Rules…",
+            self.trust_python_rules,
+            tip="Allow this curriculum's Python rule modules to run",
+        )
+        self.curriculum_menu.addAction(self.trust_action)
+
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About curriculum-gui", self.about))
 
@@ -211,6 +219,7 @@ class MainWindow(QMainWindow):
         self.autosave = Autosave(document)
         self.inspector.set_document(document)
         document.changed.connect(self.simulate.curriculum_changed)
+        self.simulate.python_rules = None  # trust is given per document, never carried over
         self.simulate.reset()
         self.refresh()
         self.canvas.fit()
@@ -375,6 +384,45 @@ class MainWindow(QMainWindow):
                 break
             if answer == QMessageBox.StandardButton.Discard:
                 recovery.discard()
+
+    def trust_python_rules(self, *, ask: bool = True) -> bool:
+        """Name the modules a curriculum's Python rules come from and, if the person agrees, let them run."""
+        from ..core.python_rules import aind_available, modules_referenced, runner_for
+
+        modules = modules_referenced(self.document.curriculum)
+        if not modules:
+            QMessageBox.information(
+                self, "Python rules", "This curriculum has no Python rules: nothing to trust."
+            )
+            return False
+        if not aind_available():
+            QMessageBox.warning(
+                self,
+                "Python rules",
+                "Running Python rules needs aind-behavior-curriculum: "
+                'pip install "curriculum-gui[aind]". The curriculum still opens, edits and saves.',
+            )
+            return False
+        listed = "".join(f"<li><code>{m}</code></li>" for m in modules)
+        answer = (
+            QMessageBox.warning(
+                self,
+                "Trust Python rules?",
+                f"This curriculum's rules call Python code from:<ul>{listed}</ul>Running it lets "
+                "that code do anything your account can. Trust it only if it is your lab's own code."
+                "<p>Run these modules?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if ask
+            else QMessageBox.StandardButton.Yes
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.simulate.python_rules = runner_for(modules=modules)
+        self.simulate.reset()
+        self.statusBar().showMessage(f"Trusted Python rules from {', '.join(modules)} for this session", 8000)
+        return True
 
     def about(self) -> None:
         QMessageBox.about(

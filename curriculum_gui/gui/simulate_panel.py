@@ -80,6 +80,7 @@ class SimulatePanel(QWidget):
         super().__init__(parent)
         self._curriculum = curriculum_getter
         self.trainer: Trainer | None = None
+        self.python_rules: Any = None  # a runner for trusted Python references, or None (they report it)
         self.state: SubjectState | None = None
         self.history: dict[str, list[Any]] = {}
         self.position = 0  # sessions evaluated so far
@@ -232,7 +233,7 @@ class SimulatePanel(QWidget):
         self.history = {}
         self.why.clear()
         try:
-            self.trainer = Trainer(self._curriculum())
+            self.trainer = Trainer(self._curriculum(), python_rules=self.python_rules)
             self.state = self.trainer.enroll()
         except CurriculumGuiError as exc:
             self.trainer, self.state = None, None

@@ -92,3 +92,32 @@ def test_sessions_load_from_json_lines(window: MainWindow, tmp_path: Path) -> No
     with pytest.raises(Exception, match="line 2"):
         window.simulate.load_file(bad)
     assert window.simulate.table.rowCount() == 3  # nothing lost
+
+
+def test_python_rules_run_only_after_the_person_trusts_their_module(qtbot, tmp_path: Path) -> None:
+    import sys
+
+    from curriculum_gui.core.model import Metric
+
+    aind_file = Path(__file__).resolve().parents[1] / "data" / "aind" / "example_project_curriculum.json"
+    sys.modules.pop("example_project.curriculum", None)
+    win = MainWindow(Document.open(aind_file))
+    try:
+        win.document.apply(edits.add_metric(Metric(name="theta_2")))
+        panel = win.simulate
+        panel.add_session({"theta_2": 50})
+        assert not panel.step()
+        assert "not trusted" in panel.status.text()
+        assert "example_project.curriculum" not in sys.modules  # nothing imported before trust
+        assert win.trust_python_rules(ask=False)
+        panel.reset()
+        assert panel.step()
+        assert panel.trainer.stage_name(panel.state.stage_id) == "GRADUATED"
+        # Trust belongs to that document: a new one starts untrusted.
+        win.document.undo_stack.clear()
+        win.new_document()
+        assert panel.python_rules is None
+    finally:
+        win.document.undo_stack.clear()
+        win.close()
+        win.deleteLater()
