@@ -133,7 +133,7 @@ def _reason(e: exc.DBAPIError) -> str:
     text = str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
     lowered = text.lower()
     if "database is locked" in lowered or "database table is locked" in lowered:
-        return f"locked by another program (waited {SQLITE_BUSY_MS // 1000} s); try again"
+        return f"locked by another program (waited {SQLITE_BUSY_MS / 1000:g} s); try again"
     if "file is not a database" in lowered:
         return "the file is not a SQLite database"
     if "unable to open database file" in lowered:

@@ -7,6 +7,7 @@ lock for the migration, SQLite's ``BEGIN IMMEDIATE`` serialises the two.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
@@ -40,6 +41,10 @@ def current(conn: Connection) -> str | None:
 def upgrade(engine: Engine, target: str = "head", where: str = "the database") -> None:
     """Migrate to ``target``; refuses a database whose schema is newer than this program."""
     script = _script()
+    if target == "head":
+        with engine.connect() as conn:  # the usual case, without taking the write lock
+            if current(conn) == script.get_current_head():
+                return
     with engine.connect().execution_options(write=True) as conn, conn.begin():
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
@@ -58,8 +63,7 @@ def downgrade(engine: Engine, target: str) -> None:
         _run(conn, script, lambda rev, _ctx: script._downgrade_revs(target, rev))
 
 
-def _run(conn: Connection, script: ScriptDirectory, fn) -> None:
-    config = script.config if hasattr(script, "config") else Config()
-    with EnvironmentContext(config, script, fn=fn) as env:
+def _run(conn: Connection, script: ScriptDirectory, fn: Any) -> None:
+    with EnvironmentContext(Config(), script, fn=fn) as env:
         env.configure(connection=conn, target_metadata=metadata, transactional_ddl=True)
         env.run_migrations()

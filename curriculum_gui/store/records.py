@@ -181,10 +181,12 @@ class Event:
         data = self.data
         what = self.kind
         before, after = data.get("before_stage"), data.get("after_stage")
-        if before != after and after is not None:
+        if "before_stage" in data and before != after:
             what += f": {before} → {after}"
         elif after is not None:
             what += f": {after}"
+        if self.kind == APPLIED and data.get("sessions"):
+            what += f" after {', '.join(data['sessions'])}"
         if self.reason:
             what += f" ({self.reason})"
         return f"{self.at:%Y-%m-%d %H:%M} {self.operator}: {what}"

@@ -71,6 +71,7 @@ events = sa.Table(
     sa.Column("batch", sa.String(40), nullable=True),
     sa.Column("data_json", sa.Text, nullable=False),
     sa.Index("ix_events_subject", "subject_pk", "id"),
+    sa.Index("ix_events_batch", "batch"),
 )
 
 metrics_sessions = sa.Table(

@@ -1,0 +1,361 @@
+"""Commands on the subject store: subjects, metrics import, evaluate, publish, demo. All take ``--db URL``.
+
+Exit codes as everywhere: 0 done; 1 done but with problems (bad metrics rows, suggestions that could not
+be evaluated); 2 nothing done (bad input, unknown subject, a conflict with another rig, no database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from .common import EXIT_OK, EXIT_PROBLEMS, AddCommand, Parser
+
+DB_HELP = (
+    "database: a SQLite file path, sqlite:///PATH or postgresql://user@host/db "
+    "(default: $CURRICULUM_GUI_DB, else a file in your user data folder)"
+)
+
+
+def _db(p: argparse.ArgumentParser, operator: bool = False) -> None:
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
+    if operator:
+        p.add_argument("--operator", help="who does this, for the history (default: your user name)")
+
+
+def _open(args: argparse.Namespace, python_rules: Any = None):
+    from ..store import Workspace
+
+    return Workspace.open(args.db, python_rules=python_rules)
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+# --- subjects -----------------------------------------------------------------------------------
+
+
+def _add_subjects(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("subjects", help="register, list and move subjects; their history and next session")
+    ss = p.add_subparsers(dest="subjects_command", metavar="ACTION", required=True, parser_class=Parser)
+
+    q = ss.add_parser("list", help="the subjects table")
+    _db(q)
+    q.add_argument("--json", action="store_true", help="one JSON object per subject")
+    q.set_defaults(handler=_cmd_list)
+
+    q = ss.add_parser("register", help="register and enroll new subjects on a published curriculum")
+    _db(q, operator=True)
+    q.add_argument("subjects", nargs="+", metavar="SUBJECT", help="the lab's subject ids")
+    q.add_argument("--curriculum", required=True, metavar="NAME", help="published curriculum name")
+    q.add_argument("--version", help="its version (default: the latest published)")
+    q.add_argument("--start-stage", metavar="STAGE", help="enroll on this stage (name or id)")
+    q.add_argument("--sex")
+    q.add_argument("--date-of-birth", metavar="YYYY-MM-DD")
+    q.add_argument("--genotype")
+    q.add_argument("--rig")
+    q.add_argument("--notes")
+    q.set_defaults(handler=_cmd_register)
+
+    q = ss.add_parser("override", help="put a subject on a stage (and policies, parameters) by hand")
+    _db(q, operator=True)
+    q.add_argument("subject")
+    q.add_argument("--stage", required=True, help="stage name or id")
+    q.add_argument("--policy", action="append", metavar="POLICY", help="active policy (repeatable)")
+    q.add_argument("--parameters", metavar="JSON", help="task parameters as a JSON object")
+    q.add_argument("--reason", required=True, help="why (kept in the history)")
+    q.set_defaults(handler=_cmd_override)
+
+    q = ss.add_parser("eject", help="take a subject off its curriculum")
+    _db(q, operator=True)
+    q.add_argument("subject")
+    q.add_argument("--reason", required=True, help="why (kept in the history)")
+    q.set_defaults(handler=_cmd_eject)
+
+    q = ss.add_parser("reenroll", help="enroll a subject again (e.g. after an eject)")
+    _db(q, operator=True)
+    q.add_argument("subject")
+    q.add_argument("--curriculum", metavar="NAME", help="another published curriculum (default: its own)")
+    q.add_argument("--version", help="with --curriculum: its version (default: the latest)")
+    q.add_argument("--start-stage", metavar="STAGE")
+    q.add_argument("--reason")
+    q.set_defaults(handler=_cmd_reenroll)
+
+    q = ss.add_parser("revert", help="undo a subject's last change (the undo is kept in the history)")
+    _db(q, operator=True)
+    q.add_argument("subject")
+    q.add_argument("--reason")
+    q.set_defaults(handler=_cmd_revert)
+
+    q = ss.add_parser("history", help="a subject's events, oldest first")
+    _db(q)
+    q.add_argument("subject")
+    q.add_argument("--json", action="store_true", help="the events as JSON, with their data")
+    q.set_defaults(handler=_cmd_history)
+
+    q = ss.add_parser("export", help="a subject's next-session parameters as JSON")
+    _db(q)
+    q.add_argument("subject")
+    q.add_argument("--aind", action="store_true", help="as an aind TrainerState")
+    q.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    q.set_defaults(handler=_cmd_export)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    with _open(args) as ws:
+        rows = ws.subjects()
+    if args.json:
+        for r in rows:
+            print(
+                json.dumps(
+                    {
+                        "subject": r.subject,
+                        "curriculum": r.curriculum,
+                        "version": r.curriculum_version,
+                        "stage": r.stage,
+                        "policies": list(r.policies),
+                        "parameters": r.parameters,
+                        "last_session": r.last_session_date,
+                        "sessions_in_stage": r.sessions_in_stage,
+                        "status": r.status,
+                        "last_change": r.last_change,
+                        "row_version": r.row_version,
+                    },
+                    ensure_ascii=False,
+                    default=str,
+                )
+            )
+        return EXIT_OK
+    table = [("SUBJECT", "CURRICULUM", "STAGE", "POLICIES", "LAST SESSION", "IN STAGE", "STATUS", "CHANGE")]
+    for r in rows:
+        table.append(
+            (
+                r.subject,
+                f"{r.curriculum} {r.curriculum_version}",
+                r.stage or "-",
+                ", ".join(r.policies) or "-",
+                str(r.last_session_date or "-"),
+                str(r.sessions_in_stage),
+                r.status,
+                r.last_change,
+            )
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return EXIT_OK
+
+
+def _cmd_register(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from ..store import StoreError, SubjectInfo
+
+    dob = None
+    if args.date_of_birth:
+        try:
+            dob = date.fromisoformat(args.date_of_birth)
+        except ValueError:
+            raise StoreError(f"--date-of-birth {args.date_of_birth!r} is not a date (YYYY-MM-DD)") from None
+    infos = [SubjectInfo(s, args.sex, dob, args.genotype, args.rig, args.notes) for s in args.subjects]
+    with _open(args) as ws:
+        version = ws.find_version(args.curriculum, args.version)
+        count = ws.register(infos, version.id, args.start_stage, args.operator)
+    print(f"registered {count} subject(s) on {version.label}")
+    return EXIT_OK
+
+
+def _cmd_override(args: argparse.Namespace) -> int:
+    from ..store import StoreError
+
+    params = None
+    if args.parameters is not None:
+        try:
+            params = json.loads(args.parameters)
+        except ValueError as exc:
+            raise StoreError(f"--parameters is not valid JSON: {exc}") from None
+    with _open(args) as ws:
+        row = ws.override(
+            args.subject, args.stage, args.policy, params, reason=args.reason, operator=args.operator
+        )
+    print(f"{row.subject}: now on {row.stage!r} ({', '.join(row.policies) or 'no policies'})")
+    return EXIT_OK
+
+
+def _cmd_eject(args: argparse.Namespace) -> int:
+    with _open(args) as ws:
+        row = ws.eject(args.subject, reason=args.reason, operator=args.operator)
+    print(f"{row.subject}: off curriculum (was on {row.stage!r})")
+    return EXIT_OK
+
+
+def _cmd_reenroll(args: argparse.Namespace) -> int:
+    with _open(args) as ws:
+        version_id = ws.find_version(args.curriculum, args.version).id if args.curriculum else None
+        row = ws.reenroll(
+            args.subject,
+            version_id=version_id,
+            start_stage=args.start_stage,
+            reason=args.reason,
+            operator=args.operator,
+        )
+    print(f"{row.subject}: enrolled again on {row.curriculum} {row.curriculum_version}, stage {row.stage!r}")
+    return EXIT_OK
+
+
+def _cmd_revert(args: argparse.Namespace) -> int:
+    with _open(args) as ws:
+        row = ws.revert(args.subject, reason=args.reason, operator=args.operator)
+        last = ws.history(args.subject)[-1]
+    undone = last.data.get("reverted_kind")
+    print(f"{row.subject}: reverted the last {undone}; now {row.status} on {row.stage!r}")
+    return EXIT_OK
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    with _open(args) as ws:
+        events = ws.history(args.subject)
+    for e in events:
+        if args.json:
+            data = {"id": e.id, "kind": e.kind, "at": e.at.isoformat(), "operator": e.operator}
+            print(json.dumps({**data, "reason": e.reason, "data": e.data}, ensure_ascii=False))
+        else:
+            print(e.describe())
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    with _open(args) as ws:
+        data = ws.trainer_state(args.subject) if args.aind else ws.next_session(args.subject)
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        from ..core.native_format import atomic_write_text
+
+        atomic_write_text(args.output, text)
+        print(f"{args.output}: written")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+# --- metrics, evaluate, publish, demo -----------------------------------------------------------
+
+
+def _add_metrics(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("metrics", help="import session metrics")
+    ms = p.add_subparsers(dest="metrics_command", metavar="ACTION", required=True, parser_class=Parser)
+    q = ms.add_parser(
+        "import",
+        help="import a CSV, JSON or JSON Lines metrics file",
+        description="One row per subject and session: columns subject, session, date (YYYY-MM-DD) and one "
+        "per metric the subject's curriculum declares. Bad rows are listed and skipped; the good ones are "
+        "imported; sessions already imported are not duplicated. Exit 1 if any row was bad.",
+    )
+    _db(q)
+    q.add_argument("file")
+    q.add_argument("--format", choices=["csv", "json", "jsonl"], help="default: from the file name")
+    q.set_defaults(handler=_cmd_metrics_import)
+
+
+def _cmd_metrics_import(args: argparse.Namespace) -> int:
+    with _open(args) as ws:
+        report = ws.import_metrics(args.file, args.format)
+    for bad in report.bad:
+        print(f"{args.file}: {bad}", file=sys.stderr)
+    print(
+        f"{args.file}: imported {report.imported} session(s), {report.already_there} already there, "
+        f"{len(report.bad)} problem(s)"
+    )
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    from .curriculum_commands import _add_python_rule_options
+
+    p = sub.add_parser(
+        "evaluate",
+        help="what the trainer suggests for subjects with new sessions (--apply to apply it)",
+        description="Evaluate every subject with new sessions (or only SUBJECTs). Without --apply nothing "
+        "changes. With --apply, all suggestions are applied in one transaction: if another rig changed "
+        "one of the subjects meanwhile, nothing is applied (exit 2). Exit 1 if a rule failed for a subject.",
+    )
+    _db(p, operator=True)
+    p.add_argument("subjects", nargs="*", metavar="SUBJECT")
+    p.add_argument("--apply", action="store_true", help="apply the suggestions")
+    p.add_argument("--record", action="store_true", help="without --apply: keep the suggestions in history")
+    p.add_argument("--json", action="store_true", help="the suggestions as JSON lines, with why")
+    _add_python_rule_options(p)
+    p.set_defaults(handler=_cmd_evaluate)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from ..store import evaluation
+    from .curriculum_commands import _python_runner
+
+    with _open(args, _python_runner(args)) as ws:
+        suggestions = ws.evaluate(args.subjects or None)
+        for s in suggestions:
+            if args.json:
+                print(json.dumps(s.to_json(), ensure_ascii=False, default=str))
+            else:
+                print(_describe(s))
+        if args.apply:
+            result = ws.apply(suggestions, operator=args.operator)
+            print(f"applied {result.applied} suggestion(s); {len(result.skipped)} not applied")
+        elif args.record:
+            evaluation.record(ws, suggestions, args.operator)
+    if not suggestions:
+        print("no subject has new sessions to evaluate")
+    return EXIT_PROBLEMS if any(s.error for s in suggestions) else EXIT_OK
+
+
+def _describe(s: Any) -> str:
+    if s.error:
+        return f"{s.subject}: not evaluated: {s.error}"
+    move = (
+        f"{s.current_stage!r} → {s.suggested_stage!r}" if s.stage_changed else f"stays on {s.current_stage!r}"
+    )
+    policies = ", ".join(s.suggested_policies) or "no policies"
+    changes = "; ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in s.parameter_changes.items())
+    return f"{s.subject}: {move} [{policies}]" + (f" ({changes})" if changes else "")
+
+
+def _add_publish(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "publish", help="publish a curriculum file as an immutable version subjects can be enrolled on"
+    )
+    _db(p, operator=True)
+    p.add_argument("file", help="curriculum file (native or aind JSON)")
+    p.set_defaults(handler=_cmd_publish)
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from ..core.files import open_curriculum
+
+    curriculum = open_curriculum(args.file).curriculum
+    with _open(args) as ws:
+        version = ws.publish(curriculum, operator=args.operator)
+    print(f"{args.file}: published as {version.label} (#{version.id})")
+    return EXIT_OK
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="fill an empty database with a demo cohort (a dozen mice, six weeks)")
+    _db(p)
+    p.set_defaults(handler=_cmd_demo)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from ..store.demo import create_demo
+
+    with _open(args) as ws:
+        count = create_demo(ws)
+        where = ws.where
+    print(f"demo cohort of {count} subjects created in {where}")
+    return EXIT_OK
+
+
+COMMANDS: list[AddCommand] = [_add_subjects, _add_metrics, _add_evaluate, _add_publish, _add_demo]

@@ -1,0 +1,129 @@
+"""A demo cohort, so a newcomer sees every feature at once (``curriculum-gui demo``, the app's first start).
+
+The bundled example curricula are published; a dozen mice (most enrolled in the first two weeks, three
+late) learn at different speeds over six weeks of weekday sessions. Their synthetic metrics (accuracy and
+trials rise, bias and licks per reward fall, with noise) go through the real import → evaluate → apply
+cycle day by day, so the stages, parameters and the "why" of every step are the trainer's own; the last
+day's sessions are left for review (pending suggestions). A few overrides and one eject, with reasons and
+operators, fill the history. Seeded: the same cohort every time.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from ..core import native_format
+from ..core.metrics_import import MetricsRow
+from ..resources import examples
+from . import evaluation, metrics, positions, subjects
+from .errors import StoreError
+from .records import SubjectInfo
+from .workspace import Workspace
+
+COHORT = 12
+WEEKS = 6
+OPERATORS = ("alice", "bob", "chen")
+GENOTYPES = ("C57BL/6J", "VGAT-Cre", "PV-Cre;Ai32")
+
+
+@dataclass
+class _Mouse:
+    info: SubjectInfo
+    start: int  # day index of its first session
+    speed: float  # how fast it learns
+    sessions: int = 0
+    active: bool = True
+
+
+def create_demo(ws: Workspace, today: date | None = None, seed: int = 5) -> int:
+    """Fill an empty database with the demo cohort; returns the number of subjects. Refuses a database
+    that already holds data (nothing there is touched)."""
+    if not ws.is_empty():
+        raise StoreError(f"{ws.where} already holds data: the demo needs an empty database")
+    rng = random.Random(seed)
+    today = today or date.today()
+    first_day = today - timedelta(weeks=WEEKS)
+    version_id = None
+    for resource in examples():
+        curriculum = native_format.loads(resource.read_text(encoding="utf-8"), resource.name)
+        version = ws.publish(curriculum, operator=OPERATORS[0])
+        version_id = version_id or version.id
+    assert version_id is not None
+    mice = [
+        _Mouse(
+            SubjectInfo(
+                f"M{n:02d}",
+                sex="F" if n % 2 else "M",
+                date_of_birth=first_day - timedelta(days=70 + rng.randrange(30)),
+                genotype=GENOTYPES[n % len(GENOTYPES)],
+                rig=f"rig-{1 + n % 4}",
+                notes="demo subject",
+            ),
+            start=rng.randrange(0, 12) if n <= COHORT - 3 else 7 * WEEKS - 12 + 4 * (n - COHORT + 2),
+            speed=rng.uniform(0.25, 1.4),
+        )
+        for n in range(1, COHORT + 1)
+    ]
+    for day in range((today - first_day).days):
+        when = first_day + timedelta(days=day)
+        at = datetime.combine(when, time(17, 0), UTC)
+        operator = OPERATORS[day % len(OPERATORS)]
+        starting = [m.info for m in mice if m.start == day]
+        if starting:
+            subjects.register(ws, starting, version_id, None, operator, at=at)
+        if when.weekday() >= 5:
+            continue  # no sessions at weekends
+        rows = [_session(m, when, rng) for m in mice if m.active and day >= m.start]
+        if not rows:
+            continue
+        metrics.import_rows(ws, rows, "demo", at=at)
+        if when == today - timedelta(days=1) or when == today:
+            continue  # the latest sessions wait for review: the app shows pending suggestions
+        evaluation.apply(ws, evaluation.evaluate(ws, None), operator, None, at=at)
+        _events_of_the_day(ws, mice, at)
+    return len(mice)
+
+
+def _session(mouse: _Mouse, when: date, rng: random.Random) -> MetricsRow:
+    mouse.sessions += 1
+    skill = 1 - math.exp(-mouse.speed * mouse.sessions / 14)
+    accuracy = min(0.98, max(0.3, 0.5 + 0.42 * skill + rng.gauss(0, 0.04)))
+    trials = max(20, round(60 + 360 * skill + rng.gauss(0, 25)))
+    values = {
+        "accuracy": round(accuracy, 3),
+        "trials": trials,
+        "bias": round(min(1.0, max(0.0, 0.4 * (1 - skill) + rng.gauss(0, 0.05))), 3),
+        "weight_fraction": round(min(1.0, max(0.7, 0.88 + rng.gauss(0, 0.03))), 3),
+        "licks_per_reward": round(max(1.0, 11 - 8 * skill + rng.gauss(0, 0.6)), 2),
+    }
+    return MetricsRow(0, mouse.info.subject, f"{when:%Y%m%d}-{mouse.info.subject}", when, values)
+
+
+def _events_of_the_day(ws: Workspace, mice: list[_Mouse], at: datetime) -> None:
+    """The manual changes of the story, at set points of a mouse's training (every kind of event)."""
+    later = at + timedelta(minutes=30)
+    by_id = {m.info.subject: m for m in mice}
+    if by_id["M03"].sessions == 1 and ws.subject("M03").stage == "Habituation":
+        positions.override(
+            ws, "M03", "Warm-up: one side", None, None,
+            "already trained on the spout in a pilot; skipping habituation (approved by PI)", "bob", None,
+            at=later,
+        )  # fmt: skip
+    if by_id["M07"].active and by_id["M07"].sessions == 12:
+        by_id["M07"].active = False
+        positions.eject(
+            ws, "M07", "weight below 80% of baseline for two days: off water restriction, vet informed",
+            "chen", None, at=later,
+        )  # fmt: skip
+    m10 = ws.subject("M10") if by_id["M10"].sessions == 3 else None
+    if m10 is not None and m10.last_change == "automatic" and m10.stage_id:
+        params = dict(m10.parameters)
+        if "reward_volume_ul" in params:
+            params["reward_volume_ul"] = round(float(params["reward_volume_ul"]) + 0.5, 2)
+        positions.override(
+            ws, "M10", m10.stage_id, None, params,
+            "disengaged after rig-2 maintenance: larger rewards for a few days", "alice", None, at=later,
+        )  # fmt: skip

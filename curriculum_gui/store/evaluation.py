@@ -1,0 +1,317 @@
+"""The trainer over the cohort: evaluate new sessions into suggestions, then apply them as one batch.
+
+A session is *pending* until an applied suggestion (or a re-enrollment) consumes it. Evaluating runs the
+trainer once per pending session, oldest first, as aind does once per session; it writes nothing.
+``number_list`` metrics given one number per session are handed to the trainer as the list of the
+subject's values so far (oldest first).
+
+Applying writes every subject's new state, its ``applied`` event (suggestion and why) and the consumed
+sessions in one transaction, conflict-checked by row version: a subject changed since it was evaluated
+makes the whole batch fail and nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from ..core.trainer import SubjectState
+from .errors import ConflictError
+from .records import APPLIED, AUTOMATIC, EVALUATED, ApplyResult, Suggestion
+from .schema import events as ev_t
+from .schema import metrics_sessions as ms_t
+from .schema import subjects as sub_t
+from .workspace import Progress, default_operator, dumps, now
+
+if TYPE_CHECKING:
+    from .workspace import Loaded, Workspace
+
+CHUNK = 1000
+OFF_CURRICULUM = "off curriculum: not evaluated (re-enroll or override first)"
+
+
+def evaluate(ws: Workspace, only: Sequence[str] | None) -> list[Suggestion]:
+    pending = sa.select(ms_t.c.subject_pk).where(ms_t.c.consumed_by.is_(None)).distinct()
+    subjects_q = sa.select(
+        sub_t.c.id, sub_t.c.subject_id, sub_t.c.curriculum_version_id, sub_t.c.state_json, sub_t.c.row_version
+    ).where(sub_t.c.id.in_(pending))
+    sessions_q = (
+        sa.select(ms_t.c.subject_pk, ms_t.c.id, ms_t.c.session_id, ms_t.c.values_json, ms_t.c.consumed_by)
+        .where(ms_t.c.subject_pk.in_(pending))
+        .order_by(ms_t.c.subject_pk, ms_t.c.session_date, ms_t.c.session_id)
+    )
+    wanted = set(only) if only is not None else None
+    if wanted is not None and len(wanted) <= 500:
+        chosen = sa.select(sub_t.c.id).where(sub_t.c.subject_id.in_(sorted(wanted)))
+        subjects_q = subjects_q.where(sub_t.c.id.in_(chosen))
+        sessions_q = sessions_q.where(ms_t.c.subject_pk.in_(chosen))
+    with ws.read() as conn:
+        subjects = conn.execute(subjects_q.order_by(sub_t.c.subject_id)).all()
+        sessions: dict[int, list[Any]] = {}
+        for row in conn.execute(sessions_q):
+            sessions.setdefault(row.subject_pk, []).append(row)
+    out = []
+    for pk, subject, version_id, state_json, row_version in subjects:
+        if wanted is not None and subject not in wanted:
+            continue
+        state = stored_state(state_json)
+        if not state.is_on_curriculum and wanted is None:
+            continue
+        suggestion = _suggest(ws.loaded(version_id), pk, subject, row_version, state, sessions.get(pk, []))
+        out.append(suggestion)
+    return out
+
+
+def stored_state(text: str) -> SubjectState:
+    """A state as the store wrote it (trusted: no re-validation, which costs more than the trainer)."""
+    d = json.loads(text)
+    return SubjectState(
+        d["stage_id"],
+        tuple(d["active_policies"]),
+        d["parameters"],
+        d["is_on_curriculum"],
+        d["sessions_total"],
+        d["sessions_in_stage"],
+        d["sessions_in_policy"],
+    )
+
+
+def state_text(state: SubjectState) -> str:
+    """``dumps(state.to_json())`` without the defensive deep copy."""
+    return dumps(
+        {
+            "stage_id": state.stage_id,
+            "active_policies": list(state.active_policies),
+            "parameters": state.parameters,
+            "is_on_curriculum": state.is_on_curriculum,
+            "sessions_total": state.sessions_total,
+            "sessions_in_stage": state.sessions_in_stage,
+            "sessions_in_policy": state.sessions_in_policy,
+        }
+    )
+
+
+def _suggest(
+    loaded: Loaded, pk: int, subject: str, row_version: int, current: SubjectState, sessions: list[Any]
+) -> Suggestion:
+    trainer = loaded.trainer
+    history: dict[str, list[Any]] = {name: [] for name in loaded.list_metrics}
+    state = current
+    done: list[tuple[str, int]] = []
+    evaluations = []
+    error = None if current.is_on_curriculum else OFF_CURRICULUM
+    for session in sessions:
+        values = json.loads(session.values_json)
+        metrics = dict(values)
+        for name, series in history.items():
+            value = values.get(name)
+            if isinstance(value, list):
+                series[:] = value
+            elif value is not None:
+                series.append(value)
+            metrics[name] = list(series)
+        if session.consumed_by is not None or error is not None:
+            continue
+        evaluation = trainer.evaluate(state, metrics)
+        evaluations.append((session.session_id, evaluation))
+        if evaluation.error:
+            error = f"session {session.session_id!r}: {evaluation.message}"
+            break
+        state = evaluation.state
+        done.append((session.session_id, session.id))
+    if error is not None:
+        state, done = current, []
+    before, after = current.parameters, state.parameters
+    changes = (
+        {}
+        if before == after
+        else {k: (before.get(k), after.get(k)) for k in {**before, **after} if before.get(k) != after.get(k)}
+    )
+    return Suggestion(
+        subject=subject,
+        subject_pk=pk,
+        row_version=row_version,
+        curriculum_version_id=loaded.record.id,
+        current=current,
+        suggested=state,
+        current_stage=trainer.stage_name(current.stage_id),
+        suggested_stage=trainer.stage_name(state.stage_id),
+        current_policies=tuple(trainer.policy_names(current)),
+        suggested_policies=tuple(trainer.policy_names(state)),
+        parameter_changes=dict(sorted(changes.items())),
+        sessions=tuple(s for s, _ in done),
+        session_pks=tuple(p for _, p in done),
+        error=error,
+        evaluations=tuple(evaluations),
+    )
+
+
+def _event_text(s: Suggestion, after: str | None = None) -> str:
+    """The ``applied``/``evaluated`` event's data: both states, the sessions, the changes and why."""
+    rest = dumps(
+        {
+            "before_stage": s.current_stage,
+            "after_stage": s.suggested_stage,
+            "before_version": s.curriculum_version_id,
+            "after_version": s.curriculum_version_id,
+            "sessions": list(s.sessions),
+            "parameter_changes": {k: list(v) for k, v in s.parameter_changes.items()},
+            "error": s.error,
+            "why": s.why,
+        }
+    )
+    after = after if after is not None else state_text(s.suggested)
+    return f'{{"before":{state_text(s.current)},"after":{after},{rest[1:]}'
+
+
+def record(ws: Workspace, suggestions: Sequence[Suggestion], operator: str | None = None) -> int:
+    """Log suggestions as ``evaluated`` events (what was suggested and why), changing no subject."""
+    operator = operator or default_operator()
+    at = now()
+    rows = [
+        {
+            "subject_pk": s.subject_pk,
+            "curriculum_version_id": s.curriculum_version_id,
+            "kind": EVALUATED,
+            "at": at,
+            "operator": operator,
+            "reason": None,
+            "batch": None,
+            "data_json": _event_text(s),
+        }
+        for s in suggestions
+    ]
+    if rows:
+        with ws.write() as conn:
+            conn.execute(sa.insert(ev_t), rows)
+    return len(rows)
+
+
+def apply(
+    ws: Workspace,
+    suggestions: Sequence[Suggestion],
+    operator: str | None,
+    progress: Progress | None,
+    at: datetime | None = None,
+) -> ApplyResult:
+    operator = operator or default_operator()
+    at = at or now()
+    todo = [s for s in suggestions if s.applicable]
+    skipped = tuple((s.subject, s.error or "no new sessions") for s in suggestions if not s.applicable)
+    if len({s.subject_pk for s in todo}) != len(todo):
+        raise ConflictError("the batch holds two suggestions for one subject: evaluate again")
+    if not todo:
+        return ApplyResult(0, skipped, None)
+    batch = uuid.uuid4().hex
+    update = (
+        sa.update(sub_t)
+        .where(sub_t.c.id == sa.bindparam("b_pk"), sub_t.c.row_version == sa.bindparam("b_version"))
+        .values(
+            state_json=sa.bindparam("b_state"),
+            stage_id=sa.bindparam("b_stage"),
+            on_curriculum=True,
+            last_change=AUTOMATIC,
+            row_version=sub_t.c.row_version + 1,
+            updated_at=at,
+        )
+    )
+    consume = (
+        sa.update(ms_t)
+        .where(ms_t.c.id == sa.bindparam("b_session"), ms_t.c.consumed_by.is_(None))
+        .values(consumed_by=sa.bindparam("b_event"))
+    )
+    try:
+        _write_batch(ws, todo, update, consume, operator, at, batch, progress)
+    except _Stale:
+        raise _conflict(ws, todo) from None
+    return ApplyResult(len(todo), skipped, batch)
+
+
+class _Stale(Exception):
+    """Inside the batch's transaction: some subject's row version moved (the transaction rolls back)."""
+
+
+def _write_batch(
+    ws: Workspace,
+    todo: list[Suggestion],
+    update: sa.Update,
+    consume: sa.Update,
+    operator: str,
+    at: datetime,
+    batch: str,
+    progress: Progress | None,
+) -> None:
+    with ws.write() as conn:
+        for start in range(0, len(todo), CHUNK):
+            chunk = todo[start : start + CHUNK]
+            after = [state_text(s.suggested) for s in chunk]
+            done = conn.execute(
+                update,
+                [
+                    {
+                        "b_pk": s.subject_pk,
+                        "b_version": s.row_version,
+                        "b_state": text,
+                        "b_stage": s.suggested.stage_id,
+                    }
+                    for s, text in zip(chunk, after, strict=True)
+                ],
+            )
+            if done.rowcount != len(chunk):
+                raise _Stale
+            conn.execute(
+                sa.insert(ev_t),
+                [
+                    {
+                        "subject_pk": s.subject_pk,
+                        "curriculum_version_id": s.curriculum_version_id,
+                        "kind": APPLIED,
+                        "at": at,
+                        "operator": operator,
+                        "reason": None,
+                        "batch": batch,
+                        "data_json": _event_text(s, text),
+                    }
+                    for s, text in zip(chunk, after, strict=True)
+                ],
+            )
+            if progress is not None:
+                progress(start + len(chunk), len(todo))
+        # The batch's events, by subject (one indexed query: RETURNING many rows is slow on SQLite).
+        query = sa.select(ev_t.c.subject_pk, ev_t.c.id).where(ev_t.c.batch == batch)
+        event_of = {pk: event for pk, event in conn.execute(query)}
+        consumed = [
+            {"b_session": session, "b_event": event_of[s.subject_pk]}
+            for s in todo
+            for session in s.session_pks
+        ]
+        done = conn.execute(consume, consumed)
+        if done.rowcount != len(consumed):
+            raise ConflictError(
+                f"some sessions were evaluated by someone else meanwhile in {ws.where}: "
+                "nothing was applied; evaluate again"
+            )
+
+
+def _conflict(ws: Workspace, todo: list[Suggestion]) -> ConflictError:
+    """After the rollback: which subjects moved on since they were evaluated."""
+    versions: dict[int, int] = {}
+    pks = [s.subject_pk for s in todo]
+    with ws.read() as conn:
+        for start in range(0, len(pks), 5000):
+            query = sa.select(sub_t.c.id, sub_t.c.row_version).where(
+                sub_t.c.id.in_(pks[start : start + 5000])
+            )
+            versions.update((pk, v) for pk, v in conn.execute(query))
+    stale = [s.subject for s in todo if versions.get(s.subject_pk) != s.row_version]
+    shown = ", ".join(repr(s) for s in stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+    return ConflictError(
+        f"changed by someone else since they were evaluated, in {ws.where}: {shown}; nothing was applied "
+        "(evaluate again)",
+        tuple(stale),
+    )

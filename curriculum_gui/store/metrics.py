@@ -1,0 +1,103 @@
+"""Importing session metrics into the store: checked per subject against its curriculum's metrics.
+
+Good rows are imported and bad rows reported (row, column, problem) in one transaction. A session is
+identified by subject and session id: importing the same file again adds nothing; the same session with
+other values is a bad row (the first import stands, nothing is overwritten).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from ..core.metrics_import import BadRow, MetricsRow, check_row, read_metrics
+from .records import ImportReport
+from .schema import metrics_sessions as ms_t
+from .schema import subjects as sub_t
+from .workspace import now
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+CHUNK = 5000
+
+
+def import_file(ws: Workspace, source: str | Path, format: str | None = None) -> ImportReport:
+    parsed = read_metrics(source, format)
+    return import_rows(ws, parsed.rows, str(source), parsed.bad)
+
+
+def import_rows(
+    ws: Workspace,
+    rows: Sequence[MetricsRow],
+    source: str = "<rows>",
+    bad: Iterable[BadRow] = (),
+    at: datetime | None = None,
+) -> ImportReport:
+    """Check and import rows already read (see :mod:`curriculum_gui.core.metrics_import`)."""
+    problems = list(bad)
+    at = at or now()
+    inserts = []
+    already = 0
+    with ws.write() as conn:
+        subjects: dict[str, tuple[int, int]] = {}
+        names = sorted({r.subject for r in rows})
+        for start in range(0, len(names), CHUNK):
+            query = sa.select(sub_t.c.subject_id, sub_t.c.id, sub_t.c.curriculum_version_id).where(
+                sub_t.c.subject_id.in_(names[start : start + CHUNK])
+            )
+            subjects.update((sid, (pk, vid)) for sid, pk, vid in conn.execute(query))
+        existing: dict[tuple[int, str], str] = {}
+        pks = sorted(pk for pk, _ in subjects.values())
+        for start in range(0, len(pks), CHUNK):
+            query = sa.select(ms_t.c.subject_pk, ms_t.c.session_id, ms_t.c.values_json).where(
+                ms_t.c.subject_pk.in_(pks[start : start + CHUNK])
+            )
+            existing.update(((pk, sid), values) for pk, sid, values in conn.execute(query))
+        first_row: dict[tuple[str, str], int] = {}
+        for row in rows:
+            key = (row.subject, row.session)
+            if key in first_row:
+                problems.append(BadRow(row.row, "session", f"duplicate of row {first_row[key]}"))
+                continue
+            first_row[key] = row.row
+            found = subjects.get(row.subject)
+            if found is None:
+                problems.append(
+                    BadRow(row.row, "subject", f"unknown subject {row.subject!r} (register it first)")
+                )
+                continue
+            pk, version_id = found
+            loaded = ws.loaded(version_id)
+            row_problems = check_row(row, loaded.curriculum.metrics, loaded.record.label)
+            if row_problems:
+                problems.extend(row_problems)
+                continue
+            values = json.dumps(row.values, sort_keys=True, separators=(",", ":"), allow_nan=False)
+            before = existing.get((pk, row.session))
+            if before is not None:
+                if json.loads(before) == row.values:
+                    already += 1
+                else:
+                    problems.append(
+                        BadRow(row.row, "session", "already imported with other values (kept as it was)")
+                    )
+                continue
+            inserts.append(
+                {
+                    "subject_pk": pk,
+                    "session_id": row.session,
+                    "session_date": row.date,
+                    "values_json": values,
+                    "imported_at": at,
+                }
+            )
+        if inserts:
+            conn.execute(sa.insert(ms_t), inserts)
+    problems.sort(key=lambda p: p.row)
+    return ImportReport(source, len(inserts), already, tuple(problems))

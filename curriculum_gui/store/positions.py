@@ -1,0 +1,233 @@
+"""Changes people make by hand: override, eject, re-enroll, and revert (undo of the last change).
+
+Each is one transaction: the subject's new state (conflict-checked by row version) and its event. An
+event keeps the state before and after, so a revert restores exactly what was there, curriculum version
+and evaluated sessions included.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..core.trainer import SubjectState, TrainerError, copy_json
+from .errors import StoreError
+from .records import EJECT, ENROLLED, OVERRIDE, REENROLL, REVERT, REVERTIBLE, SubjectRow
+from .schema import events as ev_t
+from .schema import metrics_sessions as ms_t
+from .subjects import write_state
+from .workspace import Loaded, add_event, default_operator, now, require_reason, subject_row
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+
+def change_data(
+    before: SubjectState, before_loaded: Loaded, after: SubjectState, after_loaded: Loaded
+) -> dict[str, Any]:
+    """What an event keeps of a change: both states, stage names and curriculum versions."""
+    return {
+        "before": before.to_json(),
+        "after": after.to_json(),
+        "before_stage": before_loaded.trainer.stage_name(before.stage_id),
+        "after_stage": after_loaded.trainer.stage_name(after.stage_id),
+        "before_version": before_loaded.record.id,
+        "after_version": after_loaded.record.id,
+    }
+
+
+def _read(ws: Workspace, conn: Connection, subject: str) -> tuple[Any, Loaded, SubjectState]:
+    """The subject's row, its curriculum version and its state, inside the write transaction."""
+    row = subject_row(conn, subject, ws.where)
+    return row, ws.loaded(row.curriculum_version_id), SubjectState.from_json(json.loads(row.state_json))
+
+
+def override(
+    ws: Workspace,
+    subject: str,
+    stage: str,
+    policies: Sequence[str] | None,
+    parameters: dict[str, Any] | None,
+    reason: str,
+    operator: str | None,
+    expected_version: int | None,
+    at: datetime | None = None,
+) -> SubjectRow:
+    reason = require_reason(reason, "an override")
+    at = at or now()
+    with ws.write() as conn:
+        row, loaded, current = _read(ws, conn, subject)
+        if not current.is_on_curriculum:
+            raise StoreError(f"subject {subject!r} is off curriculum: re-enroll it first")
+        try:
+            stage_id = loaded.trainer.stage_id_for(stage)
+        except TrainerError as exc:
+            raise StoreError(f"cannot override {subject!r}: {exc}") from None
+        target = loaded.curriculum.stage(stage_id)
+        assert target is not None
+        same = stage_id == current.stage_id
+        if policies is None:
+            active = current.active_policies if same else tuple(dict.fromkeys(target.start_policies))
+        else:
+            by_name = {p.name: p.id for p in target.policies}
+            ids = {p.id for p in target.policies}
+            active = []
+            for p in policies:
+                pid = p if p in ids else by_name.get(p)
+                if pid is None:
+                    names = ", ".join(repr(q.name) for q in target.policies) or "none"
+                    raise StoreError(f"stage {target.name!r} has no policy {p!r} (policies: {names})")
+                active.append(pid)
+            active = tuple(dict.fromkeys(active))
+        if parameters is None:
+            params = copy_json(dict(current.parameters if same else target.task.parameters))
+        elif not isinstance(parameters, dict):
+            raise StoreError("task parameters must be a JSON object of parameter values")
+        else:
+            params = copy_json(parameters)
+        kept = current.sessions_in_policy if same else {}
+        new = SubjectState(
+            stage_id,
+            active,
+            params,
+            True,
+            current.sessions_total,
+            current.sessions_in_stage if same else 0,
+            {p: kept.get(p, 0) for p in active},
+        )
+        write_state(conn, row, expected_version, new, ws.where, at)
+        data = change_data(current, loaded, new, loaded)
+        data["parameters_given"] = parameters is not None
+        add_event(
+            conn,
+            row.id,
+            OVERRIDE,
+            operator or default_operator(),
+            reason,
+            data,
+            at,
+            version_id=row.curriculum_version_id,
+        )
+    return ws.subject(subject)
+
+
+def eject(
+    ws: Workspace,
+    subject: str,
+    reason: str,
+    operator: str | None,
+    expected_version: int | None,
+    at: datetime | None = None,
+) -> SubjectRow:
+    reason = require_reason(reason, "an eject")
+    at = at or now()
+    with ws.write() as conn:
+        row, loaded, current = _read(ws, conn, subject)
+        if not current.is_on_curriculum:
+            raise StoreError(f"subject {subject!r} is already off curriculum")
+        new = current.off_curriculum()
+        write_state(conn, row, expected_version, new, ws.where, at)
+        add_event(
+            conn,
+            row.id,
+            EJECT,
+            operator or default_operator(),
+            reason,
+            change_data(current, loaded, new, loaded),
+            at,
+            version_id=row.curriculum_version_id,
+        )
+    return ws.subject(subject)
+
+
+def reenroll(
+    ws: Workspace,
+    subject: str,
+    version_id: int | None,
+    start_stage: str | None,
+    reason: str | None,
+    operator: str | None,
+    expected_version: int | None,
+    at: datetime | None = None,
+) -> SubjectRow:
+    at = at or now()
+    with ws.write() as conn:
+        row, before_loaded, current = _read(ws, conn, subject)
+        loaded = ws.loaded(version_id) if version_id is not None else before_loaded
+        try:
+            new = loaded.trainer.enroll(loaded.trainer.stage_id_for(start_stage) if start_stage else None)
+        except TrainerError as exc:
+            raise StoreError(f"cannot re-enroll {subject!r} on {loaded.record.label}: {exc}") from None
+        write_state(conn, row, expected_version, new, ws.where, at, version_id=loaded.record.id)
+        data = change_data(current, before_loaded, new, loaded)
+        event_id = add_event(
+            conn,
+            row.id,
+            REENROLL,
+            operator or default_operator(),
+            (reason or "").strip() or None,
+            data,
+            at,
+            version_id=loaded.record.id,
+        )
+        # Sessions from before the re-enrollment are history, not input for the new start.
+        conn.execute(
+            sa.update(ms_t)
+            .where(ms_t.c.subject_pk == row.id, ms_t.c.consumed_by.is_(None))
+            .values(consumed_by=event_id)
+        )
+    return ws.subject(subject)
+
+
+def revert(
+    ws: Workspace,
+    subject: str,
+    reason: str | None,
+    operator: str | None,
+    expected_version: int | None,
+    at: datetime | None = None,
+) -> SubjectRow:
+    at = at or now()
+    with ws.write() as conn:
+        row = subject_row(conn, subject, ws.where)
+        events = conn.execute(
+            sa.select(ev_t.c.id, ev_t.c.kind, ev_t.c.data_json)
+            .where(ev_t.c.subject_pk == row.id, ev_t.c.kind.in_((*REVERTIBLE, REVERT, ENROLLED)))
+            .order_by(ev_t.c.id)
+        ).all()
+        undoable: list[tuple[int, str, dict[str, Any]]] = []
+        for event_id, kind, data_json in events:
+            data = json.loads(data_json)
+            if kind == REVERT:
+                if undoable and undoable[-1][0] == data.get("reverts"):
+                    undoable.pop()
+            else:
+                undoable.append((event_id, kind, data))
+        if not undoable or undoable[-1][1] == ENROLLED:
+            raise StoreError(f"subject {subject!r} has no change to revert (only its enrollment)")
+        target_id, target_kind, target = undoable[-1]
+        current_loaded = ws.loaded(row.curriculum_version_id)
+        restored_loaded = ws.loaded(target.get("before_version", row.curriculum_version_id))
+        current = SubjectState.from_json(json.loads(row.state_json))
+        restored = SubjectState.from_json(target["before"])
+        write_state(conn, row, expected_version, restored, ws.where, at, version_id=restored_loaded.record.id)
+        data = change_data(current, current_loaded, restored, restored_loaded)
+        data.update(reverts=target_id, reverted_kind=target_kind)
+        add_event(
+            conn,
+            row.id,
+            REVERT,
+            operator or default_operator(),
+            (reason or "").strip() or None,
+            data,
+            at,
+            version_id=restored_loaded.record.id,
+        )
+        # Sessions the undone change evaluated (or set aside) are waiting for the trainer again.
+        conn.execute(sa.update(ms_t).where(ms_t.c.consumed_by == target_id).values(consumed_by=None))
+    return ws.subject(subject)

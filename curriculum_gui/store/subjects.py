@@ -1,0 +1,272 @@
+"""Registering subjects, listing them fast, their history and what their next session runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..core.trainer import SubjectState, TrainerError
+from .errors import ConflictError, StoreError
+from .records import ENROLLED, MANUAL, Event, SubjectInfo, SubjectRow
+from .schema import events as ev_t
+from .schema import metrics_sessions as ms_t
+from .schema import subjects as sub_t
+from .workspace import default_operator, dumps, now, subject_row, utc
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+MAX_ID = 200
+
+
+def register(
+    ws: Workspace,
+    subjects: Sequence[SubjectInfo | str],
+    version_id: int,
+    start_stage: str | None,
+    operator: str | None,
+    at: datetime | None = None,
+) -> int:
+    infos = [s if isinstance(s, SubjectInfo) else SubjectInfo(s) for s in subjects]
+    seen: set[str] = set()
+    for info in infos:
+        sid = info.subject
+        if not sid or sid != sid.strip() or len(sid) > MAX_ID:
+            raise StoreError(f"subject id {sid!r} must be 1 to {MAX_ID} characters without spaces around")
+        if sid in seen:
+            raise StoreError(f"subject {sid!r} is listed twice")
+        seen.add(sid)
+    loaded = ws.loaded(version_id)
+    try:
+        stage_id = loaded.trainer.stage_id_for(start_stage) if start_stage else None
+        state = loaded.trainer.enroll(stage_id)
+    except TrainerError as exc:
+        raise StoreError(f"cannot enroll on {loaded.record.label}: {exc}") from None
+    operator = operator or default_operator()
+    at = at or now()
+    state_json = dumps(state.to_json())
+    stage_name = loaded.trainer.stage_name(state.stage_id)
+    with ws.write() as conn:
+        taken = _existing(conn, [i.subject for i in infos])
+        if taken:
+            shown = ", ".join(repr(t) for t in taken[:5]) + (" ..." if len(taken) > 5 else "")
+            raise ConflictError(f"already registered in {ws.where}: {shown}; nothing was registered", taken)
+        if not infos:
+            return 0
+        pks = (
+            conn.execute(
+                sa.insert(sub_t).returning(sub_t.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "subject_id": i.subject,
+                        "sex": i.sex,
+                        "date_of_birth": i.date_of_birth,
+                        "genotype": i.genotype,
+                        "rig": i.rig,
+                        "notes": i.notes,
+                        "curriculum_version_id": version_id,
+                        "state_json": state_json,
+                        "stage_id": state.stage_id,
+                        "on_curriculum": True,
+                        "last_change": ENROLLED,
+                        "row_version": 1,
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                    for i in infos
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        data = dumps({"after": state.to_json(), "after_stage": stage_name, "curriculum": loaded.record.label})
+        conn.execute(
+            sa.insert(ev_t),
+            [
+                {
+                    "subject_pk": pk,
+                    "curriculum_version_id": version_id,
+                    "kind": ENROLLED,
+                    "at": at,
+                    "operator": operator,
+                    "reason": None,
+                    "batch": None,
+                    "data_json": data,
+                }
+                for pk in pks
+            ],
+        )
+    return len(infos)
+
+
+def _existing(conn: Connection, ids: list[str]) -> list[str]:
+    found: list[str] = []
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        found += conn.execute(sa.select(sub_t.c.subject_id).where(sub_t.c.subject_id.in_(chunk))).scalars()
+    return sorted(found)
+
+
+def list_subjects(ws: Workspace, only: Sequence[str] | None) -> list[SubjectRow]:
+    sessions = (
+        sa.select(
+            ms_t.c.subject_pk,
+            sa.func.max(ms_t.c.session_date).label("last_date"),
+            sa.func.count().filter(ms_t.c.consumed_by.is_(None)).label("pending"),
+        )
+        .group_by(ms_t.c.subject_pk)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            sub_t.c.subject_id,
+            sub_t.c.curriculum_version_id,
+            sub_t.c.state_json,
+            sub_t.c.on_curriculum,
+            sub_t.c.last_change,
+            sub_t.c.row_version,
+            sub_t.c.sex,
+            sub_t.c.date_of_birth,
+            sub_t.c.genotype,
+            sub_t.c.rig,
+            sub_t.c.notes,
+            sessions.c.last_date,
+            sessions.c.pending,
+        )
+        .outerjoin(sessions, sessions.c.subject_pk == sub_t.c.id)
+        .order_by(sub_t.c.subject_id)
+    )
+    if only is not None:
+        query = query.where(sub_t.c.subject_id.in_(list(only)))
+    with ws.read() as conn:
+        rows = conn.execute(query).all()
+    out = []
+    loads = json.loads
+    names: dict[tuple[int, str | None], tuple[str | None, dict[str, str]]] = {}
+    for sid, vid, state_json, on, change, version, sex, dob, genotype, rig, notes, last, pending in rows:
+        loaded = ws.loaded(vid)
+        state = loads(state_json)
+        stage_id = state.get("stage_id")
+        key = (vid, stage_id)
+        stage_names = names.get(key)
+        if stage_names is None:
+            stage = loaded.curriculum.stage(stage_id) if stage_id else None
+            policy_names = {p.id: p.name for p in stage.policies} if stage else {}
+            stage_names = names[key] = (stage.name if stage else stage_id, policy_names)
+        stage_name, policy_names = stage_names
+        record = loaded.record
+        out.append(
+            SubjectRow(
+                sid,
+                record.name,
+                record.version,
+                vid,
+                stage_id,
+                stage_name,
+                tuple(policy_names.get(p, p) for p in state.get("active_policies", ())),
+                state.get("parameters", {}),
+                _date(last),
+                state.get("sessions_in_stage", 0),
+                state.get("sessions_total", 0),
+                bool(on),
+                pending or 0,
+                change,
+                version,
+                sex,
+                _date(dob),
+                genotype,
+                rig,
+                notes,
+            )
+        )
+    return out
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def history(ws: Workspace, subject: str) -> list[Event]:
+    with ws.read() as conn:
+        pk = subject_row(conn, subject, ws.where).id
+        rows = conn.execute(sa.select(ev_t).where(ev_t.c.subject_pk == pk).order_by(ev_t.c.id)).all()
+    return [
+        Event(r.id, subject, r.kind, utc(r.at), r.operator, r.reason, r.batch, json.loads(r.data_json))
+        for r in rows
+    ]
+
+
+def next_session(ws: Workspace, subject: str) -> dict[str, Any]:
+    row = ws.subject(subject)
+    curriculum = ws.curriculum(row.curriculum_version_id)
+    stage = curriculum.stage(row.stage_id) if row.stage_id else None
+    return {
+        "subject": row.subject,
+        "curriculum": row.curriculum,
+        "curriculum_version": row.curriculum_version,
+        "is_on_curriculum": row.on_curriculum,
+        "stage": row.stage,
+        "stage_id": row.stage_id,
+        "task": stage.task.name if stage else None,
+        "active_policies": list(row.policies),
+        "task_parameters": row.parameters,
+        "sessions_in_stage": row.sessions_in_stage,
+        "sessions_total": row.sessions_total,
+        "row_version": row.row_version,
+    }
+
+
+def trainer_state(ws: Workspace, subject: str) -> dict[str, Any]:
+    from ..core import aind_format
+
+    with ws.read() as conn:
+        row = subject_row(conn, subject, ws.where)
+    state = SubjectState.from_json(json.loads(row.state_json))
+    return aind_format.trainer_state_to_data(ws.curriculum(row.curriculum_version_id), state)
+
+
+def write_state(
+    conn: Connection,
+    row: Any,
+    expected_version: int | None,
+    state: SubjectState,
+    where: str,
+    at: datetime,
+    version_id: int | None = None,
+    last_change: str = MANUAL,
+) -> None:
+    """Store a subject's new state if nobody changed it since ``expected_version`` (else ConflictError)."""
+    expected = row.row_version if expected_version is None else expected_version
+    if expected != row.row_version:
+        raise stale(row.subject_id, expected, row.row_version, where)
+    values: dict[str, Any] = {
+        "state_json": dumps(state.to_json()),
+        "stage_id": state.stage_id,
+        "on_curriculum": state.is_on_curriculum,
+        "last_change": last_change,
+        "row_version": sub_t.c.row_version + 1,
+        "updated_at": at,
+    }
+    if version_id is not None:
+        values["curriculum_version_id"] = version_id
+    done = conn.execute(
+        sa.update(sub_t).where(sub_t.c.id == row.id, sub_t.c.row_version == expected).values(**values)
+    )
+    if done.rowcount != 1:
+        current = conn.execute(sa.select(sub_t.c.row_version).where(sub_t.c.id == row.id)).scalar_one()
+        raise stale(row.subject_id, expected, current, where)
+
+
+def stale(subject: str, expected: int, found: int, where: str) -> ConflictError:
+    return ConflictError(
+        f"subject {subject!r} was changed by someone else in {where} (version {found}, you had "
+        f"{expected}): nothing was written; reload and try again",
+        (subject,),
+    )
