@@ -5,6 +5,8 @@ import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="xdg-"))
+# The app's default subjects database: a throwaway file, never the person's own.
+os.environ["CURRICULUM_GUI_DB"] = os.path.join(tempfile.mkdtemp(prefix="db-"), "default.sqlite3")
 
 from pathlib import Path
 

@@ -28,12 +28,12 @@ def _example_document():
     return Document(native_format.loads(text, "bundled example"), path=None)
 
 
-def build_window(file: str | None):
+def build_window(file: str | None, db: str | None = None):
     from .document import Document
     from .main_window import MainWindow
 
     document = Document.open(file) if file else _example_document()
-    return MainWindow(document)
+    return MainWindow(document, db=db)
 
 
 def take_screenshot(window, path: str | Path) -> None:
@@ -49,7 +49,9 @@ def take_screenshot(window, path: str | Path) -> None:
         )
 
 
-def run_app(file: str | None = None, screenshot: str | None = None, view: str | None = None) -> int:
+def run_app(
+    file: str | None = None, screenshot: str | None = None, view: str | None = None, db: str | None = None
+) -> int:
     if view and not screenshot:
         raise CurriculumGuiError("--view only applies with --screenshot")
     if screenshot:
@@ -57,7 +59,7 @@ def run_app(file: str | None = None, screenshot: str | None = None, view: str | 
     app = _application()
 
     if screenshot:
-        window = build_window(file)  # a bad file is an error here: one line, exit 2
+        window = build_window(file, db)  # a bad file or database is an error here: one line, exit 2
         window.show_view(view or "editor")
         take_screenshot(window, screenshot)
         print(f"wrote {screenshot}")
@@ -66,9 +68,9 @@ def run_app(file: str | None = None, screenshot: str | None = None, view: str | 
     from PySide6.QtWidgets import QMessageBox
 
     try:
-        window = build_window(file)
+        window = build_window(file, db)
     except CurriculumGuiError as exc:
-        window = build_window(None)
+        window = build_window(None, db)
         window.show()
         QMessageBox.warning(window, "Cannot open file", str(exc))
     window.show()

@@ -5,6 +5,7 @@ remembered (QSettings)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
@@ -34,23 +35,41 @@ from .simulate_panel import SimulatePanel
 FILE_FILTER = "Curriculum files (*.json);;All files (*)"
 MAX_RECENT = 8
 
-VIEWS = ("editor", "problems", "inspector", "history", "simulate")
+EDITOR_VIEWS = ("editor", "problems", "inspector", "history", "simulate")
+SUBJECT_VIEWS = ("subjects", "review", "subject", "cohort")
+VIEWS = EDITOR_VIEWS + SUBJECT_VIEWS
+EDITOR_DOCKS = ("outline", "problems", "inspector", "history", "simulate")
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, document: Document | None = None) -> None:
+    """``db``: the subjects database (None: the default one); opened when the Subjects tab is first shown, so
+    the editor starts at once and a database problem never stops it."""
+
+    def __init__(self, document: Document | None = None, db: str | None = None) -> None:
         super().__init__()
         self.setObjectName("main_window")
         self.resize(1400, 860)
         self.document = document or Document(Curriculum())
         self.autosave: Autosave | None = None
+        self.db = db
+        self.workspace: Any = None
+        self.subjects_view: Any = None
 
         self.scene = StageScene()
         self.canvas = CanvasView(self.scene)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.canvas, "Stages")
-        self.setCentralWidget(self.tabs)
+        self.modes = QTabWidget()
+        self.modes.setObjectName("modes")
+        self.modes.addTab(self.tabs, "Curriculum editor")
+        self.subjects_placeholder = QLabel("Opening the subjects database…")
+        self.subjects_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.subjects_placeholder.setWordWrap(True)
+        self.modes.addTab(self.subjects_placeholder, "Subjects")
+        self.modes.currentChanged.connect(self._mode_changed)
+        self.setCentralWidget(self.modes)
+        self._editor_docks_visible: dict[str, bool] = {}
 
         self.outline = Outline()
         self.outline.item_activated.connect(self.select_item)
@@ -249,9 +268,76 @@ class MainWindow(QMainWindow):
         self.inspector.show_item(ref)
         self.inspector_dock.show()
 
+    # --- subjects ------------------------------------------------------------------------------
+
+    def _editor_docks(self) -> list[QDockWidget]:
+        return [d for d in self.findChildren(QDockWidget) if d.objectName() in EDITOR_DOCKS]
+
+    def _mode_changed(self, index: int) -> None:
+        """The editor's docks belong to the editor: hidden on the Subjects tab, restored on return."""
+        subjects = self.modes.widget(index) is not self.tabs
+        if subjects:
+            self._editor_docks_visible = {d.objectName(): d.isVisible() for d in self._editor_docks()}
+            for dock in self._editor_docks():
+                dock.hide()
+            self.ensure_workspace()
+        else:
+            for dock in self._editor_docks():
+                dock.setVisible(self._editor_docks_visible.get(dock.objectName(), dock.isVisible()))
+        self.toolbar.setVisible(not subjects)
+        self.summary.setVisible(not subjects)
+
+    def ensure_workspace(self, *, raise_errors: bool = False) -> bool:
+        """Open the subjects database (the default one gets the demo cohort on first start)."""
+        if self.workspace is not None:
+            return True
+        from .subjects.view import SubjectsView
+        from .workspace_opener import open_workspace
+
+        try:
+            workspace = open_workspace(self.db)
+        except CurriculumGuiError as exc:
+            if raise_errors:
+                raise
+            self.subjects_placeholder.setText(
+                f"<b>The subjects database could not be opened.</b><p>{exc}</p>"
+                "<p>Nothing was changed. Check the database and use Database → Open… to try again.</p>"
+            )
+            return False
+        self.set_workspace(workspace, SubjectsView)
+        return True
+
+    def set_workspace(self, workspace: Any, view_class: Any = None) -> None:
+        if view_class is None:
+            from .subjects.view import SubjectsView as view_class
+        if self.subjects_view is None:
+            self.subjects_view = view_class(workspace, self)
+            self.subjects_view.workspace_changed.connect(self._workspace_changed)
+            index = self.modes.indexOf(self.subjects_placeholder)
+            self.modes.blockSignals(True)
+            current = self.modes.currentIndex()
+            self.modes.removeTab(index)
+            self.modes.insertTab(index, self.subjects_view, "Subjects")
+            self.modes.setCurrentIndex(current)
+            self.modes.blockSignals(False)
+        self.workspace = workspace
+        self.statusBar().showMessage(f"Subjects database: {workspace.where}", 8000)
+
+    def _workspace_changed(self, workspace: Any) -> None:
+        old = self.workspace
+        self.workspace = workspace
+        if old is not None and old is not workspace:
+            old.close()
+
     def show_view(self, name: str) -> None:
         if name not in VIEWS:
             raise CurriculumGuiError(f"unknown view {name!r} (choose from: {', '.join(VIEWS)})")
+        if name in SUBJECT_VIEWS:
+            self.ensure_workspace(raise_errors=True)
+            self.modes.setCurrentWidget(self.subjects_view)
+            self.subjects_view.show_part(name)
+            return
+        self.modes.setCurrentWidget(self.tabs)
         self.tabs.setCurrentWidget(self.canvas)
         dock = {
             "problems": self.problems_dock,
@@ -434,7 +520,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._confirm_discard():
+            if self.modes.currentWidget() is not self.tabs:
+                self.modes.setCurrentWidget(self.tabs)  # save the editor's dock layout, not the hidden one
             self._save_layout()
+            if self.workspace is not None:
+                self.workspace.close()
             if self.autosave is not None:
                 self.autosave.discard()
             event.accept()
