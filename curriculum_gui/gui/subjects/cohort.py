@@ -1,0 +1,212 @@
+"""The cohort at a glance: mice × sessions, each cell filled with the stage the mouse was on after that
+session; a thick outline in another colour marks where a person chose otherwise than the trainer (the
+outline is the stage the trainer had it on), so overrides stand out. Clicking a cell opens that subject
+at that session.
+
+A table model with a painting delegate: Qt only asks for the visible cells, so a large cohort scrolls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...store.records import APPLIED, EJECT, OVERRIDE, REVERT
+from .queries import Step
+
+PALETTE = (
+    "#a6cee3",
+    "#1f78b4",
+    "#b2df8a",
+    "#33a02c",
+    "#fdbf6f",
+    "#ff7f00",
+    "#cab2d6",
+    "#6a3d9a",
+    "#fb9a99",
+    "#e31a1c",
+    "#ffff99",
+    "#b15928",
+)  # fmt: skip  (ColorBrewer "Paired": neighbouring stages stay distinct)
+OFF_COLOUR = QColor("#e0e0e0")
+CELL_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    stage: str | None  # None: off curriculum
+    suggested: str | None  # the trainer's stage where a person chose otherwise
+
+
+def cells_of(steps: Sequence[Step]) -> list[Cell]:
+    """One cell per evaluated session, from the subject's position changes (oldest first)."""
+    cells: list[Cell] = []
+    stage: str | None = None
+    for step in steps:
+        if step.kind == APPLIED:
+            stage = step.stage
+            cells.extend(Cell(stage, None) for _ in range(max(step.count, 1)))
+        elif step.kind == EJECT:
+            cells.append(Cell(None, None))  # one grey cell: taken off here
+            stage = None
+        elif step.kind == OVERRIDE and cells:
+            # Every override is outlined, also one that kept the stage (other parameters or policies).
+            cells[-1] = Cell(step.stage, cells[-1].stage or step.before_stage)
+            stage = step.stage
+        elif step.kind == REVERT and cells and step.on_curriculum:
+            cells[-1] = Cell(step.stage, None)
+            stage = step.stage
+        else:
+            stage = step.stage
+    return cells
+
+
+def swatch(colour: QColor) -> str:
+    return f"<span style='background:{colour.name()}'>&nbsp;&nbsp;&nbsp;&nbsp;</span>"
+
+
+class CohortModel(QAbstractTableModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.subjects: list[str] = []
+        self.rows: list[list[Cell]] = []
+        self.columns = 0
+        self.colours: dict[str, QColor] = {}
+
+    def set_cohort(self, subjects: list[str], rows: list[list[Cell]], stages: Sequence[str]) -> None:
+        self.beginResetModel()
+        self.subjects, self.rows = subjects, rows
+        self.columns = max((len(r) for r in rows), default=0)
+        self.colours = {name: QColor(PALETTE[i % len(PALETTE)]) for i, name in enumerate(stages)}
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self.columns
+
+    def cell(self, row: int, column: int) -> Cell | None:
+        cells = self.rows[row]
+        return cells[column] if column < len(cells) else None
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        cell = self.cell(index.row(), index.column())
+        if cell is None:
+            return None
+        if role == CELL_ROLE:
+            return cell
+        if role == Qt.ItemDataRole.ToolTipRole:
+            where = cell.stage or "off curriculum"
+            text = f"{self.subjects[index.row()]}, session {index.column() + 1}: {where}"
+            if cell.suggested:
+                text += f"\nthe trainer had it on {cell.suggested}; a person chose otherwise"
+            return text
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Vertical:
+            return self.subjects[section]
+        return str(section + 1) if (section + 1) % 5 == 0 or section == 0 else ""
+
+
+class CellDelegate(QStyledItemDelegate):
+    def __init__(self, model: CohortModel, parent=None) -> None:
+        super().__init__(parent)
+        self.model = model
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        cell = self.model.cell(index.row(), index.column())
+        if cell is None:
+            return
+        rect: QRect = option.rect.adjusted(1, 1, -1, -1)
+        fill = self.model.colours.get(cell.stage or "", OFF_COLOUR) if cell.stage else OFF_COLOUR
+        painter.fillRect(rect, fill)
+        if cell.suggested:
+            pen = QPen(self.model.colours.get(cell.suggested, QColor("#000")).darker(130), 4)
+            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+            painter.setPen(pen)
+            painter.drawRect(rect.adjusted(2, 2, -2, -2))
+            painter.setPen(QPen(QColor("#000000"), 1))
+            painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        if option.state & option.state.State_Selected:
+            painter.setPen(QPen(QColor("#000"), 1, Qt.PenStyle.DotLine))
+            painter.drawRect(rect.adjusted(0, 0, -1, -1))
+
+
+class CohortView(QWidget):
+    """The grid and its legend. ``cell_clicked(subject, session)``: session counts from 1."""
+
+    cell_clicked = Signal(str, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = CohortModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setItemDelegate(CellDelegate(self.model, self.table))
+        self.table.setShowGrid(False)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        for header, size in ((self.table.horizontalHeader(), 22), (self.table.verticalHeader(), 22)):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+            header.setDefaultSectionSize(size)
+            header.setMinimumSectionSize(size)
+        self.table.clicked.connect(self._clicked)
+        self.legend = QHBoxLayout()
+        self.legend.setSpacing(10)
+        self.note = QLabel()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(self.legend)
+        layout.addWidget(self.note)
+        layout.addWidget(self.table, 1)
+
+    def set_cohort(self, subjects: list[str], rows: list[list[Cell]], stages: Sequence[str]) -> None:
+        self.model.set_cohort(subjects, rows, stages)
+        while self.legend.count():
+            item = self.legend.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        for name in stages:
+            chip = QLabel(f"{swatch(self.model.colours[name])} {name}")
+            self.legend.addWidget(chip)
+        self.legend.addWidget(
+            QLabel(
+                f"<span style='background:{OFF_COLOUR.name()}'>&nbsp;&nbsp;&nbsp;&nbsp;</span> off curriculum"
+            )
+        )
+        self.legend.addStretch(1)
+        overrides = sum(1 for r in rows for c in r if c.suggested)
+        self.note.setText(
+            f"{len(subjects)} mice × up to {self.model.columns} evaluated sessions. "
+            "Fill: stage after the session. "
+            f"<b>Outlined</b> ({overrides}): a person chose otherwise; the outline is the stage the "
+            "trainer had. "
+            "Click a cell to open that subject at that session."
+        )
+
+    def _clicked(self, index: QModelIndex) -> None:
+        if self.model.cell(index.row(), index.column()) is not None:
+            self.cell_clicked.emit(self.model.subjects[index.row()], index.column() + 1)

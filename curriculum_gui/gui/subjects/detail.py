@@ -1,0 +1,213 @@
+"""One subject: where it is, how it got there (the event timeline: who, what, why), its current
+parameters, the "why not yet" of its stage and, in the wide form, the plots.
+
+``show_subject`` reads everything it shows from the store (history, sessions) at once; nothing is kept
+that could go stale except what is on screen. Store errors propagate to the subjects view, which shows
+them in its banner.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QLabel,
+    QSplitter,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...store import Workspace
+from ...store.records import APPLIED, EJECT, ENROLLED, EVALUATED, OVERRIDE, REENROLL, REVERT, Event
+from . import queries
+from .table_model import short
+from .why_not_yet import why_not_yet
+
+KIND_LABELS = {
+    ENROLLED: "Enrolled",
+    EVALUATED: "Evaluated",
+    APPLIED: "Trainer (applied)",
+    OVERRIDE: "Override",
+    EJECT: "Eject",
+    REENROLL: "Re-enrolled",
+    REVERT: "Reverted",
+}
+KIND_COLOURS = {
+    OVERRIDE: QColor("#e65100"),
+    EJECT: QColor("#616161"),
+    REENROLL: QColor("#6a1b9a"),
+    REVERT: QColor("#00838f"),
+}
+GREEN, RED, GREY = QBrush(QColor("#1b5e20")), QBrush(QColor("#b71c1c")), QBrush(QColor("#757575"))
+
+
+def event_what(event: Event) -> str:
+    data = event.data
+    before, after = data.get("before_stage"), data.get("after_stage")
+    if event.kind == APPLIED:
+        sessions = ", ".join(data.get("sessions") or [])
+        move = f"{before} → {after}" if before != after else f"stays in {after}"
+        changes = data.get("parameter_changes") or {}
+        extra = f"; {len(changes)} parameter(s) changed" if changes else ""
+        return f"{move} after {sessions}{extra}"
+    if event.kind == EJECT:
+        return f"off curriculum (was in {before})"
+    if event.kind in (OVERRIDE, REVERT, REENROLL) and before != after:
+        return f"{before} → {after}"
+    return str(after or "")
+
+
+class SubjectDetail(QWidget):
+    """The subject's page. ``wide``: timeline and plots side by side (the Subject tab); otherwise a
+    compact pane beside the table, without plots."""
+
+    def __init__(self, wide: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.subject: str | None = None
+        self.header = QLabel("Select a subject.")
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.timeline = QTreeWidget()
+        self.timeline.setHeaderLabels(["When", "Who", "What", "Why"])
+        self.timeline.setAlternatingRowColors(True)
+        self.timeline.setColumnWidth(0, 150)
+        self.timeline.setColumnWidth(1, 50)
+        self.timeline.setColumnWidth(2, 330 if wide else 260)
+        self.parameters = QTreeWidget()
+        self.parameters.setHeaderLabels(["Parameter", "Value"])
+        self.parameters.setRootIsDecorated(False)
+        self.parameters.setColumnWidth(0, 180)
+        self.why = QTreeWidget()
+        self.why.setHeaderLabels(["Transition", "Rule", "Latest", "Values read"])
+        self.why.setRootIsDecorated(False)
+        self.why.setWordWrap(True)
+        for column, width in enumerate((190, 250, 70)):
+            self.why.setColumnWidth(column, width)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.timeline, "&Timeline")
+        self.tabs.addTab(self.parameters, "&Parameters")
+        self.tabs.addTab(self.why, "&Why not yet")
+        self.plots = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.header)
+        if wide:
+            from .plots import SubjectPlots  # pyqtgraph only where plots are shown
+
+            self.plots = SubjectPlots()
+            split = QSplitter(Qt.Orientation.Horizontal)
+            side = QSplitter(Qt.Orientation.Vertical)
+            side.addWidget(self.tabs)
+            split.addWidget(side)
+            split.addWidget(self.plots)
+            split.setSizes([700, 700])
+            layout.addWidget(split, 1)
+        else:
+            layout.addWidget(self.tabs, 1)
+
+    def clear(self) -> None:
+        self.subject = None
+        self.header.setText("Select a subject.")
+        for tree in (self.timeline, self.parameters, self.why):
+            tree.clear()
+
+    def show_subject(self, ws: Workspace, subject: str, focus_session: int | None = None) -> None:
+        row = ws.subject(subject)
+        history = ws.history(subject)
+        curriculum = ws.curriculum(row.curriculum_version_id)
+        self.subject = subject
+        status = "on curriculum" if row.on_curriculum else "<span style='color:#b71c1c'>off curriculum</span>"
+        pending = (
+            f" · <b>{row.pending_sessions}</b> session(s) not yet evaluated" if row.pending_sessions else ""
+        )
+        info = " · ".join(x for x in (row.sex, row.genotype, row.rig) if x)
+        self.header.setText(
+            f"<span style='font-size:15pt'><b>{subject}</b></span> &nbsp; {row.curriculum} "
+            f"{row.curriculum_version} · stage <b>{row.stage or '—'}</b> "
+            f"({row.sessions_in_stage} session(s) in stage, {row.sessions_total} in all) · {status}{pending}"
+            + (f"<br><span style='color:#555'>{info}</span>" if info else "")
+        )
+        self._fill_timeline(history)
+        self._fill_parameters(row.parameters, row.policies)
+        self._fill_why(why_not_yet(curriculum, row, history), row.on_curriculum)
+        if self.plots is not None:
+            self.plots.show_subject(
+                curriculum, row.stage_id, history, queries.sessions(ws, subject), focus_session
+            )
+
+    def _fill_timeline(self, history: list[Event]) -> None:
+        tree = self.timeline
+        tree.clear()
+        for event in reversed(history):  # newest first: what a technician asks about
+            item = QTreeWidgetItem(
+                [
+                    f"{event.at.astimezone():%d %b %Y %H:%M}",
+                    event.operator,
+                    f"{KIND_LABELS.get(event.kind, event.kind)}: {event_what(event)}",
+                    event.reason or "",
+                ]
+            )
+            item.setToolTip(2, item.text(2))
+            item.setToolTip(3, event.reason or "")
+            colour = KIND_COLOURS.get(event.kind)
+            if event.kind == APPLIED and event.data.get("before_stage") == event.data.get("after_stage"):
+                item.setForeground(2, GREY)  # routine: no stage change
+            if colour is not None:
+                font = QFont(item.font(2))
+                font.setBold(True)
+                item.setFont(2, font)
+                item.setForeground(2, QBrush(colour))
+            for check in event.data.get("why") or []:
+                item.addChild(self._check_item(check))
+            for key, (before, after) in (event.data.get("parameter_changes") or {}).items():
+                item.addChild(QTreeWidgetItem(["", "", f"{key}: {short(before)} → {short(after)}", ""]))
+            tree.addTopLevelItem(item)
+
+    @staticmethod
+    def _check_item(check: dict) -> QTreeWidgetItem:
+        kind = str(check.get("kind", "")).replace("_", " ")
+        dest = f" → {check['destination']}" if check.get("destination") else ""
+        values = ", ".join(f"{k}={short(v, 30)}" for k, v in (check.get("values") or {}).items())
+        result = "ERROR " + check["error"] if check.get("error") else ("FIRED" if check.get("fired") else "")
+        text = f"{check.get('session', '')} {kind} {check.get('source')}{dest}: {check.get('rule')} {result}"
+        item = QTreeWidgetItem(["", "", text.strip(), values])
+        item.setForeground(2, RED if check.get("error") else GREEN if check.get("fired") else GREY)
+        return item
+
+    def _fill_parameters(self, parameters: dict, policies: tuple[str, ...]) -> None:
+        tree = self.parameters
+        tree.clear()
+        head = QTreeWidgetItem(["active policies", ", ".join(policies) or "none"])
+        font = QFont(head.font(0))
+        font.setItalic(True)
+        head.setFont(0, font)
+        tree.addTopLevelItem(head)
+        for key, value in parameters.items():
+            tree.addTopLevelItem(QTreeWidgetItem([key, short(value, 80)]))
+
+    def _fill_why(self, pending: list, on_curriculum: bool) -> None:
+        tree = self.why
+        tree.clear()
+        if not on_curriculum:
+            tree.addTopLevelItem(QTreeWidgetItem(["off curriculum: not evaluated", "", "", ""]))
+            return
+        if not pending:
+            tree.addTopLevelItem(QTreeWidgetItem(["no way out of this stage (terminal)", "", "", ""]))
+        for p in pending:
+            latest = (
+                "not yet checked"
+                if p.result is None and not p.error
+                else ("error" if p.error else ("true" if p.result else "false"))
+            )
+            values = ", ".join(f"{k}={short(v, 30)}" for k, v in p.values.items())
+            if p.session:
+                values = f"{values}  (session {p.session})"
+            label = f"{'Stage' if p.kind == 'stage' else 'Policy'} → {p.destination}"
+            item = QTreeWidgetItem([label, p.rule, latest, p.error or values])
+            item.setToolTip(1, p.rule)
+            item.setToolTip(3, item.text(3))
+            item.setForeground(2, RED if p.error else GREEN if p.result else GREY)
+            tree.addTopLevelItem(item)

@@ -1,0 +1,182 @@
+"""pyqtgraph plots of one subject: its stage over sessions, and a metric's trace with rule thresholds.
+
+The x axis of both is the subject's session number (1 = its first imported session), so a stage change
+lines up with the session that caused it. Manual changes (overrides, ejects, reverts) are marked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ...core.model import Curriculum
+from ...store.records import APPLIED, EJECT, ENROLLED, OVERRIDE, REENROLL, REVERT, Event
+from .queries import Session
+from .why_not_yet import thresholds
+
+pg.setConfigOptions(antialias=True, background="w", foreground="#333333")
+MANUAL_COLOURS = {OVERRIDE: "#e65100", EJECT: "#616161", REENROLL: "#6a1b9a", REVERT: "#00838f"}
+
+
+def stage_points(history: Sequence[Event], sessions: Sequence[Session], stages: list[str]):
+    """Step points (session number, stage index) and manual-change markers, from the event log."""
+    ordinal = {s.session: i + 1 for i, s in enumerate(sessions)}
+    xs: list[float] = []
+    ys: list[float] = []
+    marks: list[tuple[float, float, str]] = []
+    x = 0.0
+    for event in history:
+        if event.kind not in (ENROLLED, APPLIED, OVERRIDE, EJECT, REENROLL, REVERT):
+            continue
+        stage = event.data.get("after_stage")
+        if event.kind == APPLIED:
+            done = [ordinal[s] for s in event.data.get("sessions") or [] if s in ordinal]
+            x = float(max(done)) if done else x
+        y = float(stages.index(stage)) if stage in stages else float("nan")
+        if event.kind == EJECT:
+            y = ys[-1] if ys else 0.0
+        xs.append(x)
+        ys.append(y)
+        if event.kind in MANUAL_COLOURS:
+            marks.append((x, y, event.kind))
+    return xs, ys, marks
+
+
+class SubjectPlots(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.stage_plot = pg.PlotWidget()
+        self.stage_plot.setTitle("Stage over sessions")
+        self.stage_plot.setLabel("bottom", "session")
+        self.stage_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.stage_plot.setMouseEnabled(x=True, y=False)
+        self.metric = QComboBox()
+        self.metric.setMinimumContentsLength(14)
+        self.metric.currentTextChanged.connect(lambda _name: self._draw_metric())
+        self.metric_plot = pg.PlotWidget()
+        self.metric_plot.setLabel("bottom", "session")
+        self.metric_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.metric_plot.setXLink(self.stage_plot)
+        for plot in (self.stage_plot, self.metric_plot):  # same axis width: the sessions line up
+            plot.getAxis("left").setWidth(190)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("&Metric:"))
+        row.itemAt(0).widget().setBuddy(self.metric)
+        row.addWidget(self.metric)
+        self.threshold_note = QLabel()
+        self.threshold_note.setStyleSheet("color: #555")
+        row.addWidget(self.threshold_note, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stage_plot, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.metric_plot, 1)
+        self._sessions: list[Session] = []
+        self._curriculum: Curriculum | None = None
+        self._stage_id: str | None = None
+        self._focus: float | None = None
+
+    def show_subject(
+        self,
+        curriculum: Curriculum,
+        stage_id: str | None,
+        history: Sequence[Event],
+        sessions: Sequence[Session],
+        focus: int | None = None,
+    ) -> None:
+        self._curriculum, self._stage_id, self._sessions = curriculum, stage_id, list(sessions)
+        self._focus = float(focus) if focus else None
+        stages = [s.name for s in curriculum.stages]
+        plot = self.stage_plot
+        plot.clear()
+        xs, ys, marks = stage_points(history, sessions, stages)
+        if xs:
+            # Steps: the stage holds from one change to the next, up to the last session.
+            sx, sy = [], []
+            for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+                if i:
+                    sx.append(x)
+                    sy.append(ys[i - 1])
+                sx.append(x)
+                sy.append(y)
+            sx.append(max(xs[-1], float(len(sessions))))
+            sy.append(ys[-1])
+            plot.plot(sx, sy, pen=pg.mkPen("#1565c0", width=2.5))
+            for kind, colour in MANUAL_COLOURS.items():
+                pts = [(x, y) for x, y, k in marks if k == kind]
+                if pts:
+                    plot.plot(
+                        [p[0] for p in pts],
+                        [p[1] for p in pts],
+                        pen=None,
+                        symbol="t" if kind == OVERRIDE else "x",
+                        symbolSize=13,
+                        symbolBrush=colour,
+                        symbolPen=colour,
+                        name=kind,
+                    )
+        plot.getAxis("left").setTicks([[(i, name) for i, name in enumerate(stages)]])
+        plot.setYRange(-0.5, max(len(stages) - 0.5, 0.5), padding=0)
+        self._mark_focus(plot)
+        names = [m.name for m in curriculum.metrics if m.type.value in ("number", "integer", "number_list")]
+        current = self.metric.currentText()
+        self.metric.blockSignals(True)
+        self.metric.clear()
+        self.metric.addItems(names)
+        with_threshold = [t.metric for t in thresholds(curriculum, stage_id) if t.metric in names]
+        if current in names:
+            self.metric.setCurrentText(current)
+        elif with_threshold:  # the metric the current stage waits on
+            self.metric.setCurrentText(with_threshold[0])
+        self.metric.blockSignals(False)
+        self._draw_metric()
+
+    def _mark_focus(self, plot: pg.PlotWidget) -> None:
+        if self._focus is not None:
+            plot.addItem(
+                pg.InfiniteLine(
+                    self._focus, angle=90, pen=pg.mkPen("#ff6f00", width=1.5, style=Qt.PenStyle.DashLine)
+                )
+            )
+
+    def _draw_metric(self) -> None:
+        plot = self.metric_plot
+        plot.clear()
+        name = self.metric.currentText()
+        plot.setTitle(f"{name} per session" if name else "")
+        if not name or self._curriculum is None:
+            return
+        xs, ys = [], []
+        for i, s in enumerate(self._sessions):
+            value = s.values.get(name)
+            if isinstance(value, list):
+                value = value[-1] if value else None
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                xs.append(i + 1)
+                ys.append(float(value))
+        plot.plot(xs, ys, pen=pg.mkPen("#37474f", width=1.5), symbol="o", symbolSize=6, symbolBrush="#37474f")
+        lines = [t for t in thresholds(self._curriculum, self._stage_id) if t.metric == name]
+        for t in lines:
+            line = pg.InfiniteLine(
+                t.value,
+                angle=0,
+                pen=pg.mkPen("#c62828", width=1.5, style=Qt.PenStyle.DashLine),
+                label=t.label,
+                labelOpts={"position": 0.05, "color": "#c62828", "anchors": [(0, 1), (0, 1)]},
+            )
+            plot.addItem(line)
+        if ys:  # the thresholds stay in view even when the trace is far from them
+            values = ys + [t.value for t in lines]
+            plot.setYRange(min(values), max(values), padding=0.12)
+        self.threshold_note.setText(
+            f"{len(lines)} threshold(s) from the current stage's rules"
+            if lines
+            else "no threshold on this metric in the current stage's rules"
+        )
+        self._mark_focus(plot)

@@ -1,0 +1,226 @@
+"""Review of the trainer's suggestions before anything changes: one row per subject with current →
+suggested stage, policy changes and the parameter diff, expanding to each changed parameter (highlighted)
+and the "why": every rule checked, in order, with the values it read.
+
+Children are built when a row is first expanded, so 10,000 suggestions open quickly (the trainer's
+``why`` is itself built lazily). Accept all, accept the selected rows, or reject: the panel only emits;
+the subjects view applies the batch in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.trainer import POLICY_UPDATE, Check
+from ...store.records import Suggestion
+from .table_model import short
+
+HEADERS = ("Subject", "Stage: now → suggested", "Policies", "Parameter changes", "Sessions", "Note")
+SUGGESTION_ROLE = Qt.ItemDataRole.UserRole + 1
+LOADED_ROLE = Qt.ItemDataRole.UserRole + 2
+HIGHLIGHT = QBrush(QColor("#fff3b0"))
+STAGE_CHANGE = QBrush(QColor("#dcebff"))
+FIRED = QBrush(QColor("#1b5e20"))
+ERROR = QBrush(QColor("#b71c1c"))
+MUTED = QBrush(QColor("#757575"))
+
+
+def kind_of(s: Suggestion) -> int:
+    """Sort order: errors, stage changes, policy changes, parameter changes, then no change."""
+    if s.error:
+        return 0
+    if s.stage_changed:
+        return 1
+    if s.current_policies != s.suggested_policies:
+        return 2
+    return 3 if s.parameter_changes else 4
+
+
+def check_text(session: str, check: Check) -> str:
+    return f"{session} · {check.describe()}"
+
+
+def diff_text(s: Suggestion, limit: int = 3) -> str:
+    items = [f"{k} {short(a, 10)}→{short(b, 10)}" for k, (a, b) in list(s.parameter_changes.items())[:limit]]
+    more = len(s.parameter_changes) - limit
+    return ", ".join(items) + (f" (+{more})" if more > 0 else "")
+
+
+class ReviewPanel(QWidget):
+    """Shows suggestions; emits what a person decided."""
+
+    accept_requested = Signal(list)  # the suggestions to apply
+    reject_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.suggestions: list[Suggestion] = []
+        self.summary = QLabel("No suggestions: import metrics, then Evaluate.")
+        self.summary.setWordWrap(True)
+        self.model = QStandardItemModel(0, len(HEADERS), self)
+        self.model.setHorizontalHeaderLabels(list(HEADERS))
+        self.tree = QTreeView()
+        self.tree.setModel(self.model)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.expanded.connect(self._load_children)
+        for column, width in enumerate((150, 330, 260, 330, 70)):
+            self.tree.setColumnWidth(column, width)
+        self.accept_all = QPushButton("Accept &all")
+        self.accept_all.setToolTip("Apply every applicable suggestion in one batch (Revert undoes it)")
+        self.accept_selected = QPushButton("Accept &selected")
+        self.reject = QPushButton("&Reject")
+        self.reject.setToolTip("Discard these suggestions: nothing changes; the sessions stay pending")
+        self.accept_all.clicked.connect(lambda: self.accept_requested.emit(self.applicable(self.suggestions)))
+        self.accept_selected.clicked.connect(
+            lambda: self.accept_requested.emit(self.applicable(self.selected()))
+        )
+        self.reject.clicked.connect(self.reject_requested.emit)
+        self.tree.selectionModel().selectionChanged.connect(self._update_buttons)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.summary, 1)
+        for button in (self.accept_all, self.accept_selected, self.reject):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.tree)
+        self._update_buttons()
+
+    @staticmethod
+    def applicable(suggestions: Sequence[Suggestion]) -> list[Suggestion]:
+        return [s for s in suggestions if s.applicable]
+
+    def set_suggestions(self, suggestions: Sequence[Suggestion]) -> None:
+        self.suggestions = sorted(suggestions, key=lambda s: (kind_of(s), s.subject))
+        self.model.removeRows(0, self.model.rowCount())
+        root = self.model.invisibleRootItem()
+        for s in self.suggestions:
+            root.appendRow(self._row(s))
+        counts = [0] * 5
+        for s in self.suggestions:
+            counts[kind_of(s)] += 1
+        errors, stages, policies, params, same = counts
+        self.summary.setText(
+            f"<b>{len(self.suggestions)}</b> subject(s) evaluated: <b>{stages}</b> stage change(s), "
+            f"{policies} policy change(s), {params} parameter update(s), {same} unchanged"
+            + (f", <span style='color:#b71c1c'><b>{errors}</b> cannot be applied</span>" if errors else "")
+            + ". Expand a row for the parameters and why."
+        )
+        self._update_buttons()
+
+    def _row(self, s: Suggestion) -> list[QStandardItem]:
+        if s.stage_changed:
+            stage = f"{s.current_stage} → {s.suggested_stage}"
+        else:
+            stage = f"{s.current_stage} (stays)"
+        policies = (
+            f"{', '.join(s.current_policies) or '—'} → {', '.join(s.suggested_policies) or '—'}"
+            if s.current_policies != s.suggested_policies
+            else ", ".join(s.current_policies)
+        )
+        note = s.error or ("" if s.applicable else "no new sessions")
+        cells = [s.subject, stage, policies, diff_text(s), str(len(s.sessions) or ""), note]
+        items = [QStandardItem(text) for text in cells]
+        for item in items:
+            item.setEditable(False)
+        items[0].setData(s, SUGGESTION_ROLE)
+        items[0].appendRow(QStandardItem("…"))  # placeholder: the row can be expanded
+        if s.stage_changed:
+            items[1].setBackground(STAGE_CHANGE)
+            font = items[1].font()
+            font.setBold(True)
+            items[1].setFont(font)
+        if s.current_policies != s.suggested_policies:
+            items[2].setBackground(STAGE_CHANGE)
+        if s.parameter_changes:
+            items[3].setBackground(HIGHLIGHT)
+        if s.error:
+            items[5].setForeground(ERROR)
+        elif kind_of(s) == 4:
+            for item in items:
+                item.setForeground(MUTED)
+        return items
+
+    def _load_children(self, index: QModelIndex) -> None:
+        item = self.model.itemFromIndex(index.siblingAtColumn(0))
+        if item is None or item.parent() is not None or item.data(LOADED_ROLE):
+            return
+        item.setData(True, LOADED_ROLE)
+        item.removeRows(0, item.rowCount())
+        s: Suggestion = item.data(SUGGESTION_ROLE)
+        params = QStandardItem(f"Parameters: {len(s.parameter_changes)} changed (highlighted)")
+        for key, value in s.suggested.parameters.items():
+            if key in s.parameter_changes:
+                before = s.current.parameters.get(key, "—")
+                line = QStandardItem(f"{key}: {short(before, 40)} → {short(value, 40)}")
+                line.setBackground(HIGHLIGHT)
+                font = QFont(line.font())
+                font.setBold(True)
+                line.setFont(font)
+            else:
+                line = QStandardItem(f"{key}: {short(value, 40)}")
+                line.setForeground(MUTED)
+            params.appendRow(line)
+        for key in s.parameter_changes:
+            if key not in s.suggested.parameters:
+                line = QStandardItem(f"{key}: {short(s.current.parameters[key])} → (removed)")
+                line.setBackground(HIGHLIGHT)
+                params.appendRow(line)
+        checks = [(session, check) for session, ev in s.evaluations for check in ev.why]
+        why = QStandardItem(f"Why: {len(checks)} rule(s) checked over {len(s.evaluations)} session(s)")
+        for session, check in checks:
+            line = QStandardItem(check_text(session, check))
+            line.setToolTip(line.text())
+            if check.error:
+                line.setForeground(ERROR)
+            elif check.fired and check.kind != POLICY_UPDATE:
+                line.setForeground(FIRED)
+                font = QFont(line.font())
+                font.setBold(True)
+                line.setFont(font)
+            why.appendRow(line)
+        for group in (params, why):
+            group.setEditable(False)
+            for r in range(group.rowCount()):
+                group.child(r, 0).setEditable(False)
+        item.appendRow(params)
+        item.appendRow(why)
+        for group in (params, why):  # one line per entry, across the whole width
+            self.tree.setFirstColumnSpanned(group.row(), index.siblingAtColumn(0), True)
+            self.tree.expand(group.index())
+            for r in range(group.rowCount()):
+                self.tree.setFirstColumnSpanned(r, group.index(), True)
+
+    def selected(self) -> list[Suggestion]:
+        indexes = self.tree.selectionModel().selectedIndexes()
+        rows = {i.row() for i in indexes if i.column() == 0 and not i.parent().isValid()}
+        return [self.suggestions[r] for r in sorted(rows)]
+
+    def expand_subject(self, subject: str) -> None:
+        for row, s in enumerate(self.suggestions):
+            if s.subject == subject:
+                index = self.model.index(row, 0)
+                self.tree.expand(index)
+                self.tree.scrollTo(index)
+                return
+
+    def _update_buttons(self, *_: object) -> None:
+        self.accept_all.setEnabled(bool(self.applicable(self.suggestions)))
+        self.accept_selected.setEnabled(bool(self.applicable(self.selected())))
+        self.reject.setEnabled(bool(self.suggestions))

@@ -1,0 +1,316 @@
+"""The subjects table: a Qt model over the store's plain ``SubjectRow``s, fast with 10,000 rows.
+
+Every display string and sort key is computed once when the rows arrive (``data()`` is a tuple lookup),
+sorting is a Python sort of those keys in the source model (not 10,000·log comparisons through Qt), and
+the filter proxy tests a precomputed lower-case text per row against a set of accepted subjects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from ...store.records import SubjectRow
+
+# Statuses, in the order of the status filter.
+ON = "on curriculum"
+OFF = "off curriculum"
+NEW_METRICS = "new metrics"
+SUGGESTED = "change suggested"
+STUCK = "stuck"
+STATUSES = (ON, NEW_METRICS, SUGGESTED, STUCK, OFF)
+STUCK_AFTER = 10  # sessions in one (non-terminal) stage without a change
+
+# The columns a technician scans first come first; the curriculum (mostly one per lab) last.
+COLUMNS = (
+    "Subject",
+    "Stage",
+    "Status",
+    "In stage",
+    "Last session",
+    "Last change",
+    "Policies",
+    "Key parameters",
+    "Curriculum",
+)
+(C_SUBJECT, C_STAGE, C_STATUS, C_IN_STAGE, C_LAST, C_CHANGE, C_POLICIES, C_PARAMS, C_CURRICULUM) = range(
+    len(COLUMNS)
+)
+SUBJECT_ROLE = Qt.ItemDataRole.UserRole + 1
+STATUS_COLOURS = {
+    OFF: QColor("#9e9e9e"),
+    SUGGESTED: QColor("#1565c0"),
+    NEW_METRICS: QColor("#6a1b9a"),
+    STUCK: QColor("#c62828"),
+    ON: QColor("#2e7d32"),
+}
+_BRUSHES = {status: QBrush(colour) for status, colour in STATUS_COLOURS.items()}
+_FILTER_CHANGE_API = hasattr(QSortFilterProxyModel, "beginFilterChange")
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+def short(value: Any, limit: int = 24) -> str:
+    """A parameter value as a technician reads it: ``3.0`` → ``3``, lists and dicts as compact JSON."""
+    if isinstance(value, bool):
+        text = "on" if value else "off"
+    elif isinstance(value, float):
+        text = f"{value:.4g}"
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def params_text(parameters: dict[str, Any], limit: int = 6) -> str:
+    items = [f"{k}={short(v, 12)}" for k, v in list(parameters.items())[:limit]]
+    more = len(parameters) - limit
+    return ", ".join(items) + (f" (+{more})" if more > 0 else "")
+
+
+class SubjectTableModel(QAbstractTableModel):
+    """Rows of the subjects table. ``set_rows`` replaces them; ``set_suggested`` marks suggestions."""
+
+    statuses_changed = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[SubjectRow] = []
+        self._display: list[tuple[str, ...]] = []
+        self._keys: list[tuple[Any, ...]] = []
+        self._status: list[str] = []
+        self._text: list[str] = []
+        self._index: dict[str, int] = {}
+        self.ids: list[str] = []
+        self.suggested: set[str] = set()  # subjects with a suggested change (after an evaluation)
+        self.terminal: Callable[[SubjectRow], bool] = lambda _row: False
+
+    # --- loading -------------------------------------------------------------------------------
+
+    def set_rows(self, rows: Sequence[SubjectRow], suggested: Iterable[str] = ()) -> None:
+        self.beginResetModel()
+        self.suggested = set(suggested)
+        self.rows = list(rows)
+        self._compute()
+        self.endResetModel()
+
+    def _compute(self) -> None:
+        display, keys, statuses, texts = [], [], [], []
+        param_cache: dict[int, str] = {}  # many subjects share one parameters dict shape: format once
+        for row in self.rows:
+            status = self._status_of(row)
+            params = row.parameters
+            ptext = param_cache.get(id(params))
+            if ptext is None:
+                ptext = param_cache[id(params)] = params_text(params)
+            last = row.last_session_date.isoformat() if row.last_session_date else ""
+            stage = row.stage or ""
+            if not row.on_curriculum:
+                stage = f"({stage})" if stage else ""
+            cells = (
+                row.subject,
+                stage,
+                status,
+                str(row.sessions_in_stage),
+                last,
+                row.last_change,
+                ", ".join(row.policies),
+                ptext,
+                f"{row.curriculum} {row.curriculum_version}",
+            )
+            display.append(cells)
+            keys.append(
+                (
+                    row.subject,
+                    stage,
+                    STATUSES.index(status),
+                    row.sessions_in_stage,
+                    last,
+                    row.last_change,
+                    cells[6],
+                    ptext,
+                    cells[8],
+                )
+            )
+            statuses.append(status)
+            texts.append(" ".join(cells).lower())
+        self._display, self._keys, self._status, self._text = display, keys, statuses, texts
+        self.ids = [row.subject for row in self.rows]
+        self._index = {sid: i for i, sid in enumerate(self.ids)}
+
+    def _status_of(self, row: SubjectRow) -> str:
+        if not row.on_curriculum:
+            return OFF
+        if row.subject in self.suggested:
+            return SUGGESTED
+        if row.pending_sessions:
+            return NEW_METRICS
+        if row.sessions_in_stage >= STUCK_AFTER and not self.terminal(row):
+            return STUCK
+        return ON
+
+    def set_suggested(self, subjects: Iterable[str]) -> None:
+        """Mark the subjects with a suggested change (the status column) without reloading."""
+        self.suggested = set(subjects)
+        self._compute()
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(COLUMNS) - 1))
+        self.statuses_changed.emit()
+
+    # --- lookups -------------------------------------------------------------------------------
+
+    def row_of(self, subject: str) -> int | None:
+        return self._index.get(subject)
+
+    def status(self, row: int) -> str:
+        return self._status[row]
+
+    def text(self, row: int) -> str:
+        return self._text[row]
+
+    def cells(self, row: int) -> tuple[str, ...]:
+        return self._display[row]
+
+    def subject_at(self, row: int) -> SubjectRow:
+        return self.rows[row]
+
+    def statuses(self) -> list[str]:
+        return self._status
+
+    def texts(self) -> list[str]:
+        return self._text
+
+    # --- Qt model ------------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display[index.row()][index.column()]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            column = index.column()
+            if column == C_STATUS or (column == C_STAGE and not self.rows[index.row()].on_curriculum):
+                return _BRUSHES[self._status[index.row()]]
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == C_IN_STAGE:
+            return _RIGHT
+        if role == SUBJECT_ROLE:
+            return self.rows[index.row()].subject
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == C_PARAMS:
+            params = self.rows[index.row()].parameters
+            return "\n".join(f"{k} = {short(v, 60)}" for k, v in params.items()) or "no parameters"
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by the precomputed keys (ties by subject id); selections follow their rows."""
+        if not self.rows or not 0 <= column < len(COLUMNS):
+            return
+        self.layoutAboutToBeChanged.emit()
+        keys = self._keys
+        order_ = sorted(
+            range(len(self.rows)),
+            key=lambda i: (keys[i][column], keys[i][0]),
+            reverse=order == Qt.SortOrder.DescendingOrder,
+        )
+        new_of = [0] * len(order_)
+        for new, old in enumerate(order_):
+            new_of[old] = new
+        persistent = self.persistentIndexList()
+        self.rows = [self.rows[i] for i in order_]
+        self._display = [self._display[i] for i in order_]
+        self._keys = [keys[i] for i in order_]
+        self._status = [self._status[i] for i in order_]
+        self._text = [self._text[i] for i in order_]
+        self.ids = [row.subject for row in self.rows]
+        self._index = {sid: i for i, sid in enumerate(self.ids)}
+        if persistent:
+            self.changePersistentIndexList(
+                persistent, [self.index(new_of[p.row()], p.column()) for p in persistent]
+            )
+        self.layoutChanged.emit()
+
+
+class SubjectFilterProxy(QSortFilterProxyModel):
+    """Filters by text (every word must appear somewhere in the row) and status; sorting is the source's."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._accepted: set[str] | None = None  # subject ids, or None: all (row numbers move on sort)
+        self._model: SubjectTableModel | None = None
+        self._words: list[str] = []
+        self._status: str | None = None
+        self.setDynamicSortFilter(False)
+
+    def source(self) -> SubjectTableModel:
+        model = self.sourceModel()
+        assert isinstance(model, SubjectTableModel)
+        return model
+
+    def set_filter(self, text: str | None = None, status: str | bool | None = False) -> None:
+        """``text``: words to find (None: keep); ``status``: one of STATUSES, None for all (False: keep)."""
+        if text is not None:
+            self._words = text.lower().split()
+        if status is not False:
+            self._status = status or None
+        self._recompute()
+
+    def _recompute(self) -> None:
+        model = self.source()
+        accepted: set[str] | None = None
+        if self._words or self._status is not None:
+            words, wanted = self._words, self._status
+            statuses, texts, ids = model.statuses(), model.texts(), model.ids
+            accepted = {
+                ids[i]
+                for i, text in enumerate(texts)
+                if (wanted is None or statuses[i] == wanted) and all(w in text for w in words)
+            }
+        if _FILTER_CHANGE_API:  # Qt >= 6.9; invalidateRowsFilter is deprecated there
+            self.beginFilterChange()
+            self._accepted = accepted
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self._accepted = accepted
+            self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+        accepted = self._accepted
+        return accepted is None or self._model.ids[source_row] in accepted
+
+    def setSourceModel(self, model) -> None:  # type: ignore[override]
+        self._model = model
+        super().setSourceModel(model)
+        # After the proxy's own handling: the same filter over the new rows and statuses.
+        model.modelReset.connect(self._recompute)
+        model.statuses_changed.connect(self._recompute)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.source().sort(column, order)
+
+    def subjects(self, rows: Iterable[int]) -> list[SubjectRow]:
+        model = self.source()
+        return [model.subject_at(self.mapToSource(self.index(r, 0)).row()) for r in rows]

@@ -1,0 +1,812 @@
+"""The rig technician's screen: the subjects table, the trainer's review, a subject's page and the cohort.
+
+Every change goes to the store (the truth), then the table is read again. Long work (import, evaluate,
+apply, changes of many subjects) runs on the thread pool with progress; one job at a time. Store errors
+become one line in the banner above the table, never a traceback; after a conflict (another rig changed a
+subject) or an unreachable database the view reloads, and nothing typed is lost (the dialogs keep
+their text until they succeed).
+
+Dialogs are opened window-modal with ``open()`` and act on ``accepted``, so code and tests can drive them
+(``view.dialog``) without a nested event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QThreadPool, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.errors import CurriculumGuiError
+from ...store import ConflictError, DatabaseUnavailable, StoreError, Workspace
+from ...store.records import ApplyResult, ImportReport, SubjectRow, Suggestion
+from . import dialogs, export, queries, worker
+from .cohort import CohortView, cells_of
+from .detail import SubjectDetail
+from .review import ReviewPanel, kind_of
+from .table_model import STATUSES, SubjectFilterProxy, SubjectTableModel
+
+log = logging.getLogger(__name__)
+PARTS = ("subjects", "review", "subject", "cohort")
+EVALUATE_CHUNK = 400  # subjects per store call: progress between calls
+METRICS_FILES = (".csv", ".json", ".jsonl", ".tsv")
+BANNER_STYLES = {
+    "info": "background:#e3f2fd; color:#0d47a1; border:1px solid #90caf9;",
+    "ok": "background:#e8f5e9; color:#1b5e20; border:1px solid #a5d6a7;",
+    "error": "background:#ffebee; color:#b71c1c; border:1px solid #ef9a9a;",
+}
+
+
+class Banner(QFrame):
+    """One message at a time above the table (no modal box to dismiss at 8 am)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.level = ""
+        self.hide()
+
+    def show_message(self, level: str, text: str) -> None:
+        self.level = level
+        self.setStyleSheet(f"Banner {{{BANNER_STYLES[level]} border-radius:4px;}} QLabel {{border:none;}}")
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+
+class SubjectsView(QWidget):
+    """Subjects, review, subject and cohort tabs over one :class:`Workspace`.
+
+    ``show_part(name)`` shows one of :data:`PARTS`; ``refresh()`` reloads from the store (``refreshed``
+    is emitted after). ``workspace_changed`` is emitted when a person opens another database.
+    """
+
+    refreshed = Signal()
+    busy_changed = Signal(bool)
+    workspace_changed = Signal(object)
+
+    def __init__(
+        self, workspace: Workspace, parent: QWidget | None = None, pool: QThreadPool | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ws = workspace
+        self.pool = pool
+        self.rows: list[SubjectRow] = []
+        self.dialog: QDialog | None = None
+        self.report_dialog: dialogs.ImportReportDialog | None = None
+        self.last_batch: list[str] = []  # subjects of the last applied batch (Undo apply)
+        self.busy = False
+        self._task: worker.Task | None = None
+        self._cohort_stale = True
+        self.setAcceptDrops(True)
+
+        self.model = SubjectTableModel(self)
+        self.model.terminal = self._is_terminal
+        self.proxy = SubjectFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = self._make_table()
+        self.detail = SubjectDetail(wide=False)
+        self.review = ReviewPanel()
+        self.review.accept_requested.connect(self.apply)
+        self.review.reject_requested.connect(self.reject_suggestions)
+        self.subject_page = SubjectDetail(wide=True)
+        self.cohort = CohortView()
+        self.cohort.cell_clicked.connect(self.open_subject)
+
+        self.banner = Banner()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(260)
+        self.progress.setTextVisible(True)
+        self.progress_label = QLabel()
+        self.progress_row = QWidget()
+        row = QHBoxLayout(self.progress_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.progress_label)
+        row.addWidget(self.progress)
+        row.addStretch(1)
+        self.progress_row.hide()
+
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter: subject, stage, rig, genotype… (Ctrl+F)")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMinimumWidth(260)
+        self.filter.textChanged.connect(self._filter_changed)
+        self.status = QComboBox()
+        self.status.addItem("All statuses", None)
+        for status in STATUSES:
+            self.status.addItem(status.capitalize(), status)
+        self.status.currentIndexChanged.connect(self._filter_changed)
+        self.count = QLabel()
+
+        self.toolbar = QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self._build_actions()
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([960, 440])
+        self.table_page = split
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(split, "Subjects")
+        self.tabs.addTab(self.review, "Review suggestions")
+        self.tabs.addTab(self.subject_page, "Subject")
+        self.tabs.addTab(self.cohort, "Cohort")
+        self.tabs.currentChanged.connect(self._tab_changed)
+
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("&Find:"))
+        filters.itemAt(0).widget().setBuddy(self.filter)
+        filters.addWidget(self.filter, 2)
+        filters.addWidget(QLabel("&Status:"))
+        filters.itemAt(2).widget().setBuddy(self.status)
+        filters.addWidget(self.status)
+        filters.addWidget(self.count, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 4)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.progress_row)
+        layout.addLayout(filters)
+        layout.addWidget(self.tabs, 1)
+        self.refresh()
+
+    # --- building ------------------------------------------------------------------------------
+
+    def _make_table(self) -> QTableView:
+        table = QTableView()
+        table.setModel(self.proxy)
+        table.setSortingEnabled(True)
+        table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        vertical = table.verticalHeader()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # never measures 10,000 rows
+        vertical.setDefaultSectionSize(24)
+        vertical.hide()
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((72, 170, 125, 64, 95, 90, 170, 260, 200)):
+            table.setColumnWidth(column, width)
+        table.selectionModel().selectionChanged.connect(self._selection_changed)
+        table.doubleClicked.connect(
+            lambda index: self.open_subject(self.proxy.subjects([index.row()])[0].subject)
+        )
+        return table
+
+    def _action(self, text: str, slot: Callable[[], Any], tip: str, shortcut: str | None = None) -> QAction:
+        action = QAction(text, self)
+        action.setToolTip(tip + (f" ({shortcut})" if shortcut else ""))
+        action.setStatusTip(tip)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.register_action = a("Register…", self.register_dialog, "Register new subjects on a curriculum")
+        self.import_action = a(
+            "Import metrics…",
+            self.import_dialog,
+            "Import session metrics (CSV/JSON); or drop files here",
+            "Ctrl+I",
+        )
+        self.evaluate_action = a(
+            "Evaluate", self.evaluate, "Run the trainer on every subject with new metrics", "Ctrl+E"
+        )
+        self.override_action = a("Override…", self.override_dialog, "Place the selected subjects on a stage")
+        self.eject_action = a("Eject…", self.eject_dialog, "Take the selected subjects off their curriculum")
+        self.reenroll_action = a(
+            "Re-enroll…", self.reenroll_dialog, "Put ejected subjects back on the curriculum"
+        )
+        self.revert_action = a("Revert…", self.revert_dialog, "Undo the last change of the selected subjects")
+        self.undo_apply_action = a("Undo apply", self.undo_last_apply, "Revert the last applied batch")
+        self.export_action = a("Export…", self.export_dialog, "Write next-session parameters (JSON, aind)")
+        self.copy_action = a(
+            "Copy summary", self.copy_summary, "Copy the selection as tab-separated text for a spreadsheet"
+        )
+        self.database_action = a("Database…", self.database_dialog, "Open another subjects database")
+        self.refresh_action = a("Refresh", self.refresh, "Read the database again", "F5")
+        find = a("Find", lambda: self.filter.setFocus(), "Filter the table", "Ctrl+F")
+        find.setVisible(False)
+        tb = self.toolbar
+        for action in (self.register_action, self.import_action, self.evaluate_action):
+            tb.addAction(action)
+        tb.addSeparator()
+        for action in (self.override_action, self.eject_action, self.reenroll_action, self.revert_action):
+            tb.addAction(action)
+        tb.addAction(self.undo_apply_action)
+        tb.addSeparator()
+        for action in (self.export_action, self.copy_action):
+            tb.addAction(action)
+        tb.addSeparator()
+        tb.addAction(self.database_action)
+        tb.addAction(self.refresh_action)
+        self._update_actions()
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def set_workspace(self, workspace: Workspace) -> None:
+        self.ws = workspace
+        self.last_batch = []
+        self.review.set_suggestions([])
+        self.detail.clear()
+        self.subject_page.clear()
+        self.refresh()
+        self.workspace_changed.emit(workspace)
+
+    def refresh(self) -> None:
+        """Read the subjects again (keeping the selection), and whatever page is open."""
+        selected = [r.subject for r in self.selected_rows()]
+        try:
+            rows = self.ws.subjects()
+        except StoreError as exc:
+            self.show_message("error", f"Cannot read the subjects: {exc}")
+            return
+        self.rows = rows
+        self.model.set_rows(rows, self.model.suggested)
+        self.select_subjects(selected)
+        self._cohort_stale = True
+        self._refresh_pages()
+        self._update_count()
+        self._update_actions()
+        self.refreshed.emit()
+
+    def _refresh_pages(self) -> None:
+        try:
+            if self.detail.subject and self.model.row_of(self.detail.subject) is not None:
+                self.detail.show_subject(self.ws, self.detail.subject)
+            else:
+                self.detail.clear()
+            if self.subject_page.subject and self.model.row_of(self.subject_page.subject) is not None:
+                self.subject_page.show_subject(self.ws, self.subject_page.subject)
+            if self.tabs.currentWidget() is self.cohort:
+                self.refresh_cohort()
+        except StoreError as exc:
+            self.show_message("error", f"Cannot read the subject: {exc}")
+
+    def _is_terminal(self, row: SubjectRow) -> bool:
+        stage = self.ws.curriculum(row.curriculum_version_id).stage(row.stage_id) if row.stage_id else None
+        return stage is None or stage.terminal
+
+    def refresh_cohort(self) -> None:
+        subjects = [r.subject for r in self.rows]
+        steps = queries.steps(self.ws)
+        stages: dict[str, None] = {}
+        for version in self.ws.versions():
+            stages.update(dict.fromkeys(s.name for s in self.ws.curriculum(version.id).stages))
+        self.cohort.set_cohort(subjects, [cells_of(steps.get(s, [])) for s in subjects], list(stages))
+        self._cohort_stale = False
+
+    def _tab_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.cohort and self._cohort_stale:
+            try:
+                self.refresh_cohort()
+            except StoreError as exc:
+                self.show_message("error", f"Cannot read the cohort: {exc}")
+
+    # --- selection and filter ------------------------------------------------------------------
+
+    def selected_rows(self) -> list[SubjectRow]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return self.proxy.subjects(rows)
+
+    def select_subjects(self, subjects: Sequence[str]) -> None:
+        selection = QItemSelection()
+        for subject in subjects:
+            source = self.model.row_of(subject)
+            if source is None:
+                continue
+            index = self.proxy.mapFromSource(self.model.index(source, 0))
+            if index.isValid():
+                selection.select(index, index)
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.table.selectionModel().select(selection, flags)
+
+    def _filter_changed(self, *_: object) -> None:
+        self.proxy.set_filter(self.filter.text(), self.status.currentData())
+        self._update_count()
+
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        selected = len(self.table.selectionModel().selectedRows())
+        statuses = self.model.statuses()
+        parts = [f"{statuses.count(s)} {s}" for s in STATUSES if s in statuses]
+        self.count.setText(
+            f"Showing <b>{shown}</b> of {total} subjects"
+            + (f" · {selected} selected" if selected else "")
+            + (f" &nbsp;<span style='color:#555'>({', '.join(parts)})</span>" if parts else "")
+        )
+
+    def _selection_changed(self, *_: object) -> None:
+        rows = self.selected_rows()
+        self._update_actions()
+        self._update_count()
+        if len(rows) == 1 and rows[0].subject != self.detail.subject:
+            try:
+                self.detail.show_subject(self.ws, rows[0].subject)
+            except StoreError as exc:
+                self.show_message("error", str(exc))
+
+    def _update_actions(self) -> None:
+        rows = self.selected_rows() if hasattr(self, "table") else []
+        idle = not self.busy
+        on = [r for r in rows if r.on_curriculum]
+        for action in (self.register_action, self.import_action, self.database_action, self.refresh_action):
+            action.setEnabled(idle)
+        self.evaluate_action.setEnabled(idle and any(r.pending_suggestion for r in self.rows))
+        self.override_action.setEnabled(idle and bool(on))
+        self.eject_action.setEnabled(idle and bool(on))
+        self.reenroll_action.setEnabled(idle and any(not r.on_curriculum for r in rows))
+        self.revert_action.setEnabled(idle and bool(rows))
+        self.undo_apply_action.setEnabled(idle and bool(self.last_batch))
+        self.undo_apply_action.setText(
+            f"Undo apply ({len(self.last_batch)})" if self.last_batch else "Undo apply"
+        )
+        self.export_action.setEnabled(idle and bool(rows))
+        self.copy_action.setEnabled(bool(self.rows))
+
+    # --- messages and jobs ---------------------------------------------------------------------
+
+    def show_message(self, level: str, text: str) -> None:
+        self.banner.show_message(level, text)
+
+    def _run(self, label: str, job: worker.Job, done: Callable[[Any], None]) -> None:
+        """Run ``job`` off the GUI thread; ``done(result)`` on the GUI thread; errors to the banner."""
+        if self.busy:
+            self.show_message("info", "Still working on the previous step: try again in a moment.")
+            return
+        self._set_busy(True, label)
+
+        def finished(result: Any) -> None:
+            self._set_busy(False)
+            done(result)
+
+        def failed(exc: Exception) -> None:
+            self._set_busy(False)
+            self.handle_error(exc)
+
+        self._task = worker.start(job, finished, failed, self._progress, self.pool)
+
+    def _set_busy(self, busy: bool, label: str = "") -> None:
+        self.busy = busy
+        self.progress_label.setText(label)
+        self.progress.setRange(0, 0)  # busy until the first progress report
+        self.progress_row.setVisible(busy)
+        if not busy:
+            self._task = None
+        self._update_actions()
+        self.busy_changed.emit(busy)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done} / {total}")
+
+    def handle_error(self, exc: BaseException) -> None:
+        """One clear message; after a conflict or a lost database, read everything again."""
+        if isinstance(exc, ConflictError):
+            stale = set(exc.subjects)
+            self.review.set_suggestions(
+                [s for s in self.review.suggestions if s.subject not in stale] if stale else []
+            )
+            self.show_message(
+                "error", f"Changed on another rig — {exc}. The table was reloaded; nothing was lost."
+            )
+            self.refresh()
+        elif isinstance(exc, DatabaseUnavailable):
+            self.show_message("error", f"Database unavailable — {exc}. Nothing was changed; try again.")
+            self.refresh()
+        elif isinstance(exc, CurriculumGuiError):
+            self.show_message("error", str(exc))
+        else:
+            log.exception("unexpected error in the subjects view", exc_info=exc)
+            self.show_message("error", f"Unexpected error ({type(exc).__name__}): {exc}")
+
+    def _open(self, dialog: QDialog, on_accept: Callable[[], None]) -> QDialog:
+        """Window-modal, without a nested event loop: ``on_accept`` runs when OK is pressed."""
+        self.dialog = dialog
+        dialog.accepted.connect(on_accept)
+        dialog.finished.connect(lambda _result: setattr(self, "dialog", None))
+        dialog.open()
+        return dialog
+
+    # --- register ------------------------------------------------------------------------------
+
+    def register_dialog(self) -> QDialog | None:
+        try:
+            versions = self.ws.versions()
+        except StoreError as exc:
+            self.handle_error(exc)
+            return None
+        if not versions:
+            self.show_message(
+                "info", "No curriculum is published in this database: publish one from the editor first."
+            )
+            return None
+        dialog = dialogs.RegisterDialog(versions, self.ws.curriculum, {r.subject for r in self.rows}, self)
+        return self._open(dialog, lambda: self.register(*dialog.values()))
+
+    def register(self, subjects: Sequence[str], version_id: int, start_stage: str | None) -> None:
+        try:
+            count = self.ws.register(list(subjects), version_id, start_stage)
+        except StoreError as exc:
+            self.handle_error(exc)
+            return
+        self.refresh()
+        self.select_subjects(subjects)
+        self.show_message("ok", f"Registered {count} subject(s) on {self.ws.version(version_id).label}.")
+
+    # --- import and the trainer ----------------------------------------------------------------
+
+    def import_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Import session metrics", "", "Metrics (*.csv *.json *.jsonl *.tsv);;All files (*)"
+        )
+        for path in paths[:1]:
+            self.import_file(path)
+
+    def import_file(self, path: str | Path) -> None:
+        ws = self.ws
+        self._run(f"Importing {Path(path).name}…", lambda _progress: ws.import_metrics(path), self._imported)
+
+    def _imported(self, report: ImportReport) -> None:
+        self.refresh()
+        level = "ok" if report.ok else "info"
+        self.show_message(level, dialogs.summary_text(report) + " Evaluate runs the trainer on them.")
+        if self.report_dialog is not None:
+            self.report_dialog.close()
+        self.report_dialog = dialogs.ImportReportDialog(report, self)
+        self.report_dialog.show()  # not modal: the table stays usable beside it
+
+    def pending_subjects(self) -> list[str]:
+        return [r.subject for r in self.rows if r.pending_suggestion]
+
+    def evaluate(self, synchronous: bool = False) -> None:
+        """The trainer on every subject with new metrics, in chunks (progress between them); then review."""
+        subjects = self.pending_subjects()
+        if not subjects:
+            self.show_message("info", "No new metrics to evaluate: import a metrics file first.")
+            return
+        ws = self.ws
+
+        def job(progress: worker.Progress) -> list[Suggestion]:
+            out: list[Suggestion] = []
+            for start in range(0, len(subjects), EVALUATE_CHUNK):
+                out += ws.evaluate(subjects[start : start + EVALUATE_CHUNK])
+                progress(min(start + EVALUATE_CHUNK, len(subjects)), len(subjects))
+            return out
+
+        if synchronous:
+            try:
+                self._evaluated(job(lambda _d, _t: None))
+            except Exception as exc:  # shown, never raised into Qt
+                self.handle_error(exc)
+            return
+        self._run(f"Evaluating {len(subjects)} subject(s)…", job, self._evaluated)
+
+    def _evaluated(self, suggestions: list[Suggestion]) -> None:
+        self.review.set_suggestions(suggestions)
+        self.model.set_suggested(s.subject for s in suggestions if kind_of(s) in (1, 2, 3))
+        self._update_count()
+        self.tabs.setCurrentWidget(self.review)
+
+    def apply(self, suggestions: Sequence[Suggestion]) -> None:
+        """One batch, one transaction (all or nothing); Undo apply reverts it."""
+        todo = [s for s in suggestions if s.applicable]
+        if not todo:
+            self.show_message("info", "Nothing to apply: no applicable suggestion selected.")
+            return
+        ws = self.ws
+        self._run(
+            f"Applying {len(todo)} suggestion(s)…",
+            lambda progress: ws.apply(todo, progress=progress),
+            lambda result: self._applied(result, todo),
+        )
+
+    def _applied(self, result: ApplyResult, todo: Sequence[Suggestion]) -> None:
+        applied = {s.subject for s in todo}
+        self.last_batch = sorted(applied) if result.batch else []
+        self.review.set_suggestions([s for s in self.review.suggestions if s.subject not in applied])
+        self.model.set_suggested(self.model.suggested - applied)
+        self.refresh()
+        skipped = f"; {len(result.skipped)} skipped" if result.skipped else ""
+        self.show_message(
+            "ok",
+            f"Applied {result.applied} suggestion(s) as one batch{skipped}. “Undo apply” reverts the batch.",
+        )
+        self.tabs.setCurrentWidget(self.table_page)
+
+    def reject_suggestions(self) -> None:
+        count = len(self.review.suggestions)
+        self.review.set_suggestions([])
+        self.model.set_suggested([])
+        self.tabs.setCurrentWidget(self.table_page)
+        self.show_message(
+            "info", f"Rejected {count} suggestion(s): nothing changed; the sessions stay pending."
+        )
+
+    # --- manual changes ------------------------------------------------------------------------
+
+    def _each(
+        self, label: str, rows: Sequence[SubjectRow], change: Callable[[SubjectRow], object], verb: str
+    ) -> None:
+        """``change`` each subject (its own transaction, conflict-checked by the row version read)."""
+
+        def job(progress: worker.Progress) -> tuple[list[str], list[str], BaseException | None]:
+            done: list[str] = []
+            problems: list[str] = []
+            conflict: BaseException | None = None
+            for i, row in enumerate(rows):
+                try:
+                    change(row)
+                except DatabaseUnavailable:
+                    raise
+                except ConflictError as exc:
+                    conflict = exc
+                    problems.append(f"{row.subject}: changed on another rig")
+                except StoreError as exc:
+                    problems.append(str(exc))
+                else:
+                    done.append(row.subject)
+                progress(i + 1, len(rows))
+            return done, problems, conflict
+
+        def finished(result: tuple[list[str], list[str], BaseException | None]) -> None:
+            done, problems, conflict = result
+            stale = set(done)
+            self.review.set_suggestions([s for s in self.review.suggestions if s.subject not in stale])
+            self.model.set_suggested(self.model.suggested - stale)
+            self.refresh()
+            text = f"{verb} {len(done)} subject(s)" + (f": {', '.join(done[:6])}" if done else "")
+            if len(done) > 6:
+                text += " …"
+            if problems:
+                more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+                text += ". Not done: " + "; ".join(problems[:3]) + more
+                if conflict is not None:
+                    text += ". The table was reloaded: check and try again"
+            self.show_message("error" if problems else "ok", text + ".")
+
+        self._run(label, job, finished)
+
+    def _one_curriculum(self, rows: Sequence[SubjectRow], what: str) -> bool:
+        if len({r.curriculum_version_id for r in rows}) > 1:
+            self.show_message("error", f"{what} works on subjects of one curriculum version: select fewer.")
+            return False
+        return True
+
+    def override_dialog(self) -> QDialog | None:
+        rows = [r for r in self.selected_rows() if r.on_curriculum]
+        if not rows or not self._one_curriculum(rows, "Override"):
+            return None
+        dialog = dialogs.OverrideDialog(self.ws.curriculum(rows[0].curriculum_version_id), rows, self)
+        return self._open(dialog, lambda: self.override(rows, *dialog.values()))
+
+    def override(self, rows: Sequence[SubjectRow], stage: str, policies: Sequence[str], reason: str) -> None:
+        ws = self.ws
+        self._each(
+            "Overriding…",
+            rows,
+            lambda r: ws.override(
+                r.subject, stage, list(policies), reason=reason, expected_version=r.row_version
+            ),
+            "Overrode",
+        )
+
+    def eject_dialog(self) -> QDialog | None:
+        rows = [r for r in self.selected_rows() if r.on_curriculum]
+        if not rows:
+            return None
+        dialog = dialogs.eject_dialog(rows, self)
+        return self._open(dialog, lambda: self.eject(rows, dialog.reason_text()))
+
+    def eject(self, rows: Sequence[SubjectRow], reason: str) -> None:
+        ws = self.ws
+        self._each(
+            "Ejecting…",
+            rows,
+            lambda r: ws.eject(r.subject, reason=reason, expected_version=r.row_version),
+            "Ejected",
+        )
+
+    def reenroll_dialog(self) -> QDialog | None:
+        rows = [r for r in self.selected_rows() if not r.on_curriculum]
+        if not rows or not self._one_curriculum(rows, "Re-enroll"):
+            return None
+        dialog = dialogs.reenroll_dialog(rows, self.ws.curriculum(rows[0].curriculum_version_id), self)
+        return self._open(
+            dialog,
+            lambda: self.reenroll(
+                rows, dialog.stage.currentData() if dialog.stage else None, dialog.reason_text()
+            ),
+        )
+
+    def reenroll(self, rows: Sequence[SubjectRow], start_stage: str | None, reason: str) -> None:
+        ws = self.ws
+        self._each(
+            "Re-enrolling…",
+            rows,
+            lambda r: ws.reenroll(
+                r.subject, start_stage=start_stage, reason=reason, expected_version=r.row_version
+            ),
+            "Re-enrolled",
+        )
+
+    def revert_dialog(self) -> QDialog | None:
+        rows = self.selected_rows()
+        if not rows:
+            return None
+        dialog = dialogs.revert_dialog(rows, self)
+        return self._open(dialog, lambda: self.revert(rows, dialog.reason_text()))
+
+    def revert(self, rows: Sequence[SubjectRow], reason: str | None) -> None:
+        ws = self.ws
+        self._each(
+            "Reverting…",
+            rows,
+            lambda r: ws.revert(r.subject, reason=reason or None, expected_version=r.row_version),
+            "Reverted",
+        )
+
+    def undo_last_apply(self) -> None:
+        """Revert every subject of the last applied batch (each refused if it changed since)."""
+        batch = set(self.last_batch)
+        rows = [r for r in self.rows if r.subject in batch]
+        self.last_batch = []
+        if rows:
+            self.revert(rows, "undo of an applied batch")
+
+    # --- export --------------------------------------------------------------------------------
+
+    def export_dialog(self) -> None:
+        rows = self.selected_rows()
+        folder = QFileDialog.getExistingDirectory(
+            self, f"Export next-session parameters of {len(rows)} subject(s)"
+        )
+        if folder:
+            self.export_to(folder, rows)
+
+    def export_to(self, folder: str | Path, rows: Sequence[SubjectRow]) -> export.ExportResult | None:
+        try:
+            result = export.export_next_sessions(self.ws, [r.subject for r in rows], folder)
+        except (OSError, StoreError) as exc:
+            self.show_message("error", f"Export failed: {exc}")
+            return None
+        text = f"Wrote {len(result.written)} file(s) to {folder}."
+        if result.problems:
+            text += f" No aind TrainerState for {len(result.problems)}: {result.problems[0]}"
+        self.show_message("info" if result.problems else "ok", text)
+        return result
+
+    def summary_text(self, rows: Sequence[SubjectRow] | None = None) -> str:
+        """Tab-separated: the selection, or every row shown when nothing is selected."""
+        if rows is None:
+            rows = self.selected_rows() or self.proxy.subjects(range(self.proxy.rowCount()))
+        cells = [self.model.cells(self.model.row_of(r.subject) or 0) for r in rows]
+        return export.summary_tsv(rows, cells)
+
+    def copy_summary(self) -> None:
+        text = self.summary_text()
+        QGuiApplication.clipboard().setText(text)
+        self.show_message(
+            "ok", f"Copied {text.count(chr(10)) - 1} row(s) as tab-separated text: paste into a spreadsheet."
+        )
+
+    # --- database ------------------------------------------------------------------------------
+
+    def database_dialog(self) -> QDialog:
+        dialog = dialogs.DatabaseDialog(self.ws.url.render_as_string(hide_password=True), self)
+        return self._open(dialog, lambda: self.open_database(dialog.value()))
+
+    def open_database(self, url: str) -> bool:
+        try:
+            workspace = Workspace.open(url)
+        except StoreError as exc:
+            self.show_message("error", f"Could not open that database — {exc}. The current one stays open.")
+            return False
+        self.set_workspace(workspace)
+        self.show_message("ok", f"Opened {workspace.where}.")
+        return True
+
+    # --- pages ---------------------------------------------------------------------------------
+
+    def open_subject(self, subject: str, session: int | None = None) -> None:
+        try:
+            self.subject_page.show_subject(self.ws, subject, session)
+        except StoreError as exc:
+            self.handle_error(exc)
+            return
+        self.tabs.setCurrentWidget(self.subject_page)
+
+    def show_part(self, name: str) -> None:
+        """For ``--view``: ``subjects``, ``review`` (evaluates pending metrics first), ``subject`` (the
+        first subject) or ``cohort``."""
+        if name not in PARTS:
+            raise CurriculumGuiError(f"unknown subjects view {name!r} (choose from: {', '.join(PARTS)})")
+        if name == "subjects":
+            self.tabs.setCurrentWidget(self.table_page)
+            if self.rows and not self.selected_rows():
+                self.select_subjects([self.proxy.subjects([0])[0].subject])
+        elif name == "review":
+            self.evaluate(synchronous=True)
+            self.tabs.setCurrentWidget(self.review)
+            if self.review.suggestions:
+                first = next(
+                    (s for s in self.review.suggestions if s.stage_changed), self.review.suggestions[0]
+                )
+                self.review.expand_subject(first.subject)
+        elif name == "subject":
+            if self.rows:
+                self.open_subject(self.proxy.subjects([0])[0].subject)
+            self.tabs.setCurrentWidget(self.subject_page)
+        else:
+            self.tabs.setCurrentWidget(self.cohort)
+
+    # --- drag and drop -------------------------------------------------------------------------
+
+    @staticmethod
+    def _metrics_paths(event: QDragEnterEvent | QDropEvent) -> list[str]:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        return [
+            u.toLocalFile()
+            for u in urls
+            if u.isLocalFile() and u.toLocalFile().lower().endswith(METRICS_FILES)
+        ]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._metrics_paths(event) and not self.busy:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = self._metrics_paths(event)
+        if paths:
+            event.acceptProposedAction()
+            self.import_file(paths[0])

@@ -1,0 +1,168 @@
+"""The subjects table model and filter proxy with 10,000 subjects from a real store; pure helpers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QTableView
+
+from curriculum_gui.core import native_format
+from curriculum_gui.gui.subjects.cohort import Cell, cells_of
+from curriculum_gui.gui.subjects.queries import Step
+from curriculum_gui.gui.subjects.table_model import (
+    C_IN_STAGE,
+    C_STATUS,
+    C_SUBJECT,
+    NEW_METRICS,
+    OFF,
+    ON,
+    SubjectFilterProxy,
+    SubjectTableModel,
+)
+from curriculum_gui.gui.subjects.why_not_yet import thresholds
+from curriculum_gui.resources import example
+from curriculum_gui.store import Workspace
+
+N = 10_000
+HEADER = "subject,session,date,accuracy,trials,bias,weight_fraction,licks_per_reward\n"
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """10,000 subjects; every tenth has a new session, B00003 is ejected."""
+    folder = tmp_path_factory.mktemp("big")
+    ws = Workspace.open(folder / "big.sqlite3")
+    version = ws.publish(native_format.loads(example().read_text(encoding="utf-8")), operator="t")
+    ids = [f"B{i:05d}" for i in range(N)]
+    ws.register(ids, version.id, operator="t")
+    metrics = folder / "m.csv"
+    metrics.write_text(HEADER + "".join(f"{s},d1,2025-03-03,0.7,200,0.1,0.9,4\n" for s in ids[::10]))
+    ws.import_metrics(metrics)
+    ws.eject("B00003", reason="test")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def table(qtbot, big: Workspace) -> tuple[SubjectTableModel, SubjectFilterProxy, QTableView]:
+    model = SubjectTableModel()
+    proxy = SubjectFilterProxy()
+    proxy.setSourceModel(model)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(proxy)
+    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    model.set_rows(big.subjects())
+    return model, proxy, view
+
+
+def shown(proxy: SubjectFilterProxy, column: int = C_SUBJECT) -> list[str]:
+    return [proxy.index(r, column).data() for r in range(proxy.rowCount())]
+
+
+def test_ten_thousand_rows(table) -> None:
+    model, proxy, _view = table
+    assert model.rowCount() == proxy.rowCount() == N
+    assert proxy.index(0, C_SUBJECT).data() == "B00000"
+    assert proxy.index(0, C_STATUS).data() == NEW_METRICS
+    assert proxy.index(1, C_STATUS).data() == ON
+    assert proxy.index(3, C_STATUS).data() == OFF
+
+
+def test_sort_by_any_column(table) -> None:
+    _model, proxy, view = table
+    view.sortByColumn(C_SUBJECT, Qt.SortOrder.DescendingOrder)
+    assert shown(proxy)[:2] == ["B09999", "B09998"]
+    view.sortByColumn(C_STATUS, Qt.SortOrder.AscendingOrder)  # status order: on, new metrics, ..., off
+    statuses = shown(proxy, C_STATUS)
+    assert statuses[0] == ON and statuses[-1] == OFF
+    assert statuses.count(NEW_METRICS) == N // 10
+    assert statuses == sorted(statuses, key=[ON, NEW_METRICS, "change suggested", "stuck", OFF].index)
+
+
+def test_filter_by_text_and_status(table) -> None:
+    _model, proxy, _view = table
+    proxy.set_filter("b0001")
+    assert shown(proxy) == [f"B{i:05d}" for i in range(10, 20)]
+    proxy.set_filter("habituation b0001")  # every word must match
+    assert len(shown(proxy)) == 10
+    proxy.set_filter("", NEW_METRICS)
+    assert proxy.rowCount() == N // 10 and all(s.endswith("0") for s in shown(proxy))
+    proxy.set_filter("b000", NEW_METRICS)
+    assert shown(proxy) == [f"B000{i}0" for i in range(10)]
+    proxy.set_filter("", None)
+    assert proxy.rowCount() == N
+
+
+def test_filter_survives_sort_and_selection_follows_rows(table) -> None:
+    _model, proxy, view = table
+    proxy.set_filter("b0001")
+    view.selectionModel().select(
+        proxy.index(0, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    view.sortByColumn(C_SUBJECT, Qt.SortOrder.DescendingOrder)
+    assert shown(proxy) == [f"B{i:05d}" for i in range(19, 9, -1)]
+    selected = [proxy.index(i.row(), 0).data() for i in view.selectionModel().selectedRows()]
+    assert selected == ["B00010"]
+
+
+def test_suggested_status_without_reload(table) -> None:
+    model, proxy, _view = table
+    proxy.set_filter("", "change suggested")
+    assert proxy.rowCount() == 0
+    model.set_suggested(["B00010", "B00020"])
+    assert shown(proxy) == ["B00010", "B00020"]
+
+
+def test_stuck_after_many_sessions_in_a_non_terminal_stage() -> None:
+    from dataclasses import replace
+
+    from curriculum_gui.gui.subjects.table_model import STUCK, STUCK_AFTER
+    from curriculum_gui.store.records import SubjectRow
+
+    row = SubjectRow(
+        "S", "c", "1", 1, "x", "X", (), {}, None, STUCK_AFTER, 30, True, 0, "automatic", 1, *[None] * 5
+    )
+    model = SubjectTableModel()
+    model.set_rows([row, replace(row, subject="T", sessions_in_stage=1)])
+    assert model.status(0) == STUCK and model.status(1) == ON
+    model.terminal = lambda r: True
+    model.set_rows(model.rows)
+    assert model.status(0) == ON
+
+
+def test_data_does_not_leak_none_references(table) -> None:
+    """The PySide 6.12 guard (ENVIRONMENT.md): empty QVariants must not drop references to None."""
+    model, _proxy, _view = table
+    index = model.index(5, C_IN_STAGE)
+    before = sys.getrefcount(None)
+    for _ in range(200):
+        model.data(index, Qt.ItemDataRole.DecorationRole)
+        model.headerData(0, Qt.Orientation.Vertical)
+    assert sys.getrefcount(None) >= before - 5
+
+
+# --- pure helpers ---------------------------------------------------------------------------------
+
+
+def test_thresholds_from_the_rules_leaving_a_stage() -> None:
+    curriculum = native_format.loads(example().read_text(encoding="utf-8"))
+    found = thresholds(curriculum, "warmup")
+    assert any(t.metric == "accuracy" and t.op == ">=" and t.value == 0.65 for t in found)
+    assert all(t.metric in {m.name for m in curriculum.metrics} for t in found)
+    assert thresholds(curriculum, None) == []
+
+
+def test_cohort_cells_mark_where_a_person_chose_otherwise() -> None:
+    steps = [
+        Step("enrolled", 0, "A", None, True, 0),
+        Step("applied", 1, "A", "A", True, 1),
+        Step("override", 1, "B", "A", True, 0),
+        Step("applied", 3, "C", "B", True, 2),
+        Step("eject", 3, "C", "C", False, 0),
+    ]
+    assert cells_of(steps) == [Cell("B", "A"), Cell("C", None), Cell("C", None), Cell(None, None)]
