@@ -34,3 +34,14 @@ def example_path() -> Path:
 @pytest.fixture
 def example(example_path: Path) -> Curriculum:
     return native_format.load(example_path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clear_clipboard_at_exit():
+    """Qt's offscreen platform crashes at exit if the clipboard still holds data (copy/paste tests)."""
+    yield
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        app.clipboard().clear()

@@ -92,9 +92,18 @@ def _add_python_rule_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--python-path", action="append", default=[], metavar="DIR", help="also import from DIR")
 
 
-def _python_runner(args: argparse.Namespace):
-    from ..core.python_rules import runner_for
+def _python_runner(args: argparse.Namespace, curriculum=None, source: str | None = None):
+    """The runner the options ask for. Asked to run a ``curriculum``'s Python rules without aind installed:
+    one clear line (``source`` names the file). store_commands calls it with ``args`` only."""
+    from ..core.errors import CurriculumGuiError
+    from ..core.python_rules import INSTALL_HINT, aind_available, references, runner_for
 
+    trusted = args.trust_python_rules or args.trust_module or args.python_main
+    if trusted and curriculum is not None and references(curriculum) and not aind_available():
+        raise CurriculumGuiError(
+            f"{source}: running its Python rules needs aind-behavior-curriculum, which is not installed: "
+            f"{INSTALL_HINT}"
+        )
     return runner_for(
         trust_all=args.trust_python_rules,
         modules=args.trust_module,
@@ -141,7 +150,9 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     if not isinstance(metrics, dict):
         raise LoadError(metrics_path, "expected a JSON object of metric values")
     state = aind_format.trainer_state_from_data(state_data, curriculum, args.input_trainer_state)
-    trainer = Trainer(curriculum, python_rules=_python_runner(args))
+    trainer = Trainer(
+        curriculum, python_rules=_python_runner(args, curriculum, args.curriculum or args.input_trainer_state)
+    )
     if state is None:
         state = trainer.enroll()
     elif state.is_on_curriculum:
@@ -231,7 +242,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     curriculum = open_curriculum(args.file).curriculum
     sessions = _read_metrics_lines(args.metrics)
-    trainer = Trainer(curriculum, python_rules=_python_runner(args))
+    trainer = Trainer(curriculum, python_rules=_python_runner(args, curriculum, args.file))
     start = trainer.stage_id_for(args.start_stage) if args.start_stage else None
     state = trainer.enroll(start)
 

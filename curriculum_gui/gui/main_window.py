@@ -25,7 +25,7 @@ from ..core.errors import CurriculumGuiError
 from ..core.model import Curriculum
 from ..core.problems import ItemRef, Severity
 from .autosave import Autosave
-from .canvas import CanvasView, StageScene
+from .canvas import CanvasWidget
 from .document import Document
 from .inspector import Inspector
 from .outline import Outline
@@ -35,7 +35,7 @@ from .simulate_panel import SimulatePanel
 FILE_FILTER = "Curriculum files (*.json);;All files (*)"
 MAX_RECENT = 8
 
-EDITOR_VIEWS = ("editor", "problems", "inspector", "history", "simulate")
+EDITOR_VIEWS = ("editor", "policies", "problems", "inspector", "history", "simulate")
 SUBJECT_VIEWS = ("subjects", "review", "subject", "cohort")
 VIEWS = EDITOR_VIEWS + SUBJECT_VIEWS
 EDITOR_DOCKS = ("outline", "problems", "inspector", "history", "simulate")
@@ -55,8 +55,7 @@ class MainWindow(QMainWindow):
         self.workspace: Any = None
         self.subjects_view: Any = None
 
-        self.scene = StageScene()
-        self.canvas = CanvasView(self.scene)
+        self.canvas = CanvasWidget()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.canvas, "Stages")
@@ -143,7 +142,11 @@ class MainWindow(QMainWindow):
         self.undo_action.setShortcut(key.Undo)
         self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
         self.redo_action.setShortcut(key.Redo)
-        self.fit_action = self._action("&Fit to View", self.canvas.fit, "F", "Show the whole graph")
+        self.fit_action = self.canvas.fit_action  # scoped to the canvas: F still types in the inspector
+        self.canvas.selection_changed.connect(self._canvas_selection)
+        self.canvas.transition_created.connect(self.select_item)  # a new transition: edit its rule
+        self.canvas.item_activated.connect(self.select_item)
+        self.canvas.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -155,15 +158,33 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
+        file_menu.addAction(self.canvas.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
         self.edit_menu = bar.addMenu("&Edit")
         self.edit_menu.addAction(self.undo_action)
         self.edit_menu.addAction(self.redo_action)
+        self.edit_menu.addSeparator()
+        c = self.canvas
+        for action in (
+            c.add_action,
+            c.rename_action,
+            c.delete_action,
+            None,
+            c.copy_action,
+            c.paste_action,
+            c.duplicate_action,
+            None,
+            c.layout_action,
+            c.snap_action,
+        ):
+            self.edit_menu.addSeparator() if action is None else self.edit_menu.addAction(action)
 
         self.view_menu = bar.addMenu("&View")
         self.view_menu.addAction(self.fit_action)
+        for action in (c.zoom_in_action, c.zoom_out_action, c.zoom_reset_action, c.back_action):
+            self.view_menu.addAction(action)
         self.view_menu.addSeparator()
         docks = (
             self.outline_dock,
@@ -195,7 +216,14 @@ class MainWindow(QMainWindow):
         self.toolbar.addAction(self.undo_action)
         self.toolbar.addAction(self.redo_action)
         self.toolbar.addSeparator()
-        self.toolbar.addAction(self.fit_action)
+        for action in (
+            self.canvas.add_action,
+            self.canvas.delete_action,
+            self.canvas.layout_action,
+            self.canvas.snap_action,
+            self.fit_action,
+        ):
+            self.toolbar.addAction(action)
         self.toolbar.addSeparator()
         try_it = self.simulate_dock.toggleViewAction()
         try_it.setText("Try it")
@@ -240,13 +268,12 @@ class MainWindow(QMainWindow):
         document.changed.connect(self.simulate.curriculum_changed)
         self.simulate.python_rules = None  # trust is given per document, never carried over
         self.simulate.reset()
+        self.canvas.set_document(document)
         self.refresh()
-        self.canvas.fit()
 
     def refresh(self) -> None:
         problems = self.document.problems
         curriculum = self.document.curriculum
-        self.scene.rebuild(curriculum, problems)
         self.outline.rebuild(curriculum, problems)
         self.problems.show_problems(problems)
         errors = sum(p.severity is Severity.ERROR for p in problems)
@@ -259,6 +286,10 @@ class MainWindow(QMainWindow):
         )
         self._update_title()
 
+    def _canvas_selection(self, refs: list) -> None:
+        if len(refs) == 1:
+            self.inspector.show_item(refs[0])
+
     def _update_title(self, *_: object) -> None:
         modified = "*" if self.document.is_modified else ""
         self.setWindowTitle(f"{self.document.display_name}{modified} — curriculum-gui")
@@ -267,6 +298,7 @@ class MainWindow(QMainWindow):
         """Select one item everywhere: the inspector shows it, the canvas highlights it."""
         self.inspector.show_item(ref)
         self.inspector_dock.show()
+        self.canvas.show_item(ref)
 
     # --- subjects ------------------------------------------------------------------------------
 
@@ -339,6 +371,14 @@ class MainWindow(QMainWindow):
             return
         self.modes.setCurrentWidget(self.tabs)
         self.tabs.setCurrentWidget(self.canvas)
+        if name == "policies":
+            curriculum = self.document.curriculum
+            stages = sorted(curriculum.stages, key=lambda s: -len(s.policies))
+            if not stages or not stages[0].policies:
+                raise CurriculumGuiError("--view policies: this curriculum has no stage with policies")
+            self.canvas.open_stage(stages[0].id)
+            self.select_item(ItemRef("stage", stages[0].id))
+            return
         dock = {
             "problems": self.problems_dock,
             "inspector": self.inspector_dock,

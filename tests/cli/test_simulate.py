@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from curriculum_gui.cli import main
 from tests.conftest import DATA, EXAMPLES
 
@@ -101,3 +103,55 @@ def run_raw(capsys, *argv):
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+# --- differential through the command line: `simulate --trust-python-rules` on exported aind JSON ------
+
+
+def _simulate_steps(capsys, tmp_path, aind_curriculum, sessions) -> list[tuple]:
+    """What `simulate` prints for the JSON aind itself exported, as (stage, policies, parameters)."""
+    curriculum_file = tmp_path / "exported.json"
+    curriculum_file.write_text(aind_curriculum.model_dump_json(indent=3), encoding="utf-8")
+    metrics = write(tmp_path, [json.dumps(s) for s in sessions] or [""])
+    code, lines, err = run(
+        capsys, "simulate", str(curriculum_file), "--metrics", metrics, "--trust-python-rules"
+    )
+    assert code == 0, err
+    return [(line["stage"], tuple(line["active_policies"]), line["task_parameters"]) for line in lines]
+
+
+def _aind_steps(aind_curriculum, sessions) -> list[tuple]:
+    from tests.core.test_aind_differential import aind_steps
+
+    return [(s.stage, s.policies, s.parameters) for s in aind_steps(aind_curriculum, sessions)]
+
+
+def test_simulate_matches_aind_on_every_example_curriculum(tmp_path, capsys):
+    pytest.importorskip("aind_behavior_curriculum")
+    from tests.core.test_aind_differential import EXAMPLES as AIND_EXAMPLES
+    from tests.core.test_aind_differential import SCRIPTED
+
+    for name, construct in AIND_EXAMPLES.items():
+        for sessions in (SCRIPTED, SCRIPTED[::-1], SCRIPTED[3:7] * 2):
+            ours = _simulate_steps(capsys, tmp_path, construct(), sessions)
+            assert ours == _aind_steps(construct(), sessions), name
+
+
+def test_simulate_matches_aind_on_random_curricula(tmp_path, capsys):
+    pytest.importorskip("aind_behavior_curriculum")
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.core.test_aind_differential import metrics_st, random_curricula
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(curriculum=random_curricula(), sessions=st.lists(metrics_st, max_size=8))
+    def check(curriculum, sessions):
+        ours = _simulate_steps(capsys, tmp_path, curriculum, sessions)  # exported before aind runs it
+        assert ours == _aind_steps(curriculum, sessions)
+
+    check()

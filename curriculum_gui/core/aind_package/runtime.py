@@ -1,5 +1,6 @@
 """Runtime of a generated aind package (copied into it as ``<package>/_cg/runtime.py``; imports aind).
 
+Imports aind only where it is used, so curriculum-gui can read the constants without aind installed.
 A generated package has one function per rule and per policy; each runs its rule text through this
 project's whitelist compiler (copied beside this module), so the package evaluates rules exactly as
 curriculum-gui's trainer does, without curriculum-gui installed and without ``eval``.
@@ -24,7 +25,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aind_behavior_curriculum import Metrics, Task, Trainer
 from pydantic import ValidationError
 
 from ..rules.compiler import CompiledCondition, CompiledUpdate, Context, compile_condition, compile_update
@@ -87,9 +87,7 @@ def _policy_name(policy: Any) -> str:
     return policy.callable.__name__
 
 
-def evaluate(
-    trainer: Trainer, state: Any, values: Mapping[str, Any], metrics_class: type, counters: bool
-) -> Any:
+def evaluate(trainer: Any, state: Any, values: Mapping[str, Any], metrics_class: type, counters: bool) -> Any:
     """One session: aind's ``trainer.evaluate`` on the metrics ``values`` (plus counters, when used)."""
     if not counters:
         return trainer.evaluate(state, metrics_class.model_validate(dict(values)))
@@ -131,7 +129,7 @@ def evaluate(
     return with_counters(trainer, new_state, kept)
 
 
-def with_counters(trainer: Trainer, state: Any, counters: dict[str, Any]) -> Any:
+def with_counters(trainer: Any, state: Any, counters: dict[str, Any]) -> Any:
     """A copy of ``state`` whose task parameters hold ``counters`` (the curriculum's stages are untouched)."""
     stage = state.stage.model_copy(deep=True)
     task = stage.get_task()
@@ -157,7 +155,7 @@ def parameters(state: Any) -> dict[str, Any]:
 def run_command(
     argv: Sequence[str] | None,
     *,
-    trainer: Callable[[], Trainer],
+    trainer: Callable[[], Any],
     metrics_class: type,
     counters: bool,
     curriculum_name: str,
@@ -184,8 +182,8 @@ def run_command(
     return 0
 
 
-def _suggest(args: Any, trainer: Trainer, metrics_class: type, counters: bool, version: str) -> dict:
-    from importlib.metadata import version as installed
+def _suggest(args: Any, trainer: Any, metrics_class: type, counters: bool, version: str) -> dict:
+    from importlib.metadata import version as installed  # the aind version, as the launcher records it
 
     metrics_path = Path(args.data_directory) / "metrics.json"
     values = json.loads(metrics_path.read_text(encoding="utf-8"))
@@ -210,4 +208,4 @@ def _suggest(args: Any, trainer: Trainer, metrics_class: type, counters: bool, v
     }
 
 
-__all__ = ["STATE_KEY", "Metrics", "Task", "apply", "check", "condition", "evaluate", "parameters", "update"]
+__all__ = ["STATE_KEY", "apply", "check", "condition", "evaluate", "parameters", "run_command", "update"]

@@ -52,20 +52,38 @@ def segment_hits_rect(a: QPointF, b: QPointF, rect: QRectF) -> bool:
     return True
 
 
+def exit_point(rect: QRectF, origin: QPointF, toward: QPointF) -> QPointF:
+    """Where the ray from ``origin`` (inside the rectangle) toward a point leaves the rectangle."""
+    dx, dy = toward.x() - origin.x(), toward.y() - origin.y()
+    ts = []
+    if dx:
+        ts.append(((rect.right() if dx > 0 else rect.left()) - origin.x()) / dx)
+    if dy:
+        ts.append(((rect.bottom() if dy > 0 else rect.top()) - origin.y()) / dy)
+    t = min((t for t in ts if t >= 0), default=0.0)
+    return QPointF(origin.x() + dx * t, origin.y() + dy * t)
+
+
 class Curve:
-    """A quadratic curve from one node to another bowed by ``bend`` (apex offset), with its arrow head."""
+    """From one node to another: shifted sideways by ``shift`` (parallel lanes of a two-way pair) and
+    bowed by ``bend`` (the apex offset of a quadratic), with its arrow head."""
 
     __slots__ = ("apex", "head", "normal", "path", "straight_room")
 
-    def __init__(self, source: QRectF, target: QRectF, bend: float) -> None:
+    def __init__(self, source: QRectF, target: QRectF, bend: float, shift: float = 0.0) -> None:
         c1, c2 = source.center(), target.center()
         dx, dy = c2.x() - c1.x(), c2.y() - c1.y()
         length = math.hypot(dx, dy) or 1.0
         self.normal = QPointF(-dy / length, dx / length)
+        if shift:  # keep the shifted start and end inside their boxes
+            room = min(source.height(), target.height()) / 2 - 6
+            room = room if abs(dx) >= abs(dy) else min(source.width(), target.width()) / 2 - 6
+            offset = self.normal * max(-room, min(room, shift))
+            c1, c2 = c1 + offset, c2 + offset
         # The control point of a quadratic sits twice as far out as the curve's apex.
         control = (c1 + c2) / 2 + self.normal * (2 * bend)
-        a = border_point(source, control if bend else c2)
-        b = border_point(target, control if bend else c1)
+        a = exit_point(source, c1, control if bend else c2)
+        b = exit_point(target, c2, control if bend else c1)
         if not bend:
             control = (a + b) / 2
         self.path = QPainterPath(a)

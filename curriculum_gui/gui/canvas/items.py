@@ -42,7 +42,7 @@ def _marker_colour(problems: list[Problem]) -> Any:
 
 
 def _problem_lines(problems: list[Problem]) -> str:
-    return "\n".join(f"{'⛔' if p.severity is Severity.ERROR else '⚠'} {p.message}" for p in problems)
+    return "\n".join(f"{'✖' if p.severity is Severity.ERROR else '⚠'} {p.message}" for p in problems)
 
 
 def _draw_marker(painter: QPainter, centre: QPointF, problems: list[Problem]) -> None:
@@ -98,6 +98,10 @@ class NodeItem(QGraphicsItem):
     def rect(self) -> QRectF:
         return QRectF(0, 0, self.width, self.height)
 
+    def scene_rect(self) -> QRectF:
+        """The box itself in scene coordinates (without badge and handle)."""
+        return QRectF(self.x(), self.y(), self.width, self.height)
+
     def handle_centre(self) -> QPointF:
         return QPointF(self.width, self.height / 2)
 
@@ -114,16 +118,30 @@ class NodeItem(QGraphicsItem):
         path.addEllipse(self.handle_centre(), style.HANDLE_R + 3, style.HANDLE_R + 3)
         return path
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         data = self.data_
         lod = option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[attr-defined]
         selected = self.isSelected()
-        border = style.SELECTED if selected else style.START if data.start else style.TERMINAL if data.terminal else style.NODE_BORDER
+        border = (
+            style.SELECTED
+            if selected
+            else style.START
+            if data.start
+            else style.TERMINAL
+            if data.terminal
+            else style.NODE_BORDER
+        )
         fill = style.TERMINAL_FILL if data.terminal else style.NODE_FILL
         rect = self.rect()
         if lod < style.LOD_TEXT:  # far away: a plain box is all anyone can see
-            painter.setPen(QPen(style.HIGHLIGHT if self.highlighted else border, 3 if self.highlighted else 1.5))
-            painter.setBrush(style.ERROR if self.problems and _marker_colour(self.problems) is style.ERROR else fill)
+            painter.setPen(
+                QPen(style.HIGHLIGHT if self.highlighted else border, 3 if self.highlighted else 1.5)
+            )
+            painter.setBrush(
+                style.ERROR if self.problems and _marker_colour(self.problems) is style.ERROR else fill
+            )
             painter.drawRect(rect)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -152,12 +170,15 @@ class NodeItem(QGraphicsItem):
             painter.drawText(QRectF(14, 52, self.width - 20, 20), _LEFT, self._detail)
 
         badge = "▶ START" if data.start else "■ TERMINAL" if data.terminal else ""
-        if self.highlighted:
-            badge = (badge + "   ● CURRENT" if data.start or data.terminal else "● CURRENT").strip()
+        painter.setFont(style.font("badge"))
+        left = 2.0
         if badge:
-            painter.setFont(style.font("badge"))
-            painter.setPen(style.HIGHLIGHT if self.highlighted and not (data.start or data.terminal) else border)
-            painter.drawText(QRectF(2, -20, self.width, 18), _LEFT, badge)
+            painter.setPen(style.START if data.start else style.TERMINAL)
+            painter.drawText(QRectF(left, -20, self.width, 18), _LEFT, badge)
+            left += style.metrics("badge").horizontalAdvance(badge) + 12
+        if self.highlighted:
+            painter.setPen(style.HIGHLIGHT)
+            painter.drawText(QRectF(left, -20, self.width, 18), _LEFT, "● CURRENT")
         if self.problems:
             _draw_marker(painter, QPointF(self.width - 12, 12), self.problems)
         elif self.inner_problems:
@@ -191,7 +212,9 @@ class NodeItem(QGraphicsItem):
         self.update()
 
     def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
-        self.setCursor(Qt.CursorShape.CrossCursor if self.in_handle(event.pos()) else Qt.CursorShape.ArrowCursor)
+        self.setCursor(
+            Qt.CursorShape.CrossCursor if self.in_handle(event.pos()) else Qt.CursorShape.ArrowCursor
+        )
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.in_handle(event.pos()):
@@ -233,6 +256,7 @@ class EdgeItem(QGraphicsItem):
         self._bounds = QRectF()
         self._label = ""
         self._label_rect = QRectF()
+        self.geometry_key: tuple | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(1)
         self.set_data(data, [])
@@ -251,33 +275,61 @@ class EdgeItem(QGraphicsItem):
             tip += "\n\n" + _problem_lines(problems)
         self.setToolTip(tip)
 
-    def bend(self) -> float:
-        """How far the curve bows (always to the left of travel; 0 = straight)."""
-        a, b = self.source.sceneBoundingRect().center(), self.target.sceneBoundingRect().center()
+    def route(self) -> tuple[float, float]:
+        """(bend, shift): how far the curve bows and how far it moves sideways, both to the left of
+        travel. Two-way pairs and parallel transitions run side by side; regressions and edges that
+        would cross a node arch around (regressions below, skips above, in a left-to-right graph)."""
+        a, b = self.source.scene_rect().center(), self.target.scene_rect().center()
         dx = b.x() - a.x()
         span = abs(dx) + abs(b.y() - a.y())
         self.regression = dx < -1
-        base = 0.0
-        if self.two_way or self.regression or self.obstructed:
-            base = style.LANE + (0.12 * span if self.obstructed else 0.0)
-        return -(base + style.LANE * self.lane)
+        shift = -(style.LANE * (self.lane + 0.5) if self.two_way else style.LANE * self.lane)
+        bend = 0.0
+        if self.obstructed:
+            bend = -(style.LANE + 0.12 * span)
+        elif self.regression and not self.two_way:
+            bend = -style.LANE
+        return bend, shift
+
+    def refresh_geometry(self) -> None:
+        """Recompute the curve only if something it depends on changed (a sync after a rename is cheap)."""
+        key = (
+            self.source.pos().toTuple(),
+            self.target.pos().toTuple(),
+            self.source is self.target,
+            self.lane,
+            self.two_way,
+            self.obstructed,
+            self._full_label,
+            bool(self.problems),
+        )
+        if key != self.geometry_key:
+            self.update_geometry()
+            self.geometry_key = key
+        else:
+            self.update()
 
     def update_geometry(self) -> None:
+        self.geometry_key = None
         self.prepareGeometryChange()
-        r1 = self.source.mapRectToScene(self.source.rect())
+        r1 = self.source.scene_rect()
+        bend, shift = self.route()
         if self.source is self.target:
             curve: Curve | SelfLoop = SelfLoop(r1, self.lane)
         else:
-            curve = Curve(r1, self.target.mapRectToScene(self.target.rect()), self.bend())
+            curve = Curve(r1, self.target.scene_rect(), bend, shift)
         self._curve = curve
         metrics = style.metrics("label")
         room = style.LABEL_MAX_W
-        if isinstance(curve, Curve) and curve.straight_room and self.bend() == 0:
-            room = max(style.LABEL_MIN_W, min(room, curve.straight_room - 24))
+        if isinstance(curve, Curve) and bend == 0:
+            room = max(style.LABEL_MIN_W, min(room, curve.straight_room - 14))
         marker = 20.0 if self.problems else 0.0
         self._label = metrics.elidedText(self._full_label, _ELIDE, room - marker)
         w, h = metrics.horizontalAdvance(self._label) + 12 + marker, metrics.height() + 4
-        self._label_rect = QRectF(curve.apex.x() - w / 2, curve.apex.y() - h / 2, w, h)
+        centre = curve.apex
+        if shift and not bend:  # beside its own line, away from the partner's
+            centre = centre - curve.normal * (h / 2 + 3)
+        self._label_rect = QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h)
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
         self._shape = stroker.createStroke(curve.path)
@@ -292,7 +344,9 @@ class EdgeItem(QGraphicsItem):
     def shape(self) -> QPainterPath:
         return self._shape
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         curve = self._curve
         if curve is None:
             return
@@ -342,7 +396,9 @@ class NameEditor(QGraphicsTextItem):
         cursor.select(cursor.SelectionType.Document)
         self.setTextCursor(cursor)
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         painter.setPen(QPen(style.SELECTED, 1.5))
         painter.setBrush(style.NODE_FILL)
         painter.drawRect(self.boundingRect())

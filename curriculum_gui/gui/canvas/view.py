@@ -1,0 +1,313 @@
+"""The canvas view: zoom (Ctrl+wheel, +/−), pan (wheel, middle-drag, Space-drag), fit (F), a minimap.
+
+Rubber-band selection and Ctrl-click come from QGraphicsView/QGraphicsItem themselves.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import (
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QShowEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
+
+from . import style
+
+MIN_ZOOM, MAX_ZOOM = 0.01, 4.0
+STEP = 1.2
+
+
+class CanvasView(QGraphicsView):
+    def __init__(self, scene: QGraphicsScene, parent: QWidget | None = None, *, minimap: bool = True) -> None:
+        super().__init__(scene, parent)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setBackgroundBrush(style.BACKGROUND)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._pan_from: QPoint | None = None
+        self._space = False
+        self._pending: str | None = None  # 'fit' or 'home', done once the view has its real size
+        self.minimap = Minimap(self) if minimap else None
+
+    # --- zoom ----------------------------------------------------------------------------------------
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_zoom(self, factor: float, anchor: QPointF | None = None) -> None:
+        factor = min(MAX_ZOOM, max(MIN_ZOOM, factor))
+        centre = anchor or self.mapToScene(self.viewport().rect().center())
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.resetTransform()
+        self.scale(factor, factor)
+        self.centerOn(centre)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self._moved()
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self.zoom() * STEP)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.zoom() / STEP)
+
+    def reset_zoom(self) -> None:
+        self.set_zoom(1.0)
+
+    def fit(self) -> None:
+        """Show everything, but never zoom in past 100 % just to fill the window."""
+        if not self.isVisible():
+            self._pending = "fit"
+            return
+        self._pending = None
+        scene = self.scene()
+        rect = scene.itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        if rect.isNull() or not rect.isValid():
+            self.reset_zoom()
+            return
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > 1.0:
+            self.resetTransform()
+        elif self.zoom() < MIN_ZOOM:
+            self.set_zoom(MIN_ZOOM)
+        self.centerOn(rect.center())
+        self._moved()
+
+    def home(self) -> None:
+        """Where a graph opens: all of it if that fits at 100 %, else 100 % (readable) from its left,
+        start side, with the minimap for the rest. Waits for the view's real size if not shown yet."""
+        if not self.isVisible():
+            self._pending = "home"
+            return
+        self._pending = None
+        rect = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        viewport = self.viewport().rect()
+        if rect.isNull() or (rect.width() <= viewport.width() and rect.height() <= viewport.height()):
+            self.fit()
+            return
+        self.set_zoom(1.0)
+        width = min(rect.width(), viewport.width())
+        self.centerOn(QPointF(rect.left() + width / 2, rect.center().y()))
+        self._moved()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._pending:
+            QTimer.singleShot(0, self._settle)  # after the layout has given the view its size
+
+    def _settle(self) -> None:
+        pending, self._pending = self._pending, None
+        if self.minimap is not None:
+            self.minimap.refresh()
+        if pending == "fit":
+            self.fit()
+        elif pending == "home":
+            self.home()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            steps = event.angleDelta().y() / 120
+            if steps:
+                factor = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom() * math.pow(STEP, steps)))
+                self.scale(factor / self.zoom(), factor / self.zoom())
+                self._moved()
+            event.accept()
+            return
+        super().wheelEvent(event)
+        self._moved()
+
+    # --- pan -----------------------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat() and self.scene().focusItem() is None:
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        if event.key() == Qt.Key.Key_Escape and getattr(self.scene(), "connecting", None) is not None:
+            self.scene().end_connection(QPointF(1e9, 1e9))  # dropped nowhere: cancelled
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat() and self._space:
+            self._space = False
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        middle = event.button() == Qt.MouseButton.MiddleButton
+        if middle or (self._space and event.button() == Qt.MouseButton.LeftButton):
+            self._pan_from = event.position().toPoint()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            now = event.position().toPoint()
+            delta = now - self._pan_from
+            self._pan_from = now
+            self.pan(-delta.x(), -delta.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            self._pan_from = None
+            if self._space:
+                self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            else:
+                self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def pan(self, dx: int, dy: int) -> None:
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + dx)
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + dy)
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self._moved()
+
+    def _moved(self) -> None:
+        if self.minimap is not None:
+            self.minimap.update()
+
+    # --- background and overlay ----------------------------------------------------------------------
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, style.BACKGROUND)
+        if not getattr(self.scene(), "snap_enabled", False) or self.zoom() < 0.5:
+            return
+        g = style.GRID
+        left, top = math.floor(rect.left() / g) * g, math.floor(rect.top() / g) * g
+        points = [
+            QPointF(left + i * g, top + j * g)
+            for i in range(int(rect.width() / g) + 2)
+            for j in range(int(rect.height() / g) + 2)
+        ]
+        painter.setPen(QPen(style.GRID_DOT, 2))
+        painter.drawPoints(points)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.minimap is not None:
+            self.minimap.place()
+
+
+class Minimap(QWidget):
+    """The whole graph in the corner, with the visible part framed; click or drag to go there.
+
+    The graph is rendered into a pixmap only after the scene settles (debounced), so panning and zooming
+    repaint a pixmap and one rectangle, not the scene.
+    """
+
+    SIZE = (220, 140)
+
+    def __init__(self, view: CanvasView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.setFixedSize(*self.SIZE)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Minimap: click or drag to move the view")
+        self._pixmap = QPixmap()
+        self._source = QRectF()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(200)
+        self._timer.timeout.connect(self.refresh)
+        view.scene().changed.connect(self._timer.start)
+        self.place()
+        self.refresh()
+
+    def place(self) -> None:
+        vp = self.view.viewport().geometry()
+        self.move(vp.right() - self.width() - 10, vp.bottom() - self.height() - 10)
+        self.raise_()
+
+    def _target(self) -> QRectF:
+        """Where the graph is drawn inside the widget (aspect kept, centred)."""
+        if self._source.isEmpty():
+            return QRectF()
+        w, h = self.width() - 8, self.height() - 8
+        s = min(w / self._source.width(), h / self._source.height())
+        tw, th = self._source.width() * s, self._source.height() * s
+        return QRectF(4 + (w - tw) / 2, 4 + (h - th) / 2, tw, th)
+
+    def refresh(self) -> None:
+        scene = self.view.scene()
+        self._source = scene.itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        self._pixmap = QPixmap(self.size())
+        self._pixmap.fill(QColor(255, 255, 255, 215))
+        target = self._target()
+        if not target.isEmpty():
+            painter = QPainter(self._pixmap)
+            scene.render(painter, target, self._source)
+            painter.end()
+        self.setVisible(len(scene.items()) > 0)
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._pixmap)
+        painter.setPen(QPen(style.NODE_BORDER, 1))
+        painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        target = self._target()
+        if target.isEmpty():
+            return
+        visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        s = target.width() / self._source.width()
+        frame = QRectF(
+            target.left() + (visible.left() - self._source.left()) * s,
+            target.top() + (visible.top() - self._source.top()) * s,
+            visible.width() * s,
+            visible.height() * s,
+        ).intersected(QRectF(self.rect()))
+        painter.setPen(QPen(style.SELECTED, 1.5))
+        painter.setBrush(QColor(21, 101, 192, 30))
+        painter.drawRect(frame)
+
+    def to_scene(self, pos: QPointF) -> QPointF:
+        target = self._target()
+        s = self._source.width() / target.width()
+        return QPointF(
+            self._source.left() + (pos.x() - target.left()) * s,
+            self._source.top() + (pos.y() - target.top()) * s,
+        )
+
+    def from_scene(self, point: QPointF) -> QPointF:
+        target = self._target()
+        s = target.width() / self._source.width()
+        return QPointF(
+            target.left() + (point.x() - self._source.left()) * s,
+            target.top() + (point.y() - self._source.top()) * s,
+        )
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if not self._target().isEmpty():
+            self.view.centerOn(self.to_scene(event.position()))
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self.mousePressEvent(event)
