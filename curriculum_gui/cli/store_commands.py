@@ -84,9 +84,17 @@ def _add_subjects(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--reason")
     q.set_defaults(handler=_cmd_reenroll)
 
-    q = ss.add_parser("revert", help="undo a subject's last change (the undo is kept in the history)")
+    q = ss.add_parser(
+        "revert",
+        help="undo a subject's last change, or a whole applied batch (the undo is kept in the history)",
+        description="Undo SUBJECT's last change not yet undone; or, with --batch, every subject of an "
+        "applied batch in one transaction (the batch id is printed by 'evaluate --apply' and shown by "
+        "'subjects history --json'). If any subject of the batch changed since, nothing is reverted "
+        "(exit 2).",
+    )
     _db(q, operator=True)
-    q.add_argument("subject")
+    q.add_argument("subject", nargs="?", help="the subject (or give --batch)")
+    q.add_argument("--batch", metavar="ID", help="undo this applied batch, for all its subjects")
     q.add_argument("--reason")
     q.set_defaults(handler=_cmd_revert)
 
@@ -207,6 +215,16 @@ def _cmd_reenroll(args: argparse.Namespace) -> int:
 
 
 def _cmd_revert(args: argparse.Namespace) -> int:
+    from ..store import StoreError
+
+    if (args.subject is None) == (args.batch is None):
+        raise StoreError("subjects revert: give a SUBJECT or --batch ID (one of the two)")
+    if args.batch is not None:
+        with _open(args) as ws:
+            result = ws.revert_batch(args.batch, reason=args.reason, operator=args.operator)
+        names = ", ".join(result.reverted)
+        print(f"reverted batch {result.batch} for {len(result.reverted)} subject(s): {names}")
+        return EXIT_OK
     with _open(args) as ws:
         row = ws.revert(args.subject, reason=args.reason, operator=args.operator)
         last = ws.history(args.subject)[-1]
@@ -220,7 +238,13 @@ def _cmd_history(args: argparse.Namespace) -> int:
         events = ws.history(args.subject)
     for e in events:
         if args.json:
-            data = {"id": e.id, "kind": e.kind, "at": e.at.isoformat(), "operator": e.operator}
+            data = {
+                "id": e.id,
+                "kind": e.kind,
+                "at": e.at.isoformat(),
+                "operator": e.operator,
+                "batch": e.batch,
+            }
             print(json.dumps({**data, "reason": e.reason, "data": e.data}, ensure_ascii=False))
         else:
             print(e.describe())
@@ -304,7 +328,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                 print(_describe(s))
         if args.apply:
             result = ws.apply(suggestions, operator=args.operator)
-            print(f"applied {result.applied} suggestion(s); {len(result.skipped)} not applied")
+            batch = f" as batch {result.batch}" if result.batch else ""
+            print(f"applied {result.applied} suggestion(s){batch}; {len(result.skipped)} not applied")
         elif args.record:
             evaluation.record(ws, suggestions, args.operator)
     if not suggestions:

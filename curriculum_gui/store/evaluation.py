@@ -26,16 +26,18 @@ from .records import APPLIED, AUTOMATIC, EVALUATED, ApplyResult, Suggestion
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
 from .schema import subjects as sub_t
-from .workspace import Progress, default_operator, dumps, now
+from .subjects import guarded_update
+from .workspace import Progress, default_operator, dumps, now, shown_names
 
 if TYPE_CHECKING:
     from .workspace import Loaded, Workspace
 
 CHUNK = 1000
+PROGRESS_EVERY = 200  # subjects evaluated between progress reports
 OFF_CURRICULUM = "off curriculum: not evaluated (re-enroll or override first)"
 
 
-def evaluate(ws: Workspace, only: Sequence[str] | None) -> list[Suggestion]:
+def evaluate(ws: Workspace, only: Sequence[str] | None, progress: Progress | None = None) -> list[Suggestion]:
     pending = sa.select(ms_t.c.subject_pk).where(ms_t.c.consumed_by.is_(None)).distinct()
     subjects_q = sa.select(
         sub_t.c.id, sub_t.c.subject_id, sub_t.c.curriculum_version_id, sub_t.c.state_json, sub_t.c.row_version
@@ -55,15 +57,16 @@ def evaluate(ws: Workspace, only: Sequence[str] | None) -> list[Suggestion]:
         sessions: dict[int, list[Any]] = {}
         for row in conn.execute(sessions_q):
             sessions.setdefault(row.subject_pk, []).append(row)
+    if wanted is not None:
+        subjects = [row for row in subjects if row.subject_id in wanted]
     out = []
-    for pk, subject, version_id, state_json, row_version in subjects:
-        if wanted is not None and subject not in wanted:
-            continue
+    total = len(subjects)
+    for i, (pk, subject, version_id, state_json, row_version) in enumerate(subjects, 1):
         state = stored_state(state_json)
-        if not state.is_on_curriculum and wanted is None:
-            continue
-        suggestion = _suggest(ws.loaded(version_id), pk, subject, row_version, state, sessions.get(pk, []))
-        out.append(suggestion)
+        if state.is_on_curriculum or wanted is not None:
+            out.append(_suggest(ws.loaded(version_id), pk, subject, row_version, state, sessions.get(pk, [])))
+        if progress is not None and (i % PROGRESS_EVERY == 0 or i == total):
+            progress(i, total)
     return out
 
 
@@ -208,18 +211,7 @@ def apply(
     if not todo:
         return ApplyResult(0, skipped, None)
     batch = uuid.uuid4().hex
-    update = (
-        sa.update(sub_t)
-        .where(sub_t.c.id == sa.bindparam("b_pk"), sub_t.c.row_version == sa.bindparam("b_version"))
-        .values(
-            state_json=sa.bindparam("b_state"),
-            stage_id=sa.bindparam("b_stage"),
-            on_curriculum=True,
-            last_change=AUTOMATIC,
-            row_version=sub_t.c.row_version + 1,
-            updated_at=at,
-        )
-    )
+    update = guarded_update(at, AUTOMATIC, on_curriculum=True)
     consume = (
         sa.update(ms_t)
         .where(ms_t.c.id == sa.bindparam("b_session"), ms_t.c.consumed_by.is_(None))
@@ -309,9 +301,8 @@ def _conflict(ws: Workspace, todo: list[Suggestion]) -> ConflictError:
             )
             versions.update((pk, v) for pk, v in conn.execute(query))
     stale = [s.subject for s in todo if versions.get(s.subject_pk) != s.row_version]
-    shown = ", ".join(repr(s) for s in stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
     return ConflictError(
-        f"changed by someone else since they were evaluated, in {ws.where}: {shown}; nothing was applied "
-        "(evaluate again)",
+        f"changed by someone else since they were evaluated, in {ws.where}: {shown_names(stale)}; "
+        "nothing was applied (evaluate again)",
         tuple(stale),
     )

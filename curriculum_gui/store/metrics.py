@@ -19,17 +19,20 @@ from ..core.metrics_import import BadRow, MetricsRow, check_row, read_metrics
 from .records import ImportReport
 from .schema import metrics_sessions as ms_t
 from .schema import subjects as sub_t
-from .workspace import now
+from .workspace import Progress, now
 
 if TYPE_CHECKING:
     from .workspace import Workspace
 
 CHUNK = 5000
+PROGRESS_ROWS = 1000
 
 
-def import_file(ws: Workspace, source: str | Path, format: str | None = None) -> ImportReport:
+def import_file(
+    ws: Workspace, source: str | Path, format: str | None = None, progress: Progress | None = None
+) -> ImportReport:
     parsed = read_metrics(source, format)
-    return import_rows(ws, parsed.rows, str(source), parsed.bad)
+    return import_rows(ws, parsed.rows, str(source), parsed.bad, progress=progress)
 
 
 def import_rows(
@@ -38,11 +41,13 @@ def import_rows(
     source: str = "<rows>",
     bad: Iterable[BadRow] = (),
     at: datetime | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    """Check and import rows already read (see :mod:`curriculum_gui.core.metrics_import`)."""
+    """Check and import rows already read (see :mod:`curriculum_gui.core.metrics_import`), written
+    ``PROGRESS_ROWS`` at a time so ``progress(rows done, rows)`` moves while the transaction runs."""
     problems = list(bad)
     at = at or now()
-    inserts = []
+    imported = 0
     already = 0
     with ws.write() as conn:
         subjects: dict[str, tuple[int, int]] = {}
@@ -60,44 +65,49 @@ def import_rows(
             )
             existing.update(((pk, sid), values) for pk, sid, values in conn.execute(query))
         first_row: dict[tuple[str, str], int] = {}
-        for row in rows:
-            key = (row.subject, row.session)
-            if key in first_row:
-                problems.append(BadRow(row.row, "session", f"duplicate of row {first_row[key]}"))
-                continue
-            first_row[key] = row.row
-            found = subjects.get(row.subject)
-            if found is None:
-                problems.append(
-                    BadRow(row.row, "subject", f"unknown subject {row.subject!r} (register it first)")
-                )
-                continue
-            pk, version_id = found
-            loaded = ws.loaded(version_id)
-            row_problems = check_row(row, loaded.curriculum.metrics, loaded.record.label)
-            if row_problems:
-                problems.extend(row_problems)
-                continue
-            values = json.dumps(row.values, sort_keys=True, separators=(",", ":"), allow_nan=False)
-            before = existing.get((pk, row.session))
-            if before is not None:
-                if json.loads(before) == row.values:
-                    already += 1
-                else:
+        for start in range(0, len(rows), PROGRESS_ROWS):
+            inserts = []
+            for row in rows[start : start + PROGRESS_ROWS]:
+                key = (row.subject, row.session)
+                if key in first_row:
+                    problems.append(BadRow(row.row, "session", f"duplicate of row {first_row[key]}"))
+                    continue
+                first_row[key] = row.row
+                found = subjects.get(row.subject)
+                if found is None:
                     problems.append(
-                        BadRow(row.row, "session", "already imported with other values (kept as it was)")
+                        BadRow(row.row, "subject", f"unknown subject {row.subject!r} (register it first)")
                     )
-                continue
-            inserts.append(
-                {
-                    "subject_pk": pk,
-                    "session_id": row.session,
-                    "session_date": row.date,
-                    "values_json": values,
-                    "imported_at": at,
-                }
-            )
-        if inserts:
-            conn.execute(sa.insert(ms_t), inserts)
+                    continue
+                pk, version_id = found
+                loaded = ws.loaded(version_id)
+                row_problems = check_row(row, loaded.curriculum.metrics, loaded.record.label)
+                if row_problems:
+                    problems.extend(row_problems)
+                    continue
+                values = json.dumps(row.values, sort_keys=True, separators=(",", ":"), allow_nan=False)
+                before = existing.get((pk, row.session))
+                if before is not None:
+                    if json.loads(before) == row.values:
+                        already += 1
+                    else:
+                        problems.append(
+                            BadRow(row.row, "session", "already imported with other values (kept as it was)")
+                        )
+                    continue
+                inserts.append(
+                    {
+                        "subject_pk": pk,
+                        "session_id": row.session,
+                        "session_date": row.date,
+                        "values_json": values,
+                        "imported_at": at,
+                    }
+                )
+            if inserts:
+                conn.execute(sa.insert(ms_t), inserts)
+                imported += len(inserts)
+            if progress is not None:
+                progress(min(start + PROGRESS_ROWS, len(rows)), len(rows))
     problems.sort(key=lambda p: p.row)
-    return ImportReport(source, len(inserts), already, tuple(problems))
+    return ImportReport(source, imported, already, tuple(problems))

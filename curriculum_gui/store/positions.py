@@ -1,4 +1,5 @@
-"""Changes people make by hand: override, eject, re-enroll, and revert (undo of the last change).
+"""Changes people make by hand: override, eject, re-enroll, revert (undo of the last change) and the
+undo of an applied batch.
 
 Each is one transaction: the subject's new state (conflict-checked by row version) and its event. An
 event keeps the state before and after, so a revert restores exactly what was there, curriculum version
@@ -8,6 +9,7 @@ and evaluated sessions included.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -16,12 +18,35 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..core.trainer import SubjectState, TrainerError, copy_json
-from .errors import StoreError
-from .records import EJECT, ENROLLED, OVERRIDE, REENROLL, REVERT, REVERTIBLE, SubjectRow
+from .errors import ConflictError, NotFound, StoreError
+from .records import (
+    APPLIED,
+    EJECT,
+    ENROLLED,
+    MANUAL,
+    OVERRIDE,
+    REENROLL,
+    REVERT,
+    REVERTIBLE,
+    RevertResult,
+    SubjectRow,
+)
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
-from .subjects import write_state
-from .workspace import Loaded, add_event, default_operator, now, require_reason, subject_row
+from .schema import subjects as sub_t
+from .subjects import check_version, guarded_update, write_state
+from .workspace import (
+    Loaded,
+    add_event,
+    default_operator,
+    dumps,
+    now,
+    require_reason,
+    shown_names,
+    subject_row,
+)
+
+CHUNK = 1000
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -41,9 +66,13 @@ def change_data(
     }
 
 
-def _read(ws: Workspace, conn: Connection, subject: str) -> tuple[Any, Loaded, SubjectState]:
-    """The subject's row, its curriculum version and its state, inside the write transaction."""
+def _read(
+    ws: Workspace, conn: Connection, subject: str, expected_version: int | None
+) -> tuple[Any, Loaded, SubjectState]:
+    """The subject's row, its curriculum version and its state, inside the write transaction; a stale
+    ``expected_version`` is a conflict before any other check."""
     row = subject_row(conn, subject, ws.where)
+    check_version(row, expected_version, ws.where)
     return row, ws.loaded(row.curriculum_version_id), SubjectState.from_json(json.loads(row.state_json))
 
 
@@ -61,7 +90,7 @@ def override(
     reason = require_reason(reason, "an override")
     at = at or now()
     with ws.write() as conn:
-        row, loaded, current = _read(ws, conn, subject)
+        row, loaded, current = _read(ws, conn, subject, expected_version)
         if not current.is_on_curriculum:
             raise StoreError(f"subject {subject!r} is off curriculum: re-enroll it first")
         try:
@@ -127,7 +156,7 @@ def eject(
     reason = require_reason(reason, "an eject")
     at = at or now()
     with ws.write() as conn:
-        row, loaded, current = _read(ws, conn, subject)
+        row, loaded, current = _read(ws, conn, subject, expected_version)
         if not current.is_on_curriculum:
             raise StoreError(f"subject {subject!r} is already off curriculum")
         new = current.off_curriculum()
@@ -157,7 +186,7 @@ def reenroll(
 ) -> SubjectRow:
     at = at or now()
     with ws.write() as conn:
-        row, before_loaded, current = _read(ws, conn, subject)
+        row, before_loaded, current = _read(ws, conn, subject, expected_version)
         loaded = ws.loaded(version_id) if version_id is not None else before_loaded
         try:
             new = loaded.trainer.enroll(loaded.trainer.stage_id_for(start_stage) if start_stage else None)
@@ -195,6 +224,7 @@ def revert(
     at = at or now()
     with ws.write() as conn:
         row = subject_row(conn, subject, ws.where)
+        check_version(row, expected_version, ws.where)
         events = conn.execute(
             sa.select(ev_t.c.id, ev_t.c.kind, ev_t.c.data_json)
             .where(ev_t.c.subject_pk == row.id, ev_t.c.kind.in_((*REVERTIBLE, REVERT, ENROLLED)))
@@ -231,3 +261,120 @@ def revert(
         # Sessions the undone change evaluated (or set aside) are waiting for the trainer again.
         conn.execute(sa.update(ms_t).where(ms_t.c.consumed_by == target_id).values(consumed_by=None))
     return ws.subject(subject)
+
+
+def revert_batch(
+    ws: Workspace,
+    batch: str,
+    reason: str | None,
+    operator: str | None,
+    at: datetime | None = None,
+) -> RevertResult:
+    """Undo the ``applied`` batch ``batch`` for all its subjects in one transaction, or for none.
+
+    A subject whose position changed after the batch (another change, or its apply already undone) is a
+    conflict: nothing is written and the :class:`ConflictError` names every such subject. The subjects
+    are locked (PostgreSQL; SQLite's write transaction holds the whole file) before the checks, and each
+    update is guarded by the row version read, so nothing another rig writes meanwhile is overwritten.
+    """
+    at = at or now()
+    operator = operator or default_operator()
+    reason = (reason or "").strip() or None
+    in_batch = (ev_t.c.batch == batch, ev_t.c.kind == APPLIED)
+    with ws.write() as conn:
+        rows = conn.execute(
+            sa.select(
+                sub_t.c.id,
+                sub_t.c.subject_id,
+                sub_t.c.curriculum_version_id,
+                sub_t.c.state_json,
+                sub_t.c.row_version,
+            )
+            .where(sub_t.c.id.in_(sa.select(ev_t.c.subject_pk).where(*in_batch)))
+            .order_by(sub_t.c.subject_id)
+            .with_for_update()
+        ).all()
+        if not rows:
+            raise NotFound(f"no applied batch {batch!r} in {ws.where}")
+        later = ev_t.alias("later")
+        moved = set(
+            conn.execute(
+                sa.select(later.c.subject_pk)
+                .join(ev_t, sa.and_(later.c.subject_pk == ev_t.c.subject_pk, later.c.id > ev_t.c.id))
+                .where(*in_batch, later.c.kind.in_((*REVERTIBLE, REVERT)))
+                .distinct()
+            ).scalars()
+        )
+        if moved:
+            names = [r.subject_id for r in rows if r.id in moved]
+            raise ConflictError(
+                f"changed since the batch was applied (or already reverted), in {ws.where}: "
+                f"{shown_names(names)}; nothing was reverted (revert subjects one by one instead)",
+                tuple(names),
+            )
+        targets = {
+            pk: (event_id, json.loads(text))
+            for pk, event_id, text in conn.execute(
+                sa.select(ev_t.c.subject_pk, ev_t.c.id, ev_t.c.data_json).where(*in_batch)
+            )
+        }
+        revert_id = uuid.uuid4().hex
+        updates, events = [], []
+        for row in rows:
+            target_id, target = targets[row.id]
+            restored = target["before"]
+            restored_vid = target.get("before_version", row.curriculum_version_id)
+            current = json.loads(row.state_json)
+            now_loaded, back_loaded = ws.loaded(row.curriculum_version_id), ws.loaded(restored_vid)
+            updates.append(
+                {
+                    "b_pk": row.id,
+                    "b_version": row.row_version,
+                    "b_state": dumps(restored),
+                    "b_stage": restored["stage_id"],
+                    "b_on": bool(restored["is_on_curriculum"]),
+                    "b_cv": restored_vid,
+                }
+            )
+            data = {
+                "before": current,
+                "after": restored,
+                "before_stage": now_loaded.trainer.stage_name(current["stage_id"]),
+                "after_stage": back_loaded.trainer.stage_name(restored["stage_id"]),
+                "before_version": row.curriculum_version_id,
+                "after_version": restored_vid,
+                "reverts": target_id,
+                "reverted_kind": APPLIED,
+                "reverts_batch": batch,
+            }
+            events.append(
+                {
+                    "subject_pk": row.id,
+                    "curriculum_version_id": restored_vid,
+                    "kind": REVERT,
+                    "at": at,
+                    "operator": operator,
+                    "reason": reason,
+                    "batch": revert_id,
+                    "data_json": dumps(data),
+                }
+            )
+        update = guarded_update(
+            at, MANUAL, on_curriculum=sa.bindparam("b_on"), curriculum_version_id=sa.bindparam("b_cv")
+        )
+        for start in range(0, len(updates), CHUNK):
+            chunk = updates[start : start + CHUNK]
+            if conn.execute(update, chunk).rowcount != len(chunk):
+                raise ConflictError(
+                    f"the subjects of the batch were changed by someone else meanwhile in {ws.where}: "
+                    "nothing was reverted; reload and try again",
+                    tuple(r.subject_id for r in rows),
+                )
+        conn.execute(sa.insert(ev_t), events)
+        # The sessions the batch evaluated are waiting for the trainer again.
+        conn.execute(
+            sa.update(ms_t)
+            .where(ms_t.c.consumed_by.in_(sa.select(ev_t.c.id).where(*in_batch)))
+            .values(consumed_by=None)
+        )
+    return RevertResult(batch, tuple(r.subject_id for r in rows), revert_id)

@@ -21,6 +21,8 @@ PUBLISHED = "published"
 EVENT_KINDS = (ENROLLED, EVALUATED, APPLIED, OVERRIDE, EJECT, REENROLL, REVERT, PUBLISHED)
 # Kinds that change a subject's position (what `revert` can undo, newest first).
 REVERTIBLE = (APPLIED, OVERRIDE, EJECT, REENROLL)
+# Kinds that put a subject somewhere (what `Workspace.position_events` lists).
+POSITION_KINDS = (ENROLLED, *REVERTIBLE, REVERT)
 
 # Subject.last_change values.
 AUTOMATIC = "automatic"
@@ -149,6 +151,43 @@ class ApplyResult:
     applied: int
     skipped: tuple[tuple[str, str], ...]  # (subject, why it was not applied)
     batch: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RevertResult:
+    """What ``revert_batch`` did: ``reverted`` the batch ``batch`` for these subjects, as the batch
+    ``revert_batch_id`` of ``revert`` events (one per subject)."""
+
+    batch: str
+    reverted: tuple[str, ...]
+    revert_batch_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSession:
+    """One imported session of a subject (for the plots). ``evaluated``: an applied suggestion (or a
+    re-enrollment) has consumed it."""
+
+    session: str
+    date: date
+    values: dict[str, Any]
+    evaluated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PositionEvent:
+    """One change of a subject's position, from the event log: after ``sessions`` sessions in all it was
+    on ``stage`` (``on_curriculum`` false after an eject). ``count``: the sessions an ``applied`` event
+    consumed; ``batch``: the batch it belongs to (applied together, or reverted together)."""
+
+    kind: str
+    sessions: int
+    stage: str | None
+    before_stage: str | None
+    on_curriculum: bool
+    count: int
+    event_id: int = 0
+    batch: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

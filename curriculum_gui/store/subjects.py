@@ -12,7 +12,16 @@ from sqlalchemy.engine import Connection
 
 from ..core.trainer import SubjectState, TrainerError
 from .errors import ConflictError, StoreError
-from .records import ENROLLED, MANUAL, Event, SubjectInfo, SubjectRow
+from .records import (
+    ENROLLED,
+    MANUAL,
+    POSITION_KINDS,
+    Event,
+    MetricsSession,
+    PositionEvent,
+    SubjectInfo,
+    SubjectRow,
+)
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
 from .schema import subjects as sub_t
@@ -203,6 +212,63 @@ def history(ws: Workspace, subject: str) -> list[Event]:
     ]
 
 
+def sessions(ws: Workspace, subject: str) -> list[MetricsSession]:
+    query = (
+        sa.select(ms_t.c.session_id, ms_t.c.session_date, ms_t.c.values_json, ms_t.c.consumed_by)
+        .where(ms_t.c.subject_pk == sa.bindparam("pk"))
+        .order_by(ms_t.c.session_date, ms_t.c.session_id)
+    )
+    with ws.read() as conn:
+        pk = subject_row(conn, subject, ws.where).id
+        rows = conn.execute(query, {"pk": pk}).all()
+    loads = json.loads
+    return [
+        MetricsSession(
+            sid,
+            day if isinstance(day, date) else date.fromisoformat(day),
+            loads(values),
+            consumed is not None,
+        )
+        for sid, day, values, consumed in rows
+    ]
+
+
+IN_LIMIT = 900  # more subjects than this: read every subject's events and keep the wanted ones
+
+
+def position_events(ws: Workspace, only: Sequence[str] | None) -> dict[str, list[PositionEvent]]:
+    query = (
+        sa.select(sub_t.c.subject_id, ev_t.c.id, ev_t.c.kind, ev_t.c.batch, ev_t.c.data_json)
+        .join(sub_t, sub_t.c.id == ev_t.c.subject_pk)
+        .where(ev_t.c.kind.in_(POSITION_KINDS))
+        .order_by(ev_t.c.subject_pk, ev_t.c.id)
+    )
+    wanted = set(only) if only is not None else None
+    if wanted is not None and len(wanted) <= IN_LIMIT:
+        query = query.where(sub_t.c.subject_id.in_(sorted(wanted)))
+    out: dict[str, list[PositionEvent]] = {}
+    loads = json.loads
+    with ws.read() as conn:
+        for subject, event_id, kind, batch, data_json in conn.execute(query):
+            if wanted is not None and subject not in wanted:
+                continue
+            data = loads(data_json)
+            after = data.get("after") or {}
+            out.setdefault(subject, []).append(
+                PositionEvent(
+                    kind,
+                    int(after.get("sessions_total", 0)),
+                    data.get("after_stage"),
+                    data.get("before_stage"),
+                    bool(after.get("is_on_curriculum", True)),
+                    len(data.get("sessions") or ()),
+                    event_id,
+                    batch,
+                )
+            )
+    return out
+
+
 def next_session(ws: Workspace, subject: str) -> dict[str, Any]:
     row = ws.subject(subject)
     curriculum = ws.curriculum(row.curriculum_version_id)
@@ -232,6 +298,15 @@ def trainer_state(ws: Workspace, subject: str) -> dict[str, Any]:
     return aind_format.trainer_state_to_data(ws.curriculum(row.curriculum_version_id), state)
 
 
+def check_version(row: Any, expected_version: int | None, where: str) -> None:
+    """ConflictError if the caller read the subject at another version than the database holds.
+
+    Checked before anything else about the subject, so a stale caller always learns that someone else
+    changed it (not, say, that it is now off curriculum)."""
+    if expected_version is not None and expected_version != row.row_version:
+        raise stale(row.subject_id, expected_version, row.row_version, where)
+
+
 def write_state(
     conn: Connection,
     row: Any,
@@ -243,9 +318,8 @@ def write_state(
     last_change: str = MANUAL,
 ) -> None:
     """Store a subject's new state if nobody changed it since ``expected_version`` (else ConflictError)."""
-    expected = row.row_version if expected_version is None else expected_version
-    if expected != row.row_version:
-        raise stale(row.subject_id, expected, row.row_version, where)
+    check_version(row, expected_version, where)
+    expected = row.row_version
     values: dict[str, Any] = {
         "state_json": dumps(state.to_json()),
         "stage_id": state.stage_id,
@@ -262,6 +336,24 @@ def write_state(
     if done.rowcount != 1:
         current = conn.execute(sa.select(sub_t.c.row_version).where(sub_t.c.id == row.id)).scalar_one()
         raise stale(row.subject_id, expected, current, where)
+
+
+def guarded_update(at: datetime, last_change: str, **values: Any) -> sa.Update:
+    """Many subjects' new states in one executemany (``b_pk``, ``b_version``, ``b_state``, ``b_stage`` per
+    row, plus ``values``), each guarded by the row version read: fewer rows than given means someone else
+    wrote meanwhile, and the caller rolls back."""
+    return (
+        sa.update(sub_t)
+        .where(sub_t.c.id == sa.bindparam("b_pk"), sub_t.c.row_version == sa.bindparam("b_version"))
+        .values(
+            state_json=sa.bindparam("b_state"),
+            stage_id=sa.bindparam("b_stage"),
+            last_change=last_change,
+            row_version=sub_t.c.row_version + 1,
+            updated_at=at,
+            **values,
+        )
+    )
 
 
 def stale(subject: str, expected: int, found: int, where: str) -> ConflictError:

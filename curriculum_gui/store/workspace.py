@@ -35,6 +35,9 @@ from .records import (
     CurriculumVersion,
     Event,
     ImportReport,
+    MetricsSession,
+    PositionEvent,
+    RevertResult,
     SubjectInfo,
     SubjectRow,
     Suggestion,
@@ -44,6 +47,7 @@ from .schema import events as ev_t
 from .schema import subjects as sub_t
 
 Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called from the thread doing the work, ``done`` increasing up to ``total``."""
 
 
 def default_operator() -> str:
@@ -272,6 +276,20 @@ class Workspace:
 
         return history(self, subject)
 
+    def sessions(self, subject: str) -> list[MetricsSession]:
+        """The subject's imported sessions with their values, oldest first, and whether each was evaluated
+        (for plots: session numbers line up with the ``applied`` events' sessions)."""
+        from .subjects import sessions
+
+        return sessions(self, subject)
+
+    def position_events(self, subjects: Sequence[str] | None = None) -> dict[str, list[PositionEvent]]:
+        """Every change of position (enrolled, applied, override, eject, re-enroll, revert) of ``subjects``
+        (default: all), by subject, oldest first, in one query (the cohort view of thousands of mice)."""
+        from .subjects import position_events
+
+        return position_events(self, subjects)
+
     def next_session(self, subject: str) -> dict[str, Any]:
         """What the rig runs next: stage, task, active policies and the task parameters (plain JSON)."""
         from .subjects import next_session
@@ -286,18 +304,23 @@ class Workspace:
 
     # -- metrics and the trainer (see .metrics, .evaluation) -----------------------------------
 
-    def import_metrics(self, source: str | Path, format: str | None = None) -> ImportReport:
+    def import_metrics(
+        self, source: str | Path, format: str | None = None, progress: Progress | None = None
+    ) -> ImportReport:
         """Import a CSV/JSON/JSONL metrics file; bad rows are reported and skipped, sessions already
-        imported are not duplicated."""
+        imported are not duplicated. ``progress(rows checked and written, rows read)``."""
         from .metrics import import_file
 
-        return import_file(self, source, format)
+        return import_file(self, source, format, progress)
 
-    def evaluate(self, subjects: Sequence[str] | None = None) -> list[Suggestion]:
-        """Suggestions for every subject with new sessions (or only ``subjects``); changes nothing."""
+    def evaluate(
+        self, subjects: Sequence[str] | None = None, progress: Progress | None = None
+    ) -> list[Suggestion]:
+        """Suggestions for every subject with new sessions (or only ``subjects``); changes nothing.
+        ``progress(subjects evaluated, subjects to evaluate)``."""
         from .evaluation import evaluate
 
-        return evaluate(self, subjects)
+        return evaluate(self, subjects, progress)
 
     def apply(
         self,
@@ -369,6 +392,17 @@ class Workspace:
 
         return revert(self, subject, reason, operator, expected_version)
 
+    def revert_batch(
+        self, batch: str, *, reason: str | None = None, operator: str | None = None
+    ) -> RevertResult:
+        """Undo an applied batch (``ApplyResult.batch``) as one step: every subject of it back where it
+        was, its sessions pending again, one ``revert`` event each, in one transaction. If any of them
+        changed since (or its apply was already undone), nothing is reverted: :class:`ConflictError`
+        naming them."""
+        from .positions import revert_batch
+
+        return revert_batch(self, batch, reason, operator)
+
 
 # --- helpers shared by the operation modules ---------------------------------------------------
 
@@ -389,6 +423,12 @@ def _version(row: Any) -> CurriculumVersion:
     return CurriculumVersion(
         row.id, row.name, row.version, row.digest, utc(row.published_at), row.published_by
     )
+
+
+def shown_names(names: Sequence[str], limit: int = 5) -> str:
+    """Subject ids for a message: the first few, then how many more."""
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(repr(n) for n in names[:limit]) + more
 
 
 def subject_row(conn: Connection, subject: str, where: str) -> Any:

@@ -90,6 +90,9 @@ def test_a_day_at_the_lab(any_db: str, tmp_path: Path, capsys: pytest.CaptureFix
             "not valid JSON",
         ),
         (["metrics", "import", "/nonexistent.csv"], "no such file"),
+        (["subjects", "revert"], "give a SUBJECT or --batch ID"),
+        (["subjects", "revert", "M1", "--batch", "b"], "give a SUBJECT or --batch ID"),
+        (["subjects", "revert", "--batch", "nope"], "no applied batch 'nope'"),
         (["publish", "/nonexistent.json"], "no such file"),
     ],
 )
@@ -100,6 +103,20 @@ def test_errors_are_one_line_and_exit_2(
     run(capsys, "subjects", "register", "M1", "--curriculum", "Two-choice visual discrimination", "--db", db)
     code, _, err = run(capsys, *argv, "--db", db)
     assert code == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_revert_of_an_applied_batch(any_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    db = any_db
+    run(capsys, "demo", "--db", db)
+    code, out, _ = run(capsys, "evaluate", "--apply", "--db", db)
+    batch = out.rsplit("as batch ", 1)[1].split(";")[0]
+    applied = int(out.rsplit("applied ", 1)[1].split()[0])
+    code, out, _ = run(capsys, "subjects", "history", "M05", "--json", "--db", db)
+    assert json.loads(out.splitlines()[-1])["batch"] == batch
+    code, out, _ = run(capsys, "subjects", "revert", "--batch", batch, "--reason", "wrong file", "--db", db)
+    assert code == 0 and f"reverted batch {batch} for {applied} subject(s)" in out
+    code, _, err = run(capsys, "subjects", "revert", "--batch", batch, "--db", db)
+    assert code == 2 and "already reverted" in err and "nothing was reverted" in err
 
 
 def test_bad_databases(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

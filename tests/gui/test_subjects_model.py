@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QTableView
 
 from curriculum_gui.core import native_format
 from curriculum_gui.gui.subjects.cohort import Cell, cells_of
-from curriculum_gui.gui.subjects.queries import Step
 from curriculum_gui.gui.subjects.table_model import (
     C_IN_STAGE,
     C_STATUS,
@@ -25,6 +24,7 @@ from curriculum_gui.gui.subjects.table_model import (
 from curriculum_gui.gui.subjects.why_not_yet import thresholds
 from curriculum_gui.resources import example
 from curriculum_gui.store import Workspace
+from curriculum_gui.store.records import PositionEvent
 
 N = 10_000
 HEADER = "subject,session,date,accuracy,trials,bias,weight_fraction,licks_per_reward\n"
@@ -159,10 +159,10 @@ def test_thresholds_from_the_rules_leaving_a_stage() -> None:
 
 def test_cohort_cells_mark_where_a_person_chose_otherwise() -> None:
     steps = [
-        Step("enrolled", 0, "A", None, True, 0),
-        Step("applied", 1, "A", "A", True, 1),
-        Step("override", 1, "B", "A", True, 0),
-        Step("applied", 3, "C", "B", True, 2),
-        Step("eject", 3, "C", "C", False, 0),
+        PositionEvent("enrolled", 0, "A", None, True, 0),
+        PositionEvent("applied", 1, "A", "A", True, 1),
+        PositionEvent("override", 1, "B", "A", True, 0),
+        PositionEvent("applied", 3, "C", "B", True, 2),
+        PositionEvent("eject", 3, "C", "C", False, 0),
     ]
     assert cells_of(steps) == [Cell("B", "A"), Cell("C", None), Cell("C", None), Cell(None, None)]

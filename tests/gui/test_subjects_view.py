@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QDialog
 from curriculum_gui.gui.subjects import SubjectsView
 from curriculum_gui.gui.subjects import dialogs as dlg
 from curriculum_gui.gui.subjects.table_model import NEW_METRICS, OFF, SUGGESTED
-from curriculum_gui.store import Workspace
+from curriculum_gui.store import Workspace, evaluation, metrics
 from curriculum_gui.store.demo import create_demo
 
 HEADER = "subject,session,date,accuracy,trials,bias,weight_fraction,licks_per_reward\n"
@@ -175,14 +175,66 @@ def test_undo_apply_reverts_the_whole_batch(qtbot, view: SubjectsView, ws: Works
     wait_idle(qtbot, view)
     view.apply(view.review.suggestions)
     wait_idle(qtbot, view)
-    assert view.undo_apply_action.isEnabled()
+    applied = {last_event(ws, s).batch for s in pending}
+    assert view.undo_apply_action.isEnabled() and applied == {view.last_batch_id}
     view.undo_apply_action.trigger()
     wait_idle(qtbot, view)
+    reverts = [last_event(ws, s) for s in pending]
     for subject in pending:
         now = ws.subject(subject)
         assert (now.stage, now.pending_sessions) == (before[subject].stage, before[subject].pending_sessions)
-        assert last_event(ws, subject).kind == "revert"
+    assert all(e.kind == "revert" and e.data["reverts_batch"] in applied for e in reverts)
+    assert len({e.batch for e in reverts}) == 1  # one step: the reverts were written together
+    assert view.banner.level == "ok" and f"{len(pending)} subject(s) back" in view.banner.text()
     assert not view.undo_apply_action.isEnabled()
+
+
+def test_undo_apply_reverts_nothing_when_another_rig_changed_a_subject(
+    qtbot, view: SubjectsView, ws: Workspace
+) -> None:
+    view.evaluate()
+    wait_idle(qtbot, view)
+    view.apply(view.review.suggestions)
+    wait_idle(qtbot, view)
+    pending = sorted(view.last_batch)
+    assert "M09" in pending
+    with Workspace.open(ws.url.database) as other_rig:
+        other_rig.override("M09", "Full task", reason="other rig", operator="rig-2")
+    view.undo_apply_action.trigger()
+    wait_idle(qtbot, view)
+    assert view.banner.level == "error" and "M09" in view.banner.text()
+    assert "nothing was reverted" in view.banner.text()
+    assert ws.subject("M09").stage == "Full task"
+    assert [last_event(ws, s).kind for s in pending if s != "M09"] == ["applied"] * (len(pending) - 1)
+    assert not view.undo_apply_action.isEnabled()
+
+
+def test_import_and_evaluate_show_real_progress(
+    qtbot, view: SubjectsView, ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics, "PROGRESS_ROWS", 1)  # a report per row, as a big file gives per chunk
+    monkeypatch.setattr(evaluation, "PROGRESS_EVERY", 2)
+    seen: list[tuple[int, int]] = []
+    bar: list[tuple[int, int]] = []
+    show = view._progress
+
+    def record(done: int, total: int) -> None:
+        seen.append((done, total))
+        show(done, total)
+        bar.append((view.progress.value(), view.progress.maximum()))
+
+    view._progress = record  # what the jobs report to, on the GUI thread
+    view.import_file(metrics_file(tmp_path / "today.csv"))
+    wait_idle(qtbot, view)
+    assert seen == bar == [(1, 3), (2, 3), (3, 3)]  # rows read, checked and written
+    view.report_dialog.close()
+
+    seen.clear()
+    pending = [r.subject for r in ws.subjects() if r.pending_suggestion]
+    view.evaluate()
+    wait_idle(qtbot, view)
+    n = len(pending)
+    assert seen == [(d, n) for d in range(2, n, 2)] + [(n, n)]
 
 
 def test_accept_selected_applies_only_those(qtbot, view: SubjectsView, ws: Workspace) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from curriculum_gui.store import StoreError, Workspace
+from curriculum_gui.store import NotFound, StoreError, Workspace
 from curriculum_gui.store.demo import create_demo
 
 
@@ -29,3 +29,34 @@ def test_demo_cohort(ws: Workspace) -> None:
     assert ws.apply(suggestions).applied == len([s for s in suggestions if s.applicable]) > 0
     with pytest.raises(StoreError, match="already holds data"):
         create_demo(ws)
+
+
+def test_sessions_and_position_events_of_the_demo(ws: Workspace) -> None:
+    create_demo(ws, today=date(2025, 6, 20))
+    rows = {r.subject: r for r in ws.subjects()}
+    events = ws.position_events()
+    assert set(events) == set(rows)
+    for subject, row in rows.items():
+        sessions = ws.sessions(subject)
+        assert [(s.date, s.session) for s in sessions] == sorted((s.date, s.session) for s in sessions)
+        assert sum(not s.evaluated for s in sessions) == row.pending_sessions
+        assert all("accuracy" in s.values for s in sessions)
+        steps = events[subject]
+        history = [e for e in ws.history(subject) if e.kind != "evaluated"]
+        assert [(p.kind, p.event_id, p.batch) for p in steps] == [(e.kind, e.id, e.batch) for e in history]
+        assert steps[0].kind == "enrolled" and steps[-1].stage == row.stage
+        assert (steps[-1].sessions, steps[-1].on_curriculum) == (row.sessions_total, row.on_curriculum)
+        applied = sum(p.count for p in steps if p.kind == "applied")
+        assert applied == sum(s.evaluated for s in sessions) == row.sessions_total
+    m07 = events["M07"]
+    assert [p.on_curriculum for p in m07 if p.kind == "eject"] == [False]
+    overrides = [p for r in rows for p in events[r] if p.kind == "override"]
+    assert overrides and all(p.before_stage is not None for p in overrides)
+
+    assert set(ws.position_events(["M01", "M07"])) == {"M01", "M07"}
+    assert ws.position_events(["M01"])["M01"] == events["M01"]
+    many = [f"X{i}" for i in range(1000)] + ["M03"]  # past the IN-list limit: filtered after reading
+    assert ws.position_events(many) == {"M03": events["M03"]}
+    assert ws.position_events([]) == {}
+    with pytest.raises(NotFound, match="no subject 'X'"):
+        ws.sessions("X")

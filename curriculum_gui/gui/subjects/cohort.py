@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...store.records import APPLIED, EJECT, OVERRIDE, REVERT
-from .queries import Step
+from ...store.records import APPLIED, EJECT, OVERRIDE, REVERT, PositionEvent
 
 PALETTE = (
     "#a6cee3",
@@ -53,7 +52,7 @@ class Cell:
     suggested: str | None  # the trainer's stage where a person chose otherwise
 
 
-def cells_of(steps: Sequence[Step]) -> list[Cell]:
+def cells_of(steps: Sequence[PositionEvent]) -> list[Cell]:
     """One cell per evaluated session, from the subject's position changes (oldest first)."""
     cells: list[Cell] = []
     stage: str | None = None

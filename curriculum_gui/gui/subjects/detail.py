@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 
 from ...store import Workspace
 from ...store.records import APPLIED, EJECT, ENROLLED, EVALUATED, OVERRIDE, REENROLL, REVERT, Event
-from . import queries
 from .table_model import short
 from .why_not_yet import why_not_yet
 
@@ -134,9 +133,7 @@ class SubjectDetail(QWidget):
         self._fill_parameters(row.parameters, row.policies)
         self._fill_why(why_not_yet(curriculum, row, history), row.on_curriculum)
         if self.plots is not None:
-            self.plots.show_subject(
-                curriculum, row.stage_id, history, queries.sessions(ws, subject), focus_session
-            )
+            self.plots.show_subject(curriculum, row.stage_id, history, ws.sessions(subject), focus_session)
 
     def _fill_timeline(self, history: list[Event]) -> None:
         tree = self.timeline

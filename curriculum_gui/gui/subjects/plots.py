@@ -16,15 +16,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.model import Curriculum
-from ...store.records import APPLIED, EJECT, ENROLLED, OVERRIDE, REENROLL, REVERT, Event
-from .queries import Session
+from ...store.records import APPLIED, EJECT, ENROLLED, OVERRIDE, REENROLL, REVERT, Event, MetricsSession
 from .why_not_yet import thresholds
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#333333")
 MANUAL_COLOURS = {OVERRIDE: "#e65100", EJECT: "#616161", REENROLL: "#6a1b9a", REVERT: "#00838f"}
 
 
-def stage_points(history: Sequence[Event], sessions: Sequence[Session], stages: list[str]):
+def stage_points(history: Sequence[Event], sessions: Sequence[MetricsSession], stages: list[str]):
     """Step points (session number, stage index) and manual-change markers, from the event log."""
     ordinal = {s.session: i + 1 for i, s in enumerate(sessions)}
     xs: list[float] = []
@@ -77,7 +76,7 @@ class SubjectPlots(QWidget):
         layout.addWidget(self.stage_plot, 1)
         layout.addLayout(row)
         layout.addWidget(self.metric_plot, 1)
-        self._sessions: list[Session] = []
+        self._sessions: list[MetricsSession] = []
         self._curriculum: Curriculum | None = None
         self._stage_id: str | None = None
         self._focus: float | None = None
@@ -87,7 +86,7 @@ class SubjectPlots(QWidget):
         curriculum: Curriculum,
         stage_id: str | None,
         history: Sequence[Event],
-        sessions: Sequence[Session],
+        sessions: Sequence[MetricsSession],
         focus: int | None = None,
     ) -> None:
         self._curriculum, self._stage_id, self._sessions = curriculum, stage_id, list(sessions)

@@ -41,8 +41,8 @@ from PySide6.QtWidgets import (
 
 from ...core.errors import CurriculumGuiError
 from ...store import ConflictError, DatabaseUnavailable, StoreError, Workspace
-from ...store.records import ApplyResult, ImportReport, SubjectRow, Suggestion
-from . import dialogs, export, queries, worker
+from ...store.records import ApplyResult, ImportReport, RevertResult, SubjectRow, Suggestion
+from . import dialogs, export, worker
 from .cohort import CohortView, cells_of
 from .detail import SubjectDetail
 from .review import ReviewPanel, kind_of
@@ -50,7 +50,6 @@ from .table_model import STATUSES, SubjectFilterProxy, SubjectTableModel
 
 log = logging.getLogger(__name__)
 PARTS = ("subjects", "review", "subject", "cohort")
-EVALUATE_CHUNK = 400  # subjects per store call: progress between calls
 METRICS_FILES = (".csv", ".json", ".jsonl", ".tsv")
 BANNER_STYLES = {
     "info": "background:#e3f2fd; color:#0d47a1; border:1px solid #90caf9;",
@@ -110,6 +109,7 @@ class SubjectsView(QWidget):
         self.dialog: QDialog | None = None
         self.report_dialog: dialogs.ImportReportDialog | None = None
         self.last_batch: list[str] = []  # subjects of the last applied batch (Undo apply)
+        self.last_batch_id: str | None = None  # and its id (``ApplyResult.batch``)
         self.busy = False
         self._task: worker.Task | None = None
         self._cohort_stale = True
@@ -275,7 +275,7 @@ class SubjectsView(QWidget):
 
     def set_workspace(self, workspace: Workspace) -> None:
         self.ws = workspace
-        self.last_batch = []
+        self.last_batch, self.last_batch_id = [], None
         self.review.set_suggestions([])
         self.detail.clear()
         self.subject_page.clear()
@@ -318,7 +318,7 @@ class SubjectsView(QWidget):
 
     def refresh_cohort(self) -> None:
         subjects = [r.subject for r in self.rows]
-        steps = queries.steps(self.ws)
+        steps = self.ws.position_events()
         stages: dict[str, None] = {}
         for version in self.ws.versions():
             stages.update(dict.fromkeys(s.name for s in self.ws.curriculum(version.id).stages))
@@ -495,7 +495,11 @@ class SubjectsView(QWidget):
 
     def import_file(self, path: str | Path) -> None:
         ws = self.ws
-        self._run(f"Importing {Path(path).name}…", lambda _progress: ws.import_metrics(path), self._imported)
+        self._run(
+            f"Importing {Path(path).name}…",
+            lambda progress: ws.import_metrics(path, progress=progress),
+            self._imported,
+        )
 
     def _imported(self, report: ImportReport) -> None:
         self.refresh()
@@ -510,7 +514,7 @@ class SubjectsView(QWidget):
         return [r.subject for r in self.rows if r.pending_suggestion]
 
     def evaluate(self, synchronous: bool = False) -> None:
-        """The trainer on every subject with new metrics, in chunks (progress between them); then review."""
+        """The trainer on every subject with new metrics (with progress); then the review."""
         subjects = self.pending_subjects()
         if not subjects:
             self.show_message("info", "No new metrics to evaluate: import a metrics file first.")
@@ -518,11 +522,7 @@ class SubjectsView(QWidget):
         ws = self.ws
 
         def job(progress: worker.Progress) -> list[Suggestion]:
-            out: list[Suggestion] = []
-            for start in range(0, len(subjects), EVALUATE_CHUNK):
-                out += ws.evaluate(subjects[start : start + EVALUATE_CHUNK])
-                progress(min(start + EVALUATE_CHUNK, len(subjects)), len(subjects))
-            return out
+            return ws.evaluate(subjects, progress=progress)
 
         if synchronous:
             try:
@@ -554,6 +554,7 @@ class SubjectsView(QWidget):
     def _applied(self, result: ApplyResult, todo: Sequence[Suggestion]) -> None:
         applied = {s.subject for s in todo}
         self.last_batch = sorted(applied) if result.batch else []
+        self.last_batch_id = result.batch
         self.review.set_suggestions([s for s in self.review.suggestions if s.subject not in applied])
         self.model.set_suggested(self.model.suggested - applied)
         self.refresh()
@@ -697,12 +698,26 @@ class SubjectsView(QWidget):
         )
 
     def undo_last_apply(self) -> None:
-        """Revert every subject of the last applied batch (each refused if it changed since)."""
-        batch = set(self.last_batch)
-        rows = [r for r in self.rows if r.subject in batch]
-        self.last_batch = []
-        if rows:
-            self.revert(rows, "undo of an applied batch")
+        """Revert the last applied batch as one step: every subject of it, or (if another rig changed one
+        since) none, with a message naming them."""
+        batch, self.last_batch, self.last_batch_id = self.last_batch_id, [], None
+        if batch is None:
+            return
+        ws = self.ws
+        self._run(
+            "Undoing the apply…",
+            lambda _progress: ws.revert_batch(batch, reason="undo of an applied batch"),
+            self._batch_reverted,
+        )
+
+    def _batch_reverted(self, result: RevertResult) -> None:
+        self.refresh()
+        shown = ", ".join(result.reverted[:6]) + (" …" if len(result.reverted) > 6 else "")
+        self.show_message(
+            "ok",
+            f"Undid the apply: {len(result.reverted)} subject(s) back where they were ({shown}); "
+            "their sessions wait for the trainer again.",
+        )
 
     # --- export --------------------------------------------------------------------------------
 
