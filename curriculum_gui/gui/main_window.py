@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self.history_dock = self._dock(
             "Undo history", "history", self.history, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.resizeDocks([self.outline_dock, self.inspector_dock], [250, 440], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.outline_dock, self.inspector_dock], [220, 400], Qt.Orientation.Horizontal)
         self.resizeDocks([self.outline_dock, self.problems_dock], [420, 260], Qt.Orientation.Vertical)
         self.simulate = SimulatePanel(lambda: self.document.curriculum)
         self.simulate_dock = self._dock(
@@ -99,8 +99,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.simulate_dock], [260], Qt.Orientation.Vertical)
         self.history_dock.hide()
         self.simulate_dock.hide()
-        if hasattr(self.canvas, "set_highlight"):
-            self.simulate.highlight.connect(self.canvas.set_highlight)
+        self.simulate.highlight.connect(self._simulate_highlight)
+        self.simulate_dock.visibilityChanged.connect(self._simulate_shown)
 
         self.summary = QLabel()
         self.statusBar().addPermanentWidget(self.summary)
@@ -286,6 +286,16 @@ class MainWindow(QMainWindow):
         )
         self._update_title()
 
+    def _simulate_highlight(self, stage_id: str | None, policy_ids: tuple[str, ...]) -> None:
+        """The simulated subject lights up on the canvas only while "Try it" is open."""
+        self._simulated = (stage_id, policy_ids)
+        if self.simulate_dock.isVisible():
+            self.canvas.set_highlight(stage_id, policy_ids)
+
+    def _simulate_shown(self, visible: bool) -> None:
+        stage_id, policy_ids = getattr(self, "_simulated", (None, ()))
+        self.canvas.set_highlight(stage_id if visible else None, policy_ids if visible else ())
+
     def _canvas_selection(self, refs: list) -> None:
         if len(refs) == 1:
             self.inspector.show_item(refs[0])
@@ -376,8 +386,8 @@ class MainWindow(QMainWindow):
             stages = sorted(curriculum.stages, key=lambda s: -len(s.policies))
             if not stages or not stages[0].policies:
                 raise CurriculumGuiError("--view policies: this curriculum has no stage with policies")
+            self.inspector.show_item(ItemRef("stage", stages[0].id))
             self.canvas.open_stage(stages[0].id)
-            self.select_item(ItemRef("stage", stages[0].id))
             return
         dock = {
             "problems": self.problems_dock,

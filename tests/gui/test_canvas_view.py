@@ -10,12 +10,12 @@ from PySide6.QtWidgets import QApplication
 
 from curriculum_gui.gui.canvas import CanvasWidget, style
 from curriculum_gui.gui.document import Document
-from tests.gui.test_canvas import shown_canvas
+from tests.gui.test_canvas import ROW_EXAMPLE, shown_canvas
 
 
 @pytest.fixture
-def widget(qtbot, example_path) -> CanvasWidget:
-    return shown_canvas(qtbot, Document.open(example_path), 1000, 600)
+def widget(qtbot) -> CanvasWidget:
+    return shown_canvas(qtbot, Document.open(ROW_EXAMPLE), 1000, 600)
 
 
 def wheel(widget: CanvasWidget, dy: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
@@ -120,3 +120,13 @@ def test_grab_at_100_percent_paints_text(widget: CanvasWidget) -> None:
         if image.pixelColor(x, y).lightness() < 90
     )
     assert dark > 200  # node titles and labels are really drawn, not just boxes on a background
+
+
+def test_minimap_hides_when_the_whole_graph_is_in_view(widget: CanvasWidget) -> None:
+    view = widget.view
+    view.set_zoom(0.1)
+    view.centerOn(widget.scene.itemsBoundingRect().center())
+    view.minimap.refresh()
+    assert not view.minimap.isVisible()
+    view.set_zoom(1.0)
+    assert view.minimap.isVisible()

@@ -250,7 +250,8 @@ class EdgeItem(QGraphicsItem):
         self.two_way = False  # the other direction exists as well
         self.obstructed = False  # a straight line would cross another node
         self.problems: list[Problem] = []
-        self.regression = False
+        self.regression = False  # drawn as going back (leftward here): routed below
+        self.backward: bool | None = None  # going back in the curriculum (set by the scene), for the colour
         self._curve: Curve | SelfLoop | None = None
         self._shape = QPainterPath()
         self._bounds = QRectF()
@@ -351,7 +352,8 @@ class EdgeItem(QGraphicsItem):
         if curve is None:
             return
         lod = option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[attr-defined]
-        colour = style.SELECTED if self.isSelected() else style.REGRESSION if self.regression else style.EDGE
+        back = self.regression if self.backward is None else self.backward
+        colour = style.SELECTED if self.isSelected() else style.REGRESSION if back else style.EDGE
         if lod >= style.LOD_TEXT:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(colour, 2.6 if self.isSelected() else 1.6))

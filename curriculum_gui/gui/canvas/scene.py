@@ -175,12 +175,25 @@ class GraphScene(QGraphicsScene):
             source.edges.append(item)
             if target is not source:
                 target.edges.append(item)
+        # Going back = to a node listed earlier: authors list stages in training order (and aind
+        # numbers them so), which holds however the nodes are drawn.
+        depth = {node_id: index for index, node_id in enumerate(self._node_order(curriculum))}
+        for item in self.edges.values():
+            d = item.data_
+            known = d.source in depth and d.destination in depth
+            item.backward = depth[d.destination] < depth[d.source] if known else None
         for gone in [i for i in self.edges if i not in alive]:
             self.removeItem(self.edges.pop(gone))
         for item in self.edges.values():
             if moved or item.geometry_key is None:
                 item.obstructed = self._obstructed(item)
             item.refresh_geometry()
+
+    def _node_order(self, curriculum: Curriculum) -> list[str]:
+        if self.level.node_kind == "stage":
+            return [s.id for s in curriculum.stages]
+        stage = curriculum.stage(self.level.stage_id or "")
+        return [p.id for p in stage.policies] if stage else []
 
     def _obstructed(self, edge: EdgeItem) -> bool:
         """Would a straight line between the two nodes run through a third one?"""

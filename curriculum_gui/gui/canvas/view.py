@@ -26,6 +26,7 @@ from . import style
 
 MIN_ZOOM, MAX_ZOOM = 0.01, 4.0
 STEP = 1.2
+HOME_MIN_FIT = 0.5  # below this, names on nodes and edges are too small to read: open at 100 % instead
 
 
 class CanvasView(QGraphicsView):
@@ -88,7 +89,7 @@ class CanvasView(QGraphicsView):
         self._moved()
 
     def home(self) -> None:
-        """Where a graph opens: all of it if that fits at 100 %, else 100 % (readable) from its left,
+        """Where a graph opens: all of it unless that needs under HOME_MIN_FIT, else 100 % from its left,
         start side, with the minimap for the rest. Waits for the view's real size if not shown yet."""
         if not self.isVisible():
             self._pending = "home"
@@ -96,8 +97,9 @@ class CanvasView(QGraphicsView):
         self._pending = None
         rect = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
         viewport = self.viewport().rect()
-        if rect.isNull() or (rect.width() <= viewport.width() and rect.height() <= viewport.height()):
-            self.fit()
+        fit_scale = min(viewport.width() / max(rect.width(), 1), viewport.height() / max(rect.height(), 1))
+        if rect.isNull() or fit_scale >= HOME_MIN_FIT:
+            self.fit()  # the whole curriculum at a glance, while names stay legible
             return
         self.set_zoom(1.0)
         width = min(rect.width(), viewport.width())
@@ -191,6 +193,7 @@ class CanvasView(QGraphicsView):
 
     def _moved(self) -> None:
         if self.minimap is not None:
+            self.minimap.sync_visibility()
             self.minimap.update()
 
     # --- background and overlay ----------------------------------------------------------------------
@@ -264,8 +267,16 @@ class Minimap(QWidget):
             painter = QPainter(self._pixmap)
             scene.render(painter, target, self._source)
             painter.end()
-        self.setVisible(len(scene.items()) > 0)
+        self.sync_visibility()
         self.update()
+
+    def sync_visibility(self) -> None:
+        """Shown only when part of the graph is out of view: otherwise it would just hide some of it."""
+        scene = self.view.scene()
+        if scene is None:
+            return
+        visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        self.setVisible(bool(scene.items()) and not visible.contains(scene.itemsBoundingRect()))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
