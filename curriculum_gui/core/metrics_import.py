@@ -28,7 +28,7 @@ from typing import Any
 
 from .errors import LoadError
 from .model import Metric, MetricType
-from .native_format import MAX_FILE_BYTES, parse_json_bytes
+from .native_format import parse_json_bytes, read_bytes
 
 SUBJECT, SESSION, DATE = "subject", "session", "date"
 KEYS = (SUBJECT, SESSION, DATE)
@@ -73,17 +73,7 @@ class MetricsFile:
 def read_metrics(path: str | Path, format: str | None = None) -> MetricsFile:
     """Read a metrics file; the format comes from ``format`` or the extension (else the content)."""
     name = str(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise LoadError(name, "no such file") from None
-    except IsADirectoryError:
-        raise LoadError(name, "is a directory, not a file") from None
-    except OSError as exc:
-        raise LoadError(name, f"cannot be read ({exc.strerror or exc})") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise LoadError(name, f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    raw = read_bytes(path)
     suffix = Path(name).suffix.lower()
     fmt = format or {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix)
     return parse_metrics(raw, name, fmt)

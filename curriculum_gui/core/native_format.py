@@ -22,8 +22,8 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 64
 
 
-def read_json_file(path: str | Path) -> Any:
-    """Read any JSON file defensively: size, encoding, syntax, NaN/Infinity and nesting depth."""
+def read_bytes(path: str | Path, what: str = "") -> bytes:
+    """A file's bytes, at most MAX_FILE_BYTES, with one clear LoadError for every way reading can fail."""
     name = str(path)
     try:
         with open(path, "rb") as handle:
@@ -35,8 +35,13 @@ def read_json_file(path: str | Path) -> Any:
     except OSError as exc:
         raise LoadError(name, f"cannot be read ({exc.strerror or exc})") from None
     if len(raw) > MAX_FILE_BYTES:
-        raise LoadError(name, f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; not a curriculum file")
-    return parse_json_bytes(raw, name)
+        raise LoadError(name, f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB{what}")
+    return raw
+
+
+def read_json_file(path: str | Path) -> Any:
+    """Read any JSON file defensively: size, encoding, syntax, NaN/Infinity and nesting depth."""
+    return parse_json_bytes(read_bytes(path, "; not a curriculum file"), str(path))
 
 
 def parse_json_bytes(raw: bytes, name: str) -> Any:

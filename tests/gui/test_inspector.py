@@ -3,28 +3,15 @@
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeWidgetItem
 
 from curriculum_gui.core import native_format
 from curriculum_gui.core.problems import ItemRef
 from curriculum_gui.gui.autosave import Autosave, find_recoveries, recovery_dir
-from curriculum_gui.gui.document import Document
 from curriculum_gui.gui.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot, example_path: Path) -> Iterator[MainWindow]:
-    win = MainWindow(Document.open(example_path))
-    win.show()
-    yield win
-    win.document.undo_stack.clear()  # closing must not stop at the unsaved-changes question
-    win.close()
-    win.deleteLater()
 
 
 def _type(qtbot, widget, text: str) -> None:

@@ -1,6 +1,5 @@
 """The application starts: menus, the editor area, the status bar, undo, and the --screenshot mode."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,18 +8,7 @@ from PySide6.QtGui import QImage
 from curriculum_gui.cli import main
 from curriculum_gui.core import edits
 from curriculum_gui.core.errors import CurriculumGuiError
-from curriculum_gui.gui.document import Document
 from curriculum_gui.gui.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot, example_path: Path) -> Iterator[MainWindow]:
-    win = MainWindow(Document.open(example_path))
-    win.show()
-    yield win
-    win.document.undo_stack.clear()  # closing must not stop at the unsaved-changes question
-    win.close()
-    win.deleteLater()
 
 
 def test_menus_and_status_bar(window: MainWindow) -> None:

@@ -1,7 +1,6 @@
 """The "Try it" panel: sessions typed or loaded, stepped through the embedded trainer, with the why shown."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,16 +9,6 @@ from curriculum_gui.core import edits
 from curriculum_gui.gui.document import Document
 from curriculum_gui.gui.main_window import MainWindow
 from curriculum_gui.gui.simulate_panel import SimulatePanel
-
-
-@pytest.fixture
-def window(qtbot, example_path: Path) -> Iterator[MainWindow]:
-    win = MainWindow(Document.open(example_path))
-    win.show()
-    yield win
-    win.document.undo_stack.clear()
-    win.close()
-    win.deleteLater()
 
 
 def _session(accuracy: float, licks: float = 5, trials: int = 250, bias: float = 0.1) -> dict:
