@@ -38,6 +38,7 @@ MAX_RECENT = 8
 EDITOR_VIEWS = ("editor", "policies", "problems", "inspector", "history", "simulate")
 SUBJECT_VIEWS = ("subjects", "review", "subject", "cohort")
 VIEWS = EDITOR_VIEWS + SUBJECT_VIEWS
+DB_SETTING = "subjects/database"
 EDITOR_DOCKS = ("outline", "problems", "inspector", "history", "simulate")
 
 
@@ -144,7 +145,7 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcut(key.Redo)
         self.fit_action = self.canvas.fit_action  # scoped to the canvas: F still types in the inspector
         self.canvas.selection_changed.connect(self._canvas_selection)
-        self.canvas.transition_created.connect(self.select_item)  # a new transition: edit its rule
+        self.canvas.transition_created.connect(self._transition_created)
         self.canvas.item_activated.connect(self.select_item)
         self.canvas.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
@@ -296,6 +297,11 @@ class MainWindow(QMainWindow):
         stage_id, policy_ids = getattr(self, "_simulated", (None, ()))
         self.canvas.set_highlight(stage_id if visible else None, policy_ids if visible else ())
 
+    def _transition_created(self, ref: ItemRef) -> None:
+        """A new connection: its rule editor, ready to type in."""
+        self.select_item(ref)
+        self.inspector.pages["transition"].rule.text_edit.setFocus()
+
     def _canvas_selection(self, refs: list) -> None:
         if len(refs) == 1:
             self.inspector.show_item(refs[0])
@@ -337,7 +343,7 @@ class MainWindow(QMainWindow):
         from .workspace_opener import open_workspace
 
         try:
-            workspace = open_workspace(self.db)
+            workspace = open_workspace(self.db or self.remembered_db())
         except CurriculumGuiError as exc:
             if raise_errors:
                 raise
@@ -366,10 +372,20 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Subjects database: {workspace.where}", 8000)
 
     def _workspace_changed(self, workspace: Any) -> None:
+        """Another database chosen in the Subjects view: remembered for the next start, without its
+        password (PostgreSQL reads that from ~/.pgpass or PGPASSWORD; settings are plain text)."""
         old = self.workspace
         self.workspace = workspace
         if old is not None and old is not workspace:
             old.close()
+        from ..store.engine import without_password
+
+        QSettings().setValue(DB_SETTING, without_password(workspace.url))
+
+    @staticmethod
+    def remembered_db() -> str | None:
+        value = QSettings().value(DB_SETTING)
+        return str(value) if value else None
 
     def show_view(self, name: str) -> None:
         if name not in VIEWS:

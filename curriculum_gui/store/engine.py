@@ -62,6 +62,11 @@ def mask(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def without_password(url: URL) -> str:
+    """The URL to remember in plain-text settings: no password (libpq reads it from ~/.pgpass)."""
+    return url._replace(password=None).render_as_string(hide_password=False)
+
+
 def mask_text(text: str) -> str:
     """Mask ``user:password@`` in a string that may not parse as a URL."""
     import re

@@ -56,3 +56,19 @@ def test_opening_a_malformed_file_for_a_screenshot_exits_2(tmp_path: Path, capsy
     assert main(["--screenshot", str(tmp_path / "x.png"), str(bad)]) == 2
     err = capsys.readouterr().err
     assert "bad.json" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_database_chosen_in_the_app_is_remembered_without_its_password(window, tmp_path: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    from curriculum_gui.store import Workspace
+    from curriculum_gui.store.engine import without_password
+
+    assert without_password(make_url("postgresql://rig:s3cret@db.lab.org/mice")) == (
+        "postgresql://rig@db.lab.org/mice"
+    )
+    workspace = Workspace.open(str(tmp_path / "chosen.sqlite3"))
+    window._workspace_changed(workspace)  # what the Subjects view's Database dialog reports
+    assert window.remembered_db() == f"sqlite+pysqlite:///{tmp_path / 'chosen.sqlite3'}"
+    window.workspace = None
+    workspace.close()
