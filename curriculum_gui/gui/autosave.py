@@ -82,8 +82,10 @@ class Autosave(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.write)
+        self._written: Path | None = None
+        # Not the undo stack's cleanChanged: the stack emits it while it is being destroyed.
         document.changed.connect(self._changed)
-        document.undo_stack.cleanChanged.connect(self._clean_changed)
+        document.saved.connect(self.discard)
 
     @property
     def file(self) -> Path:
@@ -92,12 +94,10 @@ class Autosave(QObject):
         return recovery_dir() / f"{digest}.json"
 
     def _changed(self) -> None:
-        if self.document.is_modified and not self._timer.isActive():
+        if not self.document.is_modified:
+            self.discard()  # undone back to what is saved: nothing to recover
+        elif not self._timer.isActive():
             self._timer.start()
-
-    def _clean_changed(self, clean: bool) -> None:
-        if clean:
-            self.discard()
 
     def write(self) -> Path | None:
         """Write the recovery copy now (nothing when there is nothing unsaved). Failures stay quiet: the
@@ -112,9 +112,19 @@ class Autosave(QObject):
             target.with_suffix(".meta").write_text(json.dumps(meta), encoding="utf-8")
         except (OSError, CurriculumGuiError):
             return None
+        if self._written is not None and self._written != target:
+            _remove(self._written)  # the document got a file name since: one copy only
+        self._written = target
         return target
 
     def discard(self) -> None:
+        """Remove this document's recovery copy (whatever name it was written under)."""
         self._timer.stop()
-        self.file.unlink(missing_ok=True)
-        self.file.with_suffix(".meta").unlink(missing_ok=True)
+        for file in {self.file, self._written} - {None}:
+            _remove(file)
+        self._written = None
+
+
+def _remove(file: Path) -> None:
+    file.unlink(missing_ok=True)
+    file.with_suffix(".meta").unlink(missing_ok=True)

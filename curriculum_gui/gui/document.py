@@ -40,6 +40,7 @@ class EditCommand(QUndoCommand):
 class Document(QObject):
     changed = Signal()
     path_changed = Signal()
+    saved = Signal()
 
     def __init__(
         self, curriculum: Curriculum, path: Path | None = None, source_format: str = "native"
@@ -88,6 +89,7 @@ class Document(QObject):
             raise ValueError("no file name: use save(path)")
         native_format.save(self.curriculum, target)
         self.undo_stack.setClean()
+        self.saved.emit()
         if target != self.path:
             self.path = target
             self.path_changed.emit()

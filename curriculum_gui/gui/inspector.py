@@ -7,10 +7,12 @@ but never overwrite the field a person is typing in.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -86,15 +88,17 @@ class PriorityList(QWidget):
         self.list = QListWidget(self)
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self._filling = False
         self.list.model().rowsMoved.connect(self._emit_order)
         self.list.itemDoubleClicked.connect(lambda item: self.activated.emit(item.data(ID_ROLE)))
         self.list.setMaximumHeight(150)
         self.up = QPushButton("Up", self)
-        self.up.setToolTip("Raise the priority of the selected transition (Alt+Up)")
-        self.up.setShortcut("Alt+Up")
+        self.up.setToolTip("Raise the priority of the selected transition (Alt+Up in the list)")
         self.down = QPushButton("Down", self)
-        self.down.setToolTip("Lower the priority of the selected transition (Alt+Down)")
-        self.down.setShortcut("Alt+Down")
+        self.down.setToolTip("Lower the priority of the selected transition (Alt+Down in the list)")
+        for keys, step in (("Alt+Up", -1), ("Alt+Down", 1)):
+            shortcut = QShortcut(QKeySequence(keys), self.list, lambda step=step: self.move_selected(step))
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)  # only while the list has focus
         self.up.clicked.connect(lambda: self.move_selected(-1))
         self.down.clicked.connect(lambda: self.move_selected(1))
         buttons = QVBoxLayout()
@@ -109,7 +113,7 @@ class PriorityList(QWidget):
     def set_transitions(self, rows: list[tuple[str, str]]) -> None:
         """``rows``: (transition id, label) in priority order."""
         current = self.list.currentItem().data(ID_ROLE) if self.list.currentItem() else None
-        blocked = self.list.model().blockSignals(True)
+        self._filling = True  # (not blockSignals: the view must still hear of the new rows)
         self.list.clear()
         for index, (transition_id, label) in enumerate(rows, start=1):
             item = QListWidgetItem(f"({index}) {label}")
@@ -118,7 +122,7 @@ class PriorityList(QWidget):
             self.list.addItem(item)
             if transition_id == current:
                 self.list.setCurrentItem(item)
-        self.list.model().blockSignals(blocked)
+        self._filling = False
         if not rows:
             placeholder = QListWidgetItem("no way out yet: connect this to another node")
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
@@ -141,7 +145,8 @@ class PriorityList(QWidget):
         self.list.setCurrentRow(target)
 
     def _emit_order(self, *_: Any) -> None:
-        self.reordered.emit(self.order())
+        if not self._filling:
+            self.reordered.emit(self.order())
 
 
 def _transition_label(curriculum: Curriculum, stage: Stage | None, transition: Any) -> str:
@@ -404,7 +409,7 @@ class StagePage(_Page):
             return False
         c = self.document.curriculum
         self._filling = True
-        self.title.setText(f"<b>Stage</b> &nbsp;<span style='color:gray'>{stage.id}</span>")
+        self.title.setText(f"<b>Stage</b> &nbsp;<span style='color:gray'>{html.escape(stage.id)}</span>")
         _set_text(self.name, stage.name)
         _set_text(self.task, stage.task.name)
         _set_text(self.description, stage.description)
@@ -435,6 +440,7 @@ class TransitionPage(_Page):
         super().__init__(inspector, "Transition")
         self.ref: ItemRef | None = None
         self.source = QLabel()
+        self.source.setTextFormat(Qt.TextFormat.PlainText)
         self.destination = QComboBox()
         self.destination.activated.connect(self._retarget)
         self.priority = QLabel()
@@ -485,7 +491,7 @@ class TransitionPage(_Page):
         names = {n.id: n.name for n in nodes}
         self.title.setText(
             f"<b>{'Policy' if policy_level else 'Stage'} transition</b> "
-            f"&nbsp;<span style='color:gray'>{transition.id}</span>"
+            f"&nbsp;<span style='color:gray'>{html.escape(transition.id)}</span>"
         )
         self.source.setText(names.get(transition.source, transition.source))
         self.destination.blockSignals(True)
@@ -577,7 +583,10 @@ class PolicyPage(_Page):
             return False
         c = self.document.curriculum
         self._filling = True
-        self.title.setText(f"<b>Policy</b> in {stage.name} &nbsp;<span style='color:gray'>{policy.id}</span>")
+        self.title.setText(
+            f"<b>Policy</b> in {html.escape(stage.name)} "
+            f"&nbsp;<span style='color:gray'>{html.escape(policy.id)}</span>"
+        )
         _set_text(self.name, policy.name)
         self.start.setChecked(policy.id in stage.start_policies)
         self.updates.set_context(

@@ -4,12 +4,14 @@ remembered (QSettings)."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -417,7 +419,15 @@ class MainWindow(QMainWindow):
 
     # --- file actions --------------------------------------------------------------------------
 
+    def commit_pending(self) -> None:
+        """The field being typed in commits when it loses focus: make that happen before saving or
+        closing, so Ctrl+S or closing mid-word never loses what was typed."""
+        focused = QApplication.focusWidget()
+        if focused is not None and self.isAncestorOf(focused):
+            focused.clearFocus()
+
     def _confirm_discard(self) -> bool:
+        self.commit_pending()
         if not self.document.is_modified:
             return True
         answer = QMessageBox.question(
@@ -461,11 +471,13 @@ class MainWindow(QMainWindow):
         return True
 
     def save(self) -> bool:
+        self.commit_pending()
         if self.document.path is None:
             return self.save_as()
         return self._save_to(self.document.path)
 
     def save_as(self) -> bool:
+        self.commit_pending()
         suggested = str(Path(self._last_dir()) / f"{self.document.curriculum.name or 'curriculum'}.json")
         path, _ = QFileDialog.getSaveFileName(self, "Save curriculum", suggested, FILE_FILTER)
         return bool(path) and self._save_to(Path(path))
@@ -521,17 +533,20 @@ class MainWindow(QMainWindow):
                 self,
                 "Recover unsaved work?",
                 f"curriculum-gui did not close properly last time. An autosaved copy of "
-                f"<b>{recovery.label}</b> was found.<p>Restore it? (Discard deletes the copy.)",
+                f"<b>{html.escape(recovery.label)}</b> was found.<p>Restore it? (Discard deletes the copy.)",
                 QMessageBox.StandardButton.Yes
                 | QMessageBox.StandardButton.Discard
                 | QMessageBox.StandardButton.Ignore,
                 QMessageBox.StandardButton.Yes,
             )
             if answer == QMessageBox.StandardButton.Yes:
-                document = Document(recovery.curriculum, path=None)
+                original = Path(recovery.original) if recovery.original else None
+                document = Document(recovery.curriculum, path=original)
                 self._attach(document)
-                document.undo_stack.resetClean()
-                recovery.discard()
+                document.undo_stack.resetClean()  # unsaved: Save writes it back to its own file
+                written = self.autosave.write() if self.autosave is not None else None
+                if written is not None and written != recovery.file:
+                    recovery.discard()  # only once the new copy exists: a second crash loses nothing
                 self.statusBar().showMessage(f"Recovered {recovery.label}: save it to keep it", 10000)
                 break
             if answer == QMessageBox.StandardButton.Discard:
@@ -543,11 +558,14 @@ class MainWindow(QMainWindow):
 
         modules = modules_referenced(self.document.curriculum)
         if not modules:
-            QMessageBox.information(
-                self, "Python rules", "This curriculum has no Python rules: nothing to trust."
-            )
+            if ask:
+                QMessageBox.information(
+                    self, "Python rules", "This curriculum has no Python rules: nothing to trust."
+                )
             return False
         if not aind_available():
+            if not ask:
+                return False
             QMessageBox.warning(
                 self,
                 "Python rules",
@@ -555,7 +573,7 @@ class MainWindow(QMainWindow):
                 'pip install "curriculum-gui[aind]". The curriculum still opens, edits and saves.',
             )
             return False
-        listed = "".join(f"<li><code>{m}</code></li>" for m in modules)
+        listed = "".join(f"<li><code>{html.escape(m)}</code></li>" for m in modules)
         answer = (
             QMessageBox.warning(
                 self,

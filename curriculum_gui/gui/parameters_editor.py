@@ -184,7 +184,8 @@ class ParametersEditor(QWidget):
         self.remove_button = QPushButton("Remove", self)
         self.remove_button.setToolTip("Remove the selected parameter (Del)")
         self.remove_button.clicked.connect(self.remove_selected)
-        QShortcut(QKeySequence.StandardKey.Delete, self.tree, self.remove_selected)
+        delete = QShortcut(QKeySequence.StandardKey.Delete, self.tree, self.remove_selected)
+        delete.setContext(Qt.ShortcutContext.WidgetShortcut)  # Del elsewhere (canvas, outline) is theirs
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)

@@ -202,6 +202,7 @@ class RuleEditor(QWidget):
         self.highlighter = RuleHighlighter(self.text_edit.document())
         self.message = QLabel(self)
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # messages quote the person's own text
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.apply_button = QPushButton("Apply", self)
         self.apply_button.setToolTip("Apply the rule (Enter)")
@@ -257,8 +258,13 @@ class RuleEditor(QWidget):
         )
 
     def set_text(self, text: str, *, python_reference: bool = False) -> None:
-        """Show a rule from the model (not a user edit: nothing is committed)."""
+        """Show a rule from the model (not a user edit: nothing is committed). Text the person is still
+        typing is kept: an undo or another edit elsewhere must not wipe it."""
+        typing = self.text_edit.hasFocus() and self.text() != self._committed_text
         self._committed_text = text
+        if typing and not python_reference:
+            self.check_now()
+            return
         self.text_edit.setReadOnly(python_reference)
         self.apply_button.setVisible(not python_reference)
         self.revert_button.setVisible(not python_reference)

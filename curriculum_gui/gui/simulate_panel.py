@@ -6,6 +6,7 @@ lists every rule checked with the values it read. Nothing here changes the curri
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import CurriculumGuiError
 from ..core.model import Curriculum, MetricType
-from ..core.native_format import read_json_file
+from ..core.native_format import read_bytes, read_json_file
 from ..core.trainer import Check, SubjectState, Trainer
 
 MAX_SESSIONS = 10_000
@@ -116,6 +117,7 @@ class SimulatePanel(QWidget):
 
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.RichText)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.why = QTreeWidget()
         self.why.setHeaderLabels(["Rule checked", "Result", "Values read"])
@@ -153,8 +155,15 @@ class SimulatePanel(QWidget):
         old = [self.table.horizontalHeaderItem(c).text() for c in range(self.table.columnCount())]
         if [n for n, _ in metrics] == old:
             return
+        names = [n for n, _ in metrics]
+        renamed = {}
+        if len(names) == len(old) and sum(a != b for a, b in zip(names, old, strict=True)) == 1:
+            renamed = {a: b for a, b in zip(old, names, strict=True) if a != b}  # one metric renamed
         rows = [
-            {old[c]: (self.table.item(r, c).text() if self.table.item(r, c) else "") for c in range(len(old))}
+            {
+                renamed.get(old[c], old[c]): (self.table.item(r, c).text() if self.table.item(r, c) else "")
+                for c in range(len(old))
+            }
             for r in range(self.table.rowCount())
         ]
         self.table.setColumnCount(len(metrics))
@@ -203,8 +212,8 @@ class SimulatePanel(QWidget):
 
     def load_file(self, path: Path) -> int:
         """Sessions from a JSON list or JSON lines of ``{metric: value}``; replaces the table."""
-        text = path.read_text(encoding="utf-8", errors="replace") if path.suffix == ".jsonl" else None
-        if text is not None:
+        if path.suffix == ".jsonl":
+            text = read_bytes(path).decode("utf-8", errors="replace")
             sessions = []
             for number, line in enumerate(text.splitlines(), start=1):
                 if line.strip():
@@ -301,15 +310,18 @@ class SimulatePanel(QWidget):
         stage = self.trainer.stage_name(state.stage_id) or "(off curriculum)"
         policies = ", ".join(self.trainer.policy_names(state)) or "none"
         params = ", ".join(f"{k}={v}" for k, v in state.parameters.items())
+        e = html.escape
         self._say(
-            f"<b>{headline}</b><br>Stage: <b>{stage}</b> (session {state.sessions_in_stage} in it) · "
-            f"active policies: {policies}<br><span style='color:gray'>{params}</span>",
+            f"<b>{e(headline)}</b><br>Stage: <b>{e(stage)}</b> (session {state.sessions_in_stage} in it) · "
+            f"active policies: {e(policies)}<br><span style='color:gray'>{e(params)}</span>",
             colour,
+            rich=True,
         )
         self.highlight.emit(state.stage_id, tuple(state.active_policies))
 
-    def _say(self, html: str, colour: str | None) -> None:
-        self.status.setText(html)
+    def _say(self, text: str, colour: str | None, *, rich: bool = False) -> None:
+        """Show a message; ``rich`` only for markup built here (user text is escaped)."""
+        self.status.setText(text if rich else html.escape(text))
         self.status.setStyleSheet(f"color: {colour};" if colour else "")
 
     def _show_why(self, why: list[Check]) -> None:

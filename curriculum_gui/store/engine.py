@@ -58,13 +58,19 @@ def resolve_url(db: str | os.PathLike[str] | None) -> URL:
 
 
 def mask(url: URL) -> str:
-    """The URL as text with its password replaced by ``***``."""
-    return url.render_as_string(hide_password=True)
+    """The URL as text with its password (in the user part or the query) replaced by ``***``."""
+    query = {k: ("***" if k.lower() in SECRET_QUERY_KEYS else v) for k, v in url.query.items()}
+    return url.set(query=query).render_as_string(hide_password=True)
+
+
+SECRET_QUERY_KEYS = {"password", "sslpassword"}
 
 
 def without_password(url: URL) -> str:
-    """The URL to remember in plain-text settings: no password (libpq reads it from ~/.pgpass)."""
-    return url._replace(password=None).render_as_string(hide_password=False)
+    """The URL to remember in plain-text settings: no password, in the user part or in the query
+    (libpq reads it from ~/.pgpass or PGPASSWORD instead)."""
+    query = {k: v for k, v in url.query.items() if k.lower() not in SECRET_QUERY_KEYS}
+    return url._replace(password=None).set(query=query).render_as_string(hide_password=False)
 
 
 def mask_text(text: str) -> str:

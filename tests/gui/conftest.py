@@ -14,6 +14,7 @@ def window(qtbot, example_path: Path) -> Iterator[MainWindow]:
     win = MainWindow(Document.open(example_path))
     win.show()
     yield win
+    win.commit_pending()  # a field still being typed in commits now, not in close()
     win.document.undo_stack.clear()  # closing must not stop at the unsaved-changes question
     win.close()
     win.deleteLater()

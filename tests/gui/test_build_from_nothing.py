@@ -16,6 +16,7 @@ def window(qtbot) -> Iterator[MainWindow]:
     win.show()
     qtbot.waitExposed(win)
     yield win
+    win.commit_pending()  # a field still being typed in commits now, not in close()
     win.document.undo_stack.clear()
     win.close()
     win.deleteLater()
