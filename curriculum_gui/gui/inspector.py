@@ -92,6 +92,8 @@ class PriorityList(QWidget):
         self.list.model().rowsMoved.connect(self._emit_order)
         self.list.itemDoubleClicked.connect(lambda item: self.activated.emit(item.data(ID_ROLE)))
         self.list.setMaximumHeight(150)
+        self.list.setWordWrap(True)  # a whole rule, on as many lines as it needs
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.up = QPushButton("Up", self)
         self.up.setToolTip("Raise the priority of the selected transition (Alt+Up in the list)")
         self.down = QPushButton("Down", self)
@@ -167,6 +169,8 @@ class _Page(QScrollArea):
         self.inspector = inspector
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
+        # Fit the dock's width (long texts elide or wrap); scroll only vertically.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         self.layout_ = QVBoxLayout(body)
         self.title = QLabel(f"<b>{title}</b>")
@@ -310,8 +314,10 @@ class StagePage(_Page):
         self.task.setPlaceholderText("the task the rig runs, e.g. TwoChoiceVisual")
         self.description = QPlainTextEdit()
         self.description.setMaximumHeight(60)
-        self.start = QCheckBox("Start stage (new subjects begin here)")
-        self.terminal = QCheckBox("Terminal (an end of the curriculum, e.g. graduated)")
+        self.start = QCheckBox("Start stage")
+        self.start.setToolTip("New subjects begin here")
+        self.terminal = QCheckBox("Terminal (e.g. graduated)")
+        self.terminal.setToolTip("An end of the curriculum: no way out is needed")
         self.form.addRow("&Name:", self.name)
         self.form.addRow("&Task:", self.task)
         self.form.addRow("Descr&iption:", self.description)
@@ -517,7 +523,8 @@ class PolicyPage(_Page):
         super().__init__(inspector, "Policy")
         self.ref: ItemRef | None = None
         self.name = QLineEdit()
-        self.start = QCheckBox("Start policy (active on entering the stage)")
+        self.start = QCheckBox("Start policy")
+        self.start.setToolTip("Active on entering the stage")
         self.form.addRow("&Name:", self.name)
         self.form.addRow("", self.start)
         self.name.editingFinished.connect(self._rename)
