@@ -8,6 +8,7 @@ A table model with a painting delegate: Qt only asks for the visible cells, so a
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...store.records import APPLIED, EJECT, OVERRIDE, REVERT, PositionEvent
+from .table_model import tooltip
 
 PALETTE = (
     "#a6cee3",
@@ -117,7 +119,7 @@ class CohortModel(QAbstractTableModel):
             text = f"{self.subjects[index.row()]}, session {index.column() + 1}: {where}"
             if cell.suggested:
                 text += f"\nthe trainer had it on {cell.suggested}; a person chose otherwise"
-            return text
+            return tooltip(text)
         return None
 
     def headerData(
@@ -189,7 +191,7 @@ class CohortView(QWidget):
             if item.widget() is not None:
                 item.widget().deleteLater()
         for name in stages:
-            chip = QLabel(f"{swatch(self.model.colours[name])} {name}")
+            chip = QLabel(f"{swatch(self.model.colours[name])} {html.escape(name)}")
             self.legend.addWidget(chip)
         self.legend.addWidget(
             QLabel(

@@ -8,6 +8,8 @@ them in its banner.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
@@ -22,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from ...store import Workspace
 from ...store.records import APPLIED, EJECT, ENROLLED, EVALUATED, OVERRIDE, REENROLL, REVERT, Event
-from .table_model import short
+from .table_model import short, tooltip
 from .why_not_yet import why_not_yet
 
 KIND_LABELS = {
@@ -122,10 +124,11 @@ class SubjectDetail(QWidget):
         pending = (
             f" · <b>{row.pending_sessions}</b> session(s) not yet evaluated" if row.pending_sessions else ""
         )
-        info = " · ".join(x for x in (row.sex, row.genotype, row.rig) if x)
+        info = html.escape(" · ".join(x for x in (row.sex, row.genotype, row.rig) if x))
+        esc = html.escape
         self.header.setText(
-            f"<span style='font-size:15pt'><b>{subject}</b></span> &nbsp; {row.curriculum} "
-            f"{row.curriculum_version} · stage <b>{row.stage or '—'}</b> "
+            f"<span style='font-size:15pt'><b>{esc(subject)}</b></span> &nbsp; {esc(row.curriculum)} "
+            f"{esc(str(row.curriculum_version))} · stage <b>{esc(row.stage or '—')}</b> "
             f"({row.sessions_in_stage} session(s) in stage, {row.sessions_total} in all) · {status}{pending}"
             + (f"<br><span style='color:#555'>{info}</span>" if info else "")
         )
@@ -147,8 +150,8 @@ class SubjectDetail(QWidget):
                     event.reason or "",
                 ]
             )
-            item.setToolTip(2, item.text(2))
-            item.setToolTip(3, event.reason or "")
+            item.setToolTip(2, tooltip(item.text(2)))
+            item.setToolTip(3, tooltip(event.reason or ""))
             colour = KIND_COLOURS.get(event.kind)
             if event.kind == APPLIED and event.data.get("before_stage") == event.data.get("after_stage"):
                 item.setForeground(2, GREY)  # routine: no stage change
@@ -204,7 +207,7 @@ class SubjectDetail(QWidget):
                 values = f"{values}  (session {p.session})"
             label = f"{'Stage' if p.kind == 'stage' else 'Policy'} → {p.destination}"
             item = QTreeWidgetItem([label, p.rule, latest, p.error or values])
-            item.setToolTip(1, p.rule)
-            item.setToolTip(3, item.text(3))
+            item.setToolTip(1, tooltip(p.rule))
+            item.setToolTip(3, tooltip(item.text(3)))
             item.setForeground(2, RED if p.error else GREEN if p.result else GREY)
             tree.addTopLevelItem(item)

@@ -8,6 +8,7 @@ cancels) and starts from the sensible choice (the subject's own stage, the curri
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -176,7 +177,7 @@ class OverrideDialog(_Dialog):
         self.curriculum = curriculum
         self.subjects = list(subjects)
         first = self.subjects[0]
-        self.form.addRow(QLabel(f"<b>{len(subjects)} subject(s):</b> {subject_list(subjects)}"))
+        self.form.addRow(QLabel(f"<b>{len(subjects)} subject(s):</b> {html.escape(subject_list(subjects))}"))
         self.stage = QComboBox()
         for stage in curriculum.stages:
             self.stage.addItem(stage.name, stage.id)
@@ -288,6 +289,7 @@ class ReasonDialog(_Dialog):
         super().__init__(title, ok_text, parent)
         self.required = required
         label = QLabel(message)
+        label.setTextFormat(Qt.TextFormat.PlainText)  # subject ids and curriculum names as written
         label.setWordWrap(True)
         self.form.addRow(label)
         self.stage: QComboBox | None = None
@@ -438,7 +440,7 @@ class ImportReportDialog(QDialog):
 
 
 def summary_text(report: ImportReport) -> str:
-    parts = [f"<b>{report.imported}</b> new session(s) accepted from {report.source}"]
+    parts = [f"<b>{report.imported}</b> new session(s) accepted from {html.escape(str(report.source))}"]
     if report.already_there:
         parts.append(f"{report.already_there} already imported (skipped)")
     parts.append(f"<b>{len(report.bad)}</b> row(s) rejected" if report.bad else "no row rejected")

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ...core.trainer import POLICY_UPDATE, Check
 from ...store.records import Suggestion
-from .table_model import short
+from .table_model import short, tooltip
 
 HEADERS = ("Subject", "Stage: now → suggested", "Policies", "Parameter changes", "Sessions", "Note")
 SUGGESTION_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -83,7 +83,7 @@ class ReviewPanel(QWidget):
             self.tree.setColumnWidth(column, width)
         self.accept_all = QPushButton("Accept &all")
         self.accept_all.setToolTip("Apply every applicable suggestion in one batch (Revert undoes it)")
-        self.accept_selected = QPushButton("Accept &selected")
+        self.accept_selected = QPushButton("Accept s&elected")  # Alt+S is the Status filter
         self.reject = QPushButton("&Reject")
         self.reject.setToolTip("Discard these suggestions: nothing changes; the sessions stay pending")
         self.accept_all.clicked.connect(lambda: self.accept_requested.emit(self.applicable(self.suggestions)))
@@ -186,7 +186,7 @@ class ReviewPanel(QWidget):
         why = QStandardItem(f"Why: {len(checks)} rule(s) checked over {len(s.evaluations)} session(s)")
         for session, check in checks:
             line = QStandardItem(check_text(session, check))
-            line.setToolTip(line.text())
+            line.setToolTip(tooltip(line.text()))
             if check.error:
                 line.setForeground(ERROR)
             elif check.fired and check.kind != POLICY_UPDATE:

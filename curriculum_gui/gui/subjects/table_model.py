@@ -7,6 +7,7 @@ the filter proxy tests a precomputed lower-case text per row against a set of ac
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import Qt as GuiQt
 
 from ...store.records import SubjectRow
 
@@ -71,6 +73,14 @@ def short(value: Any, limit: int = 24) -> str:
     else:
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def tooltip(text: str) -> str:
+    """User text (rules, reasons, ids) for a tooltip, shown as written: Qt takes a tooltip that looks
+    like HTML (``<b>``, ``a<b and c>d``) for rich text, so such text is escaped inside a paragraph."""
+    if not GuiQt.mightBeRichText(text):
+        return text
+    return "<p style='white-space:pre-wrap'>" + html.escape(text, quote=False) + "</p>"
 
 
 def params_text(parameters: dict[str, Any], limit: int = 6) -> str:
@@ -215,7 +225,7 @@ class SubjectTableModel(QAbstractTableModel):
             return self.rows[index.row()].subject
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == C_PARAMS:
             params = self.rows[index.row()].parameters
-            return "\n".join(f"{k} = {short(v, 60)}" for k, v in params.items()) or "no parameters"
+            return tooltip("\n".join(f"{k} = {short(v, 60)}" for k, v in params.items()) or "no parameters")
         return None
 
     def headerData(

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from ...core.errors import CurriculumGuiError
 from ...store import ConflictError, DatabaseUnavailable, StoreError, Workspace
+from ...store.engine import mask_text, without_password
 from ...store.records import ApplyResult, ImportReport, RevertResult, SubjectRow, Suggestion
 from . import dialogs, export, worker
 from .cohort import CohortView, cells_of
@@ -78,9 +79,12 @@ class Banner(QFrame):
         self.level = ""
         self.hide()
 
-    def show_message(self, level: str, text: str) -> None:
+    def show_message(self, level: str, text: str, rich: bool = False) -> None:
+        """``text`` is shown as written (subject ids, stage names, reasons may hold ``<``); ``rich``:
+        it is HTML whose user parts the caller escaped."""
         self.level = level
         self.setStyleSheet(f"Banner {{{BANNER_STYLES[level]} border-radius:4px;}} QLabel {{border:none;}}")
+        self.label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
         self.label.setText(text)
         self.show()
 
@@ -395,8 +399,8 @@ class SubjectsView(QWidget):
 
     # --- messages and jobs ---------------------------------------------------------------------
 
-    def show_message(self, level: str, text: str) -> None:
-        self.banner.show_message(level, text)
+    def show_message(self, level: str, text: str, rich: bool = False) -> None:
+        self.banner.show_message(level, text, rich)
 
     def _run(self, label: str, job: worker.Job, done: Callable[[Any], None]) -> None:
         """Run ``job`` off the GUI thread; ``done(result)`` on the GUI thread; errors to the banner."""
@@ -413,7 +417,7 @@ class SubjectsView(QWidget):
             self._set_busy(False)
             self.handle_error(exc)
 
-        self._task = worker.start(job, finished, failed, self._progress, self.pool)
+        self._task = worker.start(job, finished, failed, self._progress, self.pool, context=self)
 
     def _set_busy(self, busy: bool, label: str = "") -> None:
         self.busy = busy
@@ -504,7 +508,9 @@ class SubjectsView(QWidget):
     def _imported(self, report: ImportReport) -> None:
         self.refresh()
         level = "ok" if report.ok else "info"
-        self.show_message(level, dialogs.summary_text(report) + " Evaluate runs the trainer on them.")
+        self.show_message(
+            level, dialogs.summary_text(report) + " Evaluate runs the trainer on them.", rich=True
+        )
         if self.report_dialog is not None:
             self.report_dialog.close()
         self.report_dialog = dialogs.ImportReportDialog(report, self)
@@ -758,14 +764,23 @@ class SubjectsView(QWidget):
     # --- database ------------------------------------------------------------------------------
 
     def database_dialog(self) -> QDialog:
-        dialog = dialogs.DatabaseDialog(self.ws.url.render_as_string(hide_password=True), self)
+        url = self.ws.url
+        # Never the password (in the user part or the query) on screen; libpq finds it in ~/.pgpass.
+        current = (url.database or "") if url.get_backend_name() == "sqlite" else without_password(url)
+        dialog = dialogs.DatabaseDialog(current, self)
         return self._open(dialog, lambda: self.open_database(dialog.value()))
 
     def open_database(self, url: str) -> bool:
+        if self.busy:  # the running job belongs to the current database
+            self.show_message("info", "Still working on the previous step: try again in a moment.")
+            return False
         try:
             workspace = Workspace.open(url)
-        except StoreError as exc:
-            self.show_message("error", f"Could not open that database — {exc}. The current one stays open.")
+        except Exception as exc:  # StoreError, and whatever a malformed URL raises: a message, not a crash
+            text = mask_text(str(exc))
+            if not isinstance(exc, StoreError):
+                text = f"not a usable database URL ({type(exc).__name__}: {text})"
+            self.show_message("error", f"Could not open that database — {text}. The current one stays open.")
             return False
         self.set_workspace(workspace)
         self.show_message("ok", f"Opened {workspace.where}.")

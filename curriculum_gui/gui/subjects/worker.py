@@ -41,19 +41,50 @@ class Task(QRunnable):
             self.relay.done.emit(result)
 
 
+class Receiver(QObject):
+    """The callbacks' end of the connections, a child of ``context``: when the view that started a job
+    is destroyed first, Qt drops the connections (and any queued result) instead of calling into
+    deleted widgets."""
+
+    def __init__(
+        self,
+        context: QObject | None,
+        done: Callable[[Any], None],
+        failed: Callable[[Exception], None],
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        super().__init__(context)
+        self._done, self._failed, self._progress = done, failed, progress
+
+    def on_done(self, result: object) -> None:
+        self.deleteLater()
+        self._done(result)
+
+    def on_failed(self, exc: object) -> None:
+        self.deleteLater()
+        self._failed(exc)  # type: ignore[arg-type]
+
+    def on_progress(self, done: int, total: int) -> None:
+        if self._progress is not None:
+            self._progress(done, total)
+
+
 def start(
     job: Job,
     done: Callable[[Any], None],
     failed: Callable[[Exception], None],
     progress: Callable[[int, int], None] | None = None,
     pool: QThreadPool | None = None,
+    context: QObject | None = None,
 ) -> Task:
-    """Run ``job`` on ``pool`` (default: the global pool); the callbacks run on the GUI thread. Keep the
-    returned task until ``done`` or ``failed`` has run."""
+    """Run ``job`` on ``pool`` (default: the global pool); the callbacks run on the GUI thread, and
+    never after ``context`` (the widget that started the job) is destroyed. Keep the returned task
+    until ``done`` or ``failed`` has run."""
     task = Task(job)
-    task.relay.done.connect(done)
-    task.relay.failed.connect(failed)
-    if progress is not None:
-        task.relay.progress.connect(progress)
+    receiver = Receiver(context, done, failed, progress)
+    task.receiver = receiver  # type: ignore[attr-defined]  # without a context, the task keeps it
+    task.relay.done.connect(receiver.on_done)
+    task.relay.failed.connect(receiver.on_failed)
+    task.relay.progress.connect(receiver.on_progress)
     (pool or QThreadPool.globalInstance()).start(task)
     return task
