@@ -41,8 +41,9 @@ def resolve_url(db: str | os.PathLike[str] | None) -> URL:
         return URL.create("sqlite+pysqlite", database=str(Path(text).expanduser().resolve()))
     try:
         url = make_url(text)
-    except exc.ArgumentError:
-        raise StoreError(f"not a database URL: {mask_text(text)!r}") from None
+    except (exc.ArgumentError, ValueError) as error:  # ValueError: e.g. a port that is not a number
+        detail = f" ({error})" if isinstance(error, ValueError) else ""
+        raise StoreError(f"not a database URL: {mask_text(text)!r}{detail}") from None
     backend = url.get_backend_name()
     if backend == "sqlite":
         if not url.database or url.database == ":memory:":

@@ -23,6 +23,20 @@ def test_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         engine.resolve_url("mysql://u:secret@h/db")
     with pytest.raises(StoreError, match="in-memory"):
         engine.resolve_url("sqlite://")
+    with pytest.raises(StoreError, match="not a database URL") as info:
+        engine.resolve_url("postgresql://u:secret@host:notaport/db")
+    assert "secret" not in str(info.value)
+
+
+def test_passwords_never_reach_remembered_or_shown_urls() -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url("postgresql://rig:pw1@db/mice?password=pw2&sslpassword=pw3&sslmode=require")
+    kept = engine.without_password(url)
+    shown = engine.mask(url)
+    for secret in ("pw1", "pw2", "pw3"):
+        assert secret not in kept and secret not in shown
+    assert kept == "postgresql://rig@db/mice?sslmode=require"
 
 
 def test_sqlite_file_has_wal_and_foreign_keys(tmp_path: Path) -> None:
