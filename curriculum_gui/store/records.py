@@ -89,7 +89,7 @@ class SubjectRow:
     def status(self) -> str:
         if not self.on_curriculum:
             return "off curriculum"
-        return "pending suggestion" if self.pending_sessions else "on curriculum"
+        return "new metrics" if self.pending_sessions else "on curriculum"
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,6 +135,6 @@ def test_demo(any_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "demo", "--db", db)
     assert code == 0 and "demo cohort of 12 subjects" in out
     code, out, _ = run(capsys, "subjects", "list", "--db", db)
-    assert len(out.splitlines()) == 13 and "pending suggestion" in out
+    assert len(out.splitlines()) == 13 and "new metrics" in out
     code, _, err = run(capsys, "demo", "--db", db)
     assert code == 2 and "already holds data" in err

@@ -4,14 +4,27 @@ Slow (a build and an install, from pip's cache on a set-up machine), but it is t
 resource left out of the wheel or an import that only works from the source tree.
 """
 
+import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+LOCAL_ONLY = (
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    ".hypothesis",
+    "screenshots",
+)
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -21,13 +34,20 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_installed_wheel_validates_a_bundled_example(tmp_path: Path) -> None:
+    # Build from a clean copy: setuptools reuses ./build, where files deleted since could linger.
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*LOCAL_ONLY))
     dist = tmp_path / "dist"
     built = _run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(REPO)],
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(source)],
         cwd=tmp_path,
     )
     assert built.returncode == 0, built.stderr[-2000:]
     (wheel,) = dist.glob("curriculum_gui-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "curriculum_gui/resources/examples/two_choice_visual.json" in names
+    assert any(n.startswith("curriculum_gui/store/migrations/versions/") for n in names)
+    assert "curriculum_gui/gui/canvas.py" not in names  # a module that no longer exists
 
     env_dir = tmp_path / "clean"
     venv.create(env_dir, with_pip=True)

@@ -75,7 +75,7 @@ def test_evaluate_changes_nothing_and_apply_moves_subjects(ws: Workspace, versio
         ("B", "b1", "2025-03-03", 0.5, 100, 0.3, 0.9, 12),
     ]
     ws.import_metrics(session_csv(tmp_path / "m.csv", rows))
-    assert ws.subject("A").status == "pending suggestion" and ws.subject("A").pending_sessions == 2
+    assert ws.subject("A").status == "new metrics" and ws.subject("A").pending_sessions == 2
     suggestions = {s.subject: s for s in ws.evaluate()}
     assert ws.evaluate() and ws.subject("A").row_version == 1  # nothing changed
     a = suggestions["A"]
@@ -162,7 +162,7 @@ def test_revert_of_an_apply_gives_the_sessions_back(ws: Workspace, version, tmp_
     ws.apply(ws.evaluate())
     assert ws.subject("A").sessions_total == 1
     row = ws.revert("A")
-    assert (row.sessions_total, row.pending_sessions, row.status) == (0, 1, "pending suggestion")
+    assert (row.sessions_total, row.pending_sessions, row.status) == (0, 1, "new metrics")
     assert ws.apply(ws.evaluate()).applied == 1
 
 
