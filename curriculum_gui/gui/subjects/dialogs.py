@@ -296,7 +296,9 @@ class ReasonDialog(_Dialog):
         self.reason = self.reason_field(placeholder)
         if not required:
             self.form.labelForField(self.reason).setText("&Reason:")
-        self.resize(520, 0)
+        self.setMinimumWidth(520)
+        # A wrapped label needs its height for this width, or its first line is cut off.
+        label.setMinimumHeight(label.heightForWidth(480))
 
     def add_stage_choice(self, curriculum: Curriculum) -> None:
         self.stage = QComboBox()
