@@ -1,5 +1,7 @@
-"""GUI fixtures: the main window on the bundled example, closed without the unsaved-changes question."""
+"""GUI fixtures: the main window on the bundled example (closed without the unsaved-changes question), and
+the subjects view on a copy of the demo cohort."""
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,3 +20,42 @@ def window(qtbot, example_path: Path) -> Iterator[MainWindow]:
     win.document.undo_stack.clear()  # closing must not stop at the unsaved-changes question
     win.close()
     win.deleteLater()
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo cohort, created once; each test works on its own copy."""
+    from curriculum_gui.store import Workspace
+    from curriculum_gui.store.demo import create_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    with Workspace.open(path) as ws:
+        create_demo(ws)
+    return path
+
+
+@pytest.fixture
+def ws(demo_file: Path, tmp_path: Path):
+    from curriculum_gui.store import Workspace
+
+    copy = tmp_path / "subjects.sqlite3"
+    shutil.copy(demo_file, copy)
+    with Workspace.open(copy) as workspace:
+        yield workspace
+
+
+@pytest.fixture
+def view(qtbot, ws):
+    from curriculum_gui.gui.subjects.view import SubjectsView
+
+    widget = SubjectsView(ws)
+    qtbot.addWidget(widget)
+    widget.resize(1400, 860)
+    widget.show()
+    yield widget
+    wait_idle(qtbot, widget)
+
+
+def wait_idle(qtbot, view) -> None:
+    """Background jobs (import, evaluate, apply) finish before a test looks or ends."""
+    qtbot.waitUntil(lambda: not view.busy, timeout=30_000)

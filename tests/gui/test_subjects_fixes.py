@@ -3,12 +3,8 @@ when a job outlives its view, malformed URLs as a message."""
 
 from __future__ import annotations
 
-import shutil
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QThreadPool
 from PySide6.QtGui import QKeySequence, QTextDocument
@@ -19,37 +15,10 @@ from sqlalchemy.engine import make_url
 from curriculum_gui.gui.subjects import SubjectsView
 from curriculum_gui.gui.subjects.cohort import Cell
 from curriculum_gui.store import Workspace
-from curriculum_gui.store.demo import create_demo
 
-from .test_subjects_view import wait_idle
+from .conftest import wait_idle
 
 ODD = ("<b>bold</b>", "a<i>b")
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
-    with Workspace.open(path) as ws:
-        create_demo(ws)
-    return path
-
-
-@pytest.fixture
-def ws(demo_file: Path, tmp_path: Path) -> Iterator[Workspace]:
-    copy = tmp_path / "subjects.sqlite3"
-    shutil.copy(demo_file, copy)
-    with Workspace.open(copy) as workspace:
-        yield workspace
-
-
-@pytest.fixture
-def view(qtbot, ws: Workspace) -> Iterator[SubjectsView]:
-    widget = SubjectsView(ws)
-    qtbot.addWidget(widget)
-    widget.resize(1400, 860)
-    widget.show()
-    yield widget
-    wait_idle(qtbot, widget)
 
 
 def rendered(text: str, rich: bool | None = None) -> str:

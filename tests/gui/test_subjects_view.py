@@ -6,8 +6,6 @@ left open; store work runs on the thread pool, so tests wait for the view to be 
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,40 +16,10 @@ from curriculum_gui.gui.subjects import SubjectsView
 from curriculum_gui.gui.subjects import dialogs as dlg
 from curriculum_gui.gui.subjects.table_model import NEW_METRICS, OFF, SUGGESTED
 from curriculum_gui.store import Workspace, evaluation, metrics
-from curriculum_gui.store.demo import create_demo
+
+from .conftest import wait_idle
 
 HEADER = "subject,session,date,accuracy,trials,bias,weight_fraction,licks_per_reward\n"
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo cohort, created once; each test works on its own copy."""
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
-    with Workspace.open(path) as ws:
-        create_demo(ws)
-    return path
-
-
-@pytest.fixture
-def ws(demo_file: Path, tmp_path: Path) -> Iterator[Workspace]:
-    copy = tmp_path / "subjects.sqlite3"
-    shutil.copy(demo_file, copy)
-    with Workspace.open(copy) as workspace:
-        yield workspace
-
-
-@pytest.fixture
-def view(qtbot, ws: Workspace) -> Iterator[SubjectsView]:
-    widget = SubjectsView(ws)
-    qtbot.addWidget(widget)
-    widget.resize(1400, 860)
-    widget.show()
-    yield widget
-    wait_idle(qtbot, widget)
-
-
-def wait_idle(qtbot, view: SubjectsView) -> None:
-    qtbot.waitUntil(lambda: not view.busy, timeout=30_000)
 
 
 def select(view: SubjectsView, *subjects: str) -> None:
