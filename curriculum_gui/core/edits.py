@@ -560,7 +560,7 @@ def paste_stages(
         stage = original.model_copy(deep=True)
         stage_map[original.id] = stage.id = new_id("stage", taken)
         taken.add(stage.id)
-        stage.name = _unique_name(f"{original.name} (copy)", names)
+        stage.name = unique_name(f"{original.name} (copy)", names)
         names.add(stage.name)
         policy_map: dict[str, str] = {}
         for policy in stage.policies:
@@ -585,7 +585,42 @@ def paste_stages(
     return Batch(edits, text="Paste stages" if len(stages) != 1 else f"Paste {stages[0].name!r}")
 
 
-def _unique_name(name: str, taken: set[str]) -> str:
+def paste_policies(
+    curriculum: Curriculum,
+    stage_id: str,
+    policies: list[Policy],
+    transitions: list[PolicyTransition],
+    offset: Point | None = None,
+) -> Batch:
+    """Copies of policies inside one stage, with fresh ids and unique names, plus the transitions among
+    them: one step (the policy-graph twin of :func:`paste_stages`)."""
+    stage = _stage(curriculum, stage_id)
+    dx, dy = (offset.x, offset.y) if offset else (40.0, 40.0)
+    taken = all_ids(curriculum)
+    names = {p.name for p in stage.policies}
+    mapping: dict[str, str] = {}
+    steps: list[Edit] = []
+    for original in policies:
+        policy = original.model_copy(deep=True)
+        mapping[original.id] = policy.id = new_id("p", taken)
+        taken.add(policy.id)
+        policy.name = unique_name(f"{original.name} (copy)", names)
+        names.add(policy.name)
+        if policy.position is not None:
+            policy.position = Point(x=policy.position.x + dx, y=policy.position.y + dy)
+        steps.append(Insert("policy", policy, stage_id=stage_id))
+    for original in transitions:
+        if original.source in mapping and original.destination in mapping:
+            copy_ = original.model_copy(deep=True)
+            copy_.id = new_id("pt", taken)
+            taken.add(copy_.id)
+            copy_.source, copy_.destination = mapping[original.source], mapping[original.destination]
+            steps.append(Insert("policy_transition", copy_, stage_id=stage_id))
+    return Batch(steps, text="Paste policies" if len(policies) != 1 else f"Paste {policies[0].name!r}")
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name 2``, ``name 3``… : the first not in ``taken``."""
     if name not in taken:
         return name
     n = 2

@@ -236,3 +236,22 @@ def test_insert_stage_with_inner_dangling_policy_is_refused() -> None:
     stage = Stage(id="s", name="S", task=Task(), start_policies=["nope"])
     with pytest.raises(EditError, match="start policy"):
         E.Insert("stage", stage).apply(c)
+
+
+def test_paste_policies_copies_with_fresh_ids_names_and_inner_transitions(example) -> None:
+    stage = example.stage("two_choice")
+    originals = [p.model_copy(deep=True) for p in stage.policies[:2]]
+    transitions = [t.model_copy(deep=True) for t in stage.policy_transitions]
+    before = example.model_copy(deep=True)
+    inverse = E.paste_policies(example, "two_choice", originals, transitions).apply(example)
+    pasted = example.stage("two_choice").policies[-len(originals) :]
+    assert [p.name for p in pasted] == [f"{p.name} (copy)" for p in originals]
+    assert not {p.id for p in pasted} & {p.id for p in originals}
+    inner = [t for t in example.stage("two_choice").policy_transitions if t.source in {p.id for p in pasted}]
+    assert len(inner) == sum(
+        t.source in {p.id for p in originals} and t.destination in {p.id for p in originals}
+        for t in transitions
+    )
+    assert E.dangling_references(example) == []
+    inverse.apply(example)
+    assert example == before

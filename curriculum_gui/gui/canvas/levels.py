@@ -20,8 +20,6 @@ from ...core.model import (
     PolicyTransition,
     Stage,
     StageTransition,
-    all_ids,
-    new_id,
 )
 from ...core.problems import ItemRef
 
@@ -53,15 +51,6 @@ class EdgeData:
 def _first_line(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[0] + (" …" if len(lines) > 1 else "") if lines else ""
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base} {n}" in taken:
-        n += 1
-    return f"{base} {n}"
 
 
 def _edge_data(transitions: Iterable[StageTransition | PolicyTransition]) -> list[EdgeData]:
@@ -129,7 +118,7 @@ class StageLevel:
     # --- edits -------------------------------------------------------------------------------------
 
     def add_node(self, curriculum: Curriculum, position: tuple[float, float]) -> edits.Insert:
-        name = _unique("New stage", {s.name for s in curriculum.stages})
+        name = edits.unique_name("New stage", {s.name for s in curriculum.stages})
         return edits.add_stage(curriculum, name, position=Point(x=position[0], y=position[1]))
 
     def connect(self, curriculum: Curriculum, source: str, destination: str) -> edits.Insert:
@@ -245,7 +234,7 @@ class PolicyLevel(StageLevel):
         return layout.policy_graph(curriculum, self.stage_id or "")
 
     def add_node(self, curriculum: Curriculum, position: tuple[float, float]) -> edits.Insert:
-        name = _unique("New policy", {p.name for p in self._stage(curriculum).policies})
+        name = edits.unique_name("New policy", {p.name for p in self._stage(curriculum).policies})
         return edits.add_policy(
             curriculum, self.stage_id or "", name, position=Point(x=position[0], y=position[1])
         )
@@ -305,41 +294,9 @@ class PolicyLevel(StageLevel):
             transitions = [PolicyTransition.model_validate(t) for t in payload.get("transitions", [])]
         except (KeyError, TypeError, ValueError) as exc:
             raise EditError(f"the clipboard does not hold policies ({exc})") from None
-        return paste_policies(curriculum, self.stage_id or "", policies, transitions, offset)
-
-
-def paste_policies(
-    curriculum: Curriculum,
-    stage_id: str,
-    policies: list[Policy],
-    transitions: list[PolicyTransition],
-    offset: tuple[float, float] = (40.0, 40.0),
-) -> edits.Batch:
-    """Copies of policies with fresh ids and unique names, plus the transitions among them (one step)."""
-    stage = curriculum.stage(stage_id)
-    if stage is None:
-        raise EditError(f"no stage with id {stage_id!r}")
-    taken = all_ids(curriculum)
-    names = {p.name for p in stage.policies}
-    mapping: dict[str, str] = {}
-    steps: list[edits.Edit] = []
-    for original in policies:
-        policy = original.model_copy(deep=True)
-        mapping[original.id] = policy.id = new_id("p", taken)
-        taken.add(policy.id)
-        policy.name = _unique(f"{original.name} (copy)", names)
-        names.add(policy.name)
-        if policy.position is not None:
-            policy.position = Point(x=policy.position.x + offset[0], y=policy.position.y + offset[1])
-        steps.append(edits.Insert("policy", policy, stage_id=stage_id))
-    for original in transitions:
-        if original.source in mapping and original.destination in mapping:
-            copy_ = original.model_copy(deep=True)
-            copy_.id = new_id("pt", taken)
-            taken.add(copy_.id)
-            copy_.source, copy_.destination = mapping[original.source], mapping[original.destination]
-            steps.append(edits.Insert("policy_transition", copy_, stage_id=stage_id))
-    return edits.Batch(steps, text="Paste policies" if len(policies) != 1 else f"Paste {policies[0].name!r}")
+        return edits.paste_policies(
+            curriculum, self.stage_id or "", policies, transitions, Point(x=offset[0], y=offset[1])
+        )
 
 
 def _removal_text(nodes: int, edges_: int, word: str) -> str:
