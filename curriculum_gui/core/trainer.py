@@ -34,18 +34,21 @@ Nothing raises for a bad rule; a curriculum with a rule that does not compile st
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .errors import CurriculumGuiError
 from .model import Curriculum, ExpressionRule, PythonRule, Rule
 from .rules.compiler import (
+    PLAIN_NUMBERS,
+    PLAIN_VALUES,
     CompiledCondition,
     CompiledUpdate,
     Context,
     compile_condition,
     compile_update,
+    fast_context,
 )
 from .rules.errors import RuleError
 from .rules.functions import describe, short_repr
@@ -78,24 +81,74 @@ def copy_json(value: Any) -> Any:
     return value
 
 
+_tuple_new = tuple.__new__
+
+
 # --- state --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SubjectState:
-    """Where a subject is. Treat ``parameters`` and ``sessions_in_policy`` as immutable (copy on change)."""
-
+class _SubjectFields(NamedTuple):
     stage_id: str | None
-    active_policies: tuple[str, ...] = ()
-    parameters: Mapping[str, Any] = field(default_factory=dict, hash=False)
-    is_on_curriculum: bool = True
-    sessions_total: int = 0
-    sessions_in_stage: int = 0
-    sessions_in_policy: Mapping[str, int] = field(default_factory=dict, hash=False)
+    active_policies: tuple[str, ...]
+    parameters: Mapping[str, Any]
+    is_on_curriculum: bool
+    sessions_total: int
+    sessions_in_stage: int
+    sessions_in_policy: Mapping[str, int]
+
+
+class SubjectState(_SubjectFields):
+    """Where a subject is. Treat ``parameters`` and ``sessions_in_policy`` as immutable (copy on change).
+
+    An immutable named tuple underneath, because the trainer makes one per evaluation and a tuple is the
+    cheapest object Python builds; it compares equal only to another :class:`SubjectState`.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        stage_id: str | None,
+        active_policies: tuple[str, ...] = (),
+        parameters: Mapping[str, Any] | None = None,
+        is_on_curriculum: bool = True,
+        sessions_total: int = 0,
+        sessions_in_stage: int = 0,
+        sessions_in_policy: Mapping[str, int] | None = None,
+    ) -> SubjectState:
+        return _tuple_new(
+            cls,
+            (
+                stage_id,
+                active_policies,
+                {} if parameters is None else parameters,
+                is_on_curriculum,
+                sessions_total,
+                sessions_in_stage,
+                {} if sessions_in_policy is None else sessions_in_policy,
+            ),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SubjectState) and tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:  # parameters and counters are dicts: hash the rest
+        return hash(
+            (
+                self.stage_id,
+                tuple(self.active_policies),
+                self.is_on_curriculum,
+                self.sessions_total,
+                self.sessions_in_stage,
+            )
+        )
 
     def off_curriculum(self) -> SubjectState:
         """The same position, marked off the curriculum (an eject): the trainer will not evaluate it."""
-        return replace(self, is_on_curriculum=False)
+        return self._replace(is_on_curriculum=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -151,13 +204,13 @@ def _json_value(value: Any) -> Any:
     return short_repr(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(NamedTuple):
     """One rule checked during an evaluation (an entry of the "why").
 
     ``kind``: ``stage_transition``, ``policy_transition`` or ``policy_update``. ``id`` is the transition's id
     (the policy's for an update). For an update, ``source_*`` is the policy and ``destination_*`` is None,
     ``result`` is None and ``changes`` holds the parameters it set. ``values``: what the rule read.
+    (A named tuple: a cohort's explanations make many of them.)
     """
 
     kind: str
@@ -219,8 +272,11 @@ class Evaluation(tuple):
     checks made in order (``why``), the transitions that ``fired``, whether a rule failed (``error``), and a
     ``message`` for people. Unpacks as ``new_state, why = trainer.evaluate(state, metrics)``.
 
-    ``why`` is built from compact records when it is read, so evaluating a large cohort pays only for the
-    explanations it looks at. (A tuple underneath, because a cohort creates many of them.)
+    ``why`` is worked out when it is read, so evaluating a large cohort pays only for the explanations it
+    looks at: from compact records, or, after the trainer's fast path (which records nothing), by
+    evaluating the same input again with every read recorded. Rules are pure, so that gives the same
+    checks; Python references, which might not be, never take the fast path. (A tuple underneath, because
+    a cohort creates many of them.)
     """
 
     __slots__ = ()
@@ -233,7 +289,7 @@ class Evaluation(tuple):
         error: bool = False,
         message: str | None = None,
     ) -> Evaluation:
-        return tuple.__new__(cls, (state, error, message, None, list(why or ())))
+        return tuple.__new__(cls, (state, error, message, None, list(why or ()), None, None, None))
 
     state: SubjectState = property(itemgetter(0), doc="The new state.")  # type: ignore[assignment]
     error: bool = property(itemgetter(1), doc="True when a rule failed (the state is the input state).")  # type: ignore[assignment]
@@ -242,9 +298,12 @@ class Evaluation(tuple):
     @property
     def why(self) -> list[Check]:
         records = self[3]
-        if records is None:
-            return list(self[4])
-        return [_check_from_record(r) for r in records]
+        if records is not None:
+            return [_check_from_record(r) for r in records]
+        trainer = self[5]
+        if trainer is not None:  # the fast path: (trainer, input state, metrics)
+            return trainer._evaluate_recorded(self[6], self[7]).why
+        return list(self[4])
 
     @property
     def fired(self) -> tuple[Check, ...]:
@@ -282,25 +341,23 @@ class Evaluation(tuple):
         }
 
 
-_tuple_new = tuple.__new__
-
-
 def _lazy(state: SubjectState, error: bool, message: str | None, records: list[tuple]) -> Evaluation:
-    return _tuple_new(Evaluation, (state, error, message, records, None))
+    return _tuple_new(Evaluation, (state, error, message, records, None, None, None, None))
 
 
 def _check_from_record(record: tuple) -> Check:
     kind, item, result, values, error, fired, changes = record
-    python = item.rule.python is not None if kind != POLICY_UPDATE else item.update.python is not None
     if kind == POLICY_UPDATE:
-        return Check(
+        rule = item.update
+        python = rule.python is not None
+        fields = (
             kind,
             item.id,
             item.id,
             item.name,
             None,
             None,
-            item.update.text,
+            rule.text,
             None,
             values,
             error,
@@ -308,20 +365,25 @@ def _check_from_record(record: tuple) -> Check:
             changes,
             python,
         )
-    return Check(
-        kind,
-        item.id,
-        item.source_id,
-        item.source_name,
-        item.destination_id,
-        item.destination_name,
-        item.rule.text,
-        result,
-        values,
-        error,
-        fired,
-        None,
-        python,
+        return _tuple_new(Check, fields)
+    rule = item.rule
+    return _tuple_new(
+        Check,
+        (
+            kind,
+            item.id,
+            item.source_id,
+            item.source_name,
+            item.destination_id,
+            item.destination_name,
+            rule.text,
+            result,
+            values,
+            error,
+            fired,
+            None,
+            rule.python is not None,
+        ),
     )
 
 
@@ -330,10 +392,11 @@ def _check_from_record(record: tuple) -> Check:
 
 class _Rule:
     """A compiled rule: ``compiled`` (or the compile ``error``, reported each time the rule is evaluated, or a
-    ``python`` reference, run only through the runner). ``fn``: a condition's closure, for the fast path;
-    ``is_noop``: an update without assignments (skipped)."""
+    ``python`` reference, run only through the runner). For the fast path: ``fn``, a condition's closure,
+    and ``comparison``, the condition as data when it is ``metric <op> number``; ``constants``, an update's
+    values when it only sets constants; ``is_noop``, an update without assignments (skipped)."""
 
-    __slots__ = ("compiled", "error", "fn", "is_noop", "python", "text")
+    __slots__ = ("comparison", "compiled", "constants", "error", "fn", "is_noop", "python", "text")
 
     def __init__(
         self,
@@ -347,6 +410,8 @@ class _Rule:
         self.error = error
         self.python = python
         self.fn = compiled._fn if isinstance(compiled, CompiledCondition) else None
+        self.comparison = compiled.comparison if isinstance(compiled, CompiledCondition) else None
+        self.constants = compiled.constants if isinstance(compiled, CompiledUpdate) else None
         self.is_noop = isinstance(compiled, CompiledUpdate) and not compiled.assignments
 
 
@@ -359,6 +424,7 @@ class _Edge:
     destination_name: str
     rule: _Rule
     fn: Any = None  # the condition's closure (fast path), when it compiled
+    comparison: Any = None  # the condition as data when it is ``metric <op> number`` (fast path)
 
     @classmethod
     def make(
@@ -370,7 +436,9 @@ class _Edge:
         destination_name: str,
         rule: _Rule,
     ) -> _Edge:
-        return cls(id, source_id, source_name, destination_id, destination_name, rule, rule.fn)
+        return cls(
+            id, source_id, source_name, destination_id, destination_name, rule, rule.fn, rule.comparison
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,6 +461,7 @@ class _Stage:
     nested: bool  # defaults hold dicts or lists (copied deeply on entry)
     start_counts: Mapping[str, int]
     entered: str  # the message of an evaluation that moves here
+    fast: bool = False  # every rule here compiled and every destination exists: the fast path may run
 
 
 class Trainer:
@@ -446,17 +515,24 @@ class Trainer:
                     policies[p.id] = _Policy(
                         p.id, p.name, self._compile(p.updates, "update"), tuple(policy_out.get(p.id, ()))
                     )
+            transitions = tuple(outgoing.get(stage.id, ()))
             self._stages[stage.id] = _Stage(
                 stage.id,
                 stage.name,
                 stage.task.name,
                 copy_json(stage.task.parameters),
                 tuple(dict.fromkeys(stage.start_policies)),
-                tuple(outgoing.get(stage.id, ())),
+                transitions,
                 policies,
                 any(isinstance(v, dict | list) for v in stage.task.parameters.values()),
                 dict.fromkeys(stage.start_policies, 0),
                 f"moves to stage {stage.name!r}",
+                all(e.fn is not None and e.destination_id in stage_names for e in transitions)
+                and all(
+                    p.update.compiled is not None
+                    and all(e.fn is not None and e.destination_id in policies for e in p.transitions)
+                    for p in policies.values()
+                ),
             )
 
     def _compile(self, rule: Rule, mode: str) -> _Rule:
@@ -516,14 +592,17 @@ class Trainer:
 
     @staticmethod
     def _entering(stage: _Stage, sessions_total: int) -> SubjectState:
-        return _new_state(
-            stage.id,
-            stage.start_policies,
-            copy_json(stage.defaults) if stage.nested else dict(stage.defaults),
-            True,
-            sessions_total,
-            0,
-            stage.start_counts.copy(),
+        return _tuple_new(
+            SubjectState,
+            (
+                stage.id,
+                stage.start_policies,
+                copy_json(stage.defaults) if stage.nested else dict(stage.defaults),
+                True,
+                sessions_total,
+                0,
+                stage.start_counts.copy(),
+            ),
         )
 
     # -- evaluation
@@ -605,7 +684,119 @@ class Trainer:
         return new_params, changes, None
 
     def evaluate(self, state: SubjectState, metrics: Mapping[str, Any]) -> Evaluation:
-        """Evaluate one completed session's ``metrics`` for a subject (see the module docstring)."""
+        """Evaluate one completed session's ``metrics`` for a subject (see the module docstring).
+
+        This is the fast path, for the usual case: it records nothing (``why`` is worked out when read)
+        and tests ``metric <op> number`` conditions and ``name = constant`` updates inline. Anything
+        unusual (a stage with a rule that did not compile or a Python reference, a rule error, a value
+        that is not true/false, an unknown policy) goes to :meth:`_evaluate_recorded`, which reports it.
+        """
+        stage = self._stages.get(state.stage_id)  # type: ignore[arg-type]
+        if stage is None or not stage.fast or not state.is_on_curriculum:
+            return self._evaluate_recorded(state, metrics)
+        try:
+            total = state.sessions_total + 1
+            in_stage = state.sessions_in_stage + 1
+            ctx = None  # made only for a rule that needs more than the metrics
+            plain = PLAIN_NUMBERS
+
+            # 1) stage transitions: the first true one wins and overrides every policy transition.
+            for edge in stage.transitions:
+                comparison = edge.comparison
+                if comparison is not None:
+                    name, compare, number = comparison
+                    value = metrics.get(name)
+                    result = compare(value, number) if type(value) in plain else None
+                else:
+                    if ctx is None:
+                        ctx = fast_context(metrics, in_stage, total)
+                    result = edge.fn(ctx)
+                if result is True:
+                    destination = self._stages[edge.destination_id]
+                    return _tuple_new(
+                        Evaluation,
+                        (
+                            self._entering(destination, total),
+                            False,
+                            destination.entered,
+                            None,
+                            None,
+                            self,
+                            state,
+                            dict(metrics),
+                        ),
+                    )
+                if result is not False:
+                    return self._evaluate_recorded(state, metrics)
+
+            # 2) policy transitions: one hop per active policy; merge keeping first occurrences. (The
+            # test of a transition is written out again, not called: a call would cost as much.)
+            old_counts = state.sessions_in_policy
+            counts: dict[str, int] = {}  # the new active policies, in order, with their counters
+            policies = stage.policies
+            moved = False
+            for pid in state.active_policies:
+                seen = old_counts.get(pid, 0) + 1
+                for edge in policies[pid].transitions:
+                    comparison = edge.comparison
+                    if comparison is not None:
+                        name, compare, number = comparison
+                        value = metrics.get(name)
+                        result = compare(value, number) if type(value) in plain else None
+                    else:
+                        if ctx is None:
+                            ctx = fast_context(metrics, in_stage, total)
+                        ctx.sessions_in_policy = seen
+                        result = edge.fn(ctx)
+                    if result is True:
+                        moved = True
+                        if edge.destination_id not in counts:
+                            counts[edge.destination_id] = 0
+                        break
+                    if result is not False:
+                        return self._evaluate_recorded(state, metrics)
+                else:
+                    counts[pid] = seen  # a policy that stays keeps counting (it wins over an entry)
+
+            # 3) apply every active policy, in order, cumulatively to the current parameters.
+            params: Mapping[str, Any] = state.parameters
+            for pid, seen in counts.items():
+                update = policies[pid].update
+                if update.is_noop:
+                    continue
+                constants = update.constants
+                if constants is not None and all(
+                    type(params.get(k, _MISSING)) in PLAIN_VALUES for k in constants
+                ):
+                    params = {**params, **constants}
+                    continue
+                if ctx is None:
+                    ctx = fast_context(metrics, in_stage, total)
+                ctx.sessions_in_policy = seen
+                params, _ = update.compiled.apply(ctx, params)  # type: ignore[union-attr,arg-type]
+                ctx.params = None
+
+            active = state.active_policies
+            if moved or len(counts) != len(active) or type(active) is not tuple:
+                active = tuple(counts)
+            return _tuple_new(
+                Evaluation,
+                (
+                    _tuple_new(SubjectState, (stage.id, active, params, True, total, in_stage, counts)),
+                    False,
+                    None,
+                    None,
+                    None,
+                    self,
+                    state,
+                    dict(metrics),
+                ),
+            )
+        except Exception:  # anything unusual: the recorded path reports it
+            return self._evaluate_recorded(state, metrics)
+
+    def _evaluate_recorded(self, state: SubjectState, metrics: Mapping[str, Any]) -> Evaluation:
+        """:meth:`evaluate`, recording every check with what it read (and handling every error)."""
         if not state.is_on_curriculum:
             return Evaluation(
                 state, [], (), False, "off curriculum: not evaluated (re-enroll or override first)"
@@ -617,12 +808,7 @@ class Trainer:
             )
         total = state.sessions_total + 1
         in_stage = state.sessions_in_stage + 1
-        ctx = _new_context(Context)  # fast_context(metrics, in_stage, total), inlined
-        ctx.metrics = metrics
-        ctx.params = None
-        ctx.sessions_in_stage = in_stage
-        ctx.sessions_total = total
-        ctx.sessions_in_policy = None
+        ctx = fast_context(metrics, in_stage, total)
         records: list[tuple] = []
 
         # 1) stage transitions: the first true one wins and overrides every policy transition.
@@ -644,22 +830,10 @@ class Trainer:
                 destination = self._stages.get(edge.destination_id)
                 if destination is not None:
                     append((STAGE_TRANSITION, edge, True, reads, None, True, None))
-                    new_state = _object_new(SubjectState)  # self._entering(destination, total), inlined
-                    _set_dict(
-                        new_state,
-                        {
-                            "stage_id": destination.id,
-                            "active_policies": destination.start_policies,
-                            "parameters": copy_json(destination.defaults)
-                            if destination.nested
-                            else dict(destination.defaults),
-                            "is_on_curriculum": True,
-                            "sessions_total": total,
-                            "sessions_in_stage": 0,
-                            "sessions_in_policy": destination.start_counts.copy(),
-                        },
+                    new_state = self._entering(destination, total)
+                    return _tuple_new(
+                        Evaluation, (new_state, False, destination.entered, records, None, None, None, None)
                     )
-                    return _tuple_new(Evaluation, (new_state, False, destination.entered, records, None))
                 error = f"destination stage {edge.destination_id!r} does not exist"
             append((STAGE_TRANSITION, edge, result, reads, error, False, None))
             if error is not None:
@@ -732,60 +906,11 @@ class Trainer:
             if error is not None:
                 return _failed(state, records, POLICY_UPDATE, policy.name, None, error)
 
-        new_state = _object_new(SubjectState)  # _new_state(...), inlined
-        _set_dict(
-            new_state,
-            {
-                "stage_id": stage.id,
-                "active_policies": tuple(counts),
-                "parameters": params,
-                "is_on_curriculum": True,
-                "sessions_total": total,
-                "sessions_in_stage": in_stage,
-                "sessions_in_policy": counts,
-            },
-        )
-        return _tuple_new(Evaluation, (new_state, False, None, records, None))
+        new_state = _tuple_new(SubjectState, (stage.id, tuple(counts), params, True, total, in_stage, counts))
+        return _tuple_new(Evaluation, (new_state, False, None, records, None, None, None, None))
 
 
 _MISSING = object()
-_SUBJECT_FIELDS = (
-    "stage_id",
-    "active_policies",
-    "parameters",
-    "is_on_curriculum",
-    "sessions_total",
-    "sessions_in_stage",
-    "sessions_in_policy",
-)
-_object_new = _new_context = object.__new__
-_set_dict = SubjectState.__dict__["__dict__"].__set__
-
-
-def _new_state(
-    stage_id: str | None,
-    active: tuple[str, ...],
-    params: Mapping[str, Any],
-    on: bool,
-    total: int,
-    in_stage: int,
-    in_policy: Mapping[str, int],
-) -> SubjectState:
-    """SubjectState(...) without the frozen dataclass's slow __init__ (same fields, same result)."""
-    state = _object_new(SubjectState)
-    _set_dict(
-        state,
-        {
-            "stage_id": stage_id,
-            "active_policies": active,
-            "parameters": params,
-            "is_on_curriculum": on,
-            "sessions_total": total,
-            "sessions_in_stage": in_stage,
-            "sessions_in_policy": in_policy,
-        },
-    )
-    return state
 
 
 def _failed(

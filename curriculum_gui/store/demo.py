@@ -67,7 +67,9 @@ def create_demo(ws: Workspace, today: date | None = None, seed: int = 5) -> int:
         )
         for n in range(1, COHORT + 1)
     ]
-    for day in range((today - first_day).days):
+    days = (today - first_day).days
+    latest = max(d for d in range(days) if (first_day + timedelta(days=d)).weekday() < 5)
+    for day in range(days):
         when = first_day + timedelta(days=day)
         at = datetime.combine(when, time(17, 0), UTC)
         operator = OPERATORS[day % len(OPERATORS)]
@@ -80,8 +82,8 @@ def create_demo(ws: Workspace, today: date | None = None, seed: int = 5) -> int:
         if not rows:
             continue
         metrics.import_rows(ws, rows, "demo", at=at)
-        if when == today - timedelta(days=1) or when == today:
-            continue  # the latest sessions wait for review: the app shows pending suggestions
+        if day == latest:
+            continue  # the latest sessions (Friday's, on a Monday) wait for review: pending suggestions
         evaluation.apply(ws, evaluation.evaluate(ws, None), operator, None, at=at)
         _events_of_the_day(ws, mice, at)
     return len(mice)

@@ -24,13 +24,16 @@ def window(qtbot, example_path: Path) -> Iterator[MainWindow]:
 
 @pytest.fixture(scope="session")
 def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo cohort, created once; each test works on its own copy."""
+    """The demo cohort, created once; each test works on its own copy. Made as of a fixed day, so that the
+    cohort (who is where) does not depend on the day the tests run."""
+    from datetime import date
+
     from curriculum_gui.store import Workspace
     from curriculum_gui.store.demo import create_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
     with Workspace.open(path) as ws:
-        create_demo(ws)
+        create_demo(ws, today=date(2026, 11, 20))
     return path
 
 

@@ -31,6 +31,17 @@ def test_demo_cohort(ws: Workspace) -> None:
         create_demo(ws)
 
 
+@pytest.mark.parametrize("today", [date(2026, 11, 30), date(2026, 11, 29), date(2026, 12, 1)])
+def test_the_latest_session_day_waits_for_review_whatever_the_weekday(ws: Workspace, today: date) -> None:
+    """On a Monday (or Sunday) the latest sessions are Friday's: they, not nothing, wait for review."""
+    create_demo(ws, today=today)
+    pending = [r for r in ws.subjects() if r.pending_suggestion]
+    assert len(pending) >= 8
+    latest = max(s.date for r in pending for s in ws.sessions(r.subject))
+    assert latest.weekday() < 5 and (today - latest).days <= 3
+    assert all(not s.evaluated for r in pending for s in ws.sessions(r.subject) if s.date == latest)
+
+
 def test_sessions_and_position_events_of_the_demo(ws: Workspace) -> None:
     create_demo(ws, today=date(2025, 6, 20))
     rows = {r.subject: r for r in ws.subjects()}

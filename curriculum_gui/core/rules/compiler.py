@@ -137,10 +137,12 @@ _new_context = object.__new__
 
 
 def fast_context(metrics: Mapping[str, Any], sessions_in_stage: int, sessions_total: int) -> Context:
-    """A Context for the trainer's hot path (no counters mapping to unpack)."""
+    """A Context for the trainer's hot path (no counters mapping to unpack); policy rules set
+    ``sessions_in_policy``."""
     ctx = _new_context(Context)
     ctx.metrics = metrics
     ctx.params = None
+    ctx.reads = {}
     ctx.sessions_in_stage = sessions_in_stage
     ctx.sessions_total = sessions_total
     ctx.sessions_in_policy = None
@@ -1112,13 +1114,38 @@ def _wrap_unexpected(exc: BaseException) -> RuleError:
     return RuleError(f"the rule failed: {_as_reason(exc)}")
 
 
+MetricComparison = tuple[str, Callable[[Any, Any], bool], "int | float"]
+
+
+def _metric_vs_number(node: ast.expr) -> MetricComparison | None:
+    """``(metric, compare, number)`` for a condition of the form ``metric <op> number`` (the most common),
+    so that the trainer's fast path can test it inline, without a :class:`Context` or a record of what it
+    read: ``compare(value, number)`` when the value is a plain number (int or float, not bool); anything
+    else (missing, another type) is for the full closure to decide and report."""
+    if (
+        isinstance(node, ast.Compare)
+        and len(node.ops) == 1
+        and type(node.ops[0]) in _FAST_ORDER
+        and isinstance(node.left, ast.Name)
+        and node.left.id not in COUNTERS
+        and isinstance(node.comparators[0], ast.Constant)
+        and type(node.comparators[0].value) in _PLAIN_NUMBERS
+    ):
+        return node.left.id, _FAST_ORDER[type(node.ops[0])], node.comparators[0].value
+    return None
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledCondition:
-    """A condition, compiled once; :meth:`evaluate` gives True or False or raises :class:`RuleError`."""
+    """A condition, compiled once; :meth:`evaluate` gives True or False or raises :class:`RuleError`.
+
+    ``comparison``: the condition as data when it has the form ``metric <op> number`` (see
+    :func:`_metric_vs_number`), else None."""
 
     text: str
     parsed: Parsed
     _fn: Evaluator = field(repr=False)
+    comparison: MetricComparison | None = field(default=None, repr=False)
 
     def evaluate(self, ctx: Context) -> bool:
         try:
@@ -1164,11 +1191,15 @@ def to_parameter_value(value: Any) -> Any:
 
 @dataclass(frozen=True, eq=False)
 class CompiledUpdate:
-    """A policy update, compiled once. :meth:`apply` returns new parameters; the input is never modified."""
+    """A policy update, compiled once. :meth:`apply` returns new parameters; the input is never modified.
+
+    ``constants``: when every assignment is ``name = constant`` (a plain value), the values to set, so the
+    trainer's fast path can apply them without a :class:`Context`; else None."""
 
     text: str
     parsed: Parsed
     assignments: tuple[Assignment, ...]
+    constants: Mapping[str, Any] | None = None
 
     def apply(self, ctx: Context, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """``(new_parameters, changes)``; ``changes`` maps each assigned dotted path to its new value."""
@@ -1247,8 +1278,9 @@ def _set_path(params: dict[str, Any], path: tuple[str, ...], value: Any) -> dict
 def compile_condition(text: str) -> CompiledCondition:
     """Parse, check and compile a condition; raises :class:`RuleError` (with the column) if not allowed."""
     parsed = parse_condition(text)
-    fn, _ = _Builder(parsed.source, parsed.mode).build(parsed.tree.body)  # type: ignore[union-attr]
-    return CompiledCondition(text, parsed, fn)
+    body = parsed.tree.body  # type: ignore[union-attr]
+    fn, _ = _Builder(parsed.source, parsed.mode).build(body)
+    return CompiledCondition(text, parsed, fn, _metric_vs_number(body))
 
 
 def compile_update(text: str) -> CompiledUpdate:
@@ -1268,7 +1300,18 @@ def compile_update(text: str) -> CompiledUpdate:
         simple = path[0] if op is None and len(path) == 1 else None
         constant = (fn(None),) if is_constant else None  # type: ignore[arg-type]
         assignments.append(Assignment(path, op, fn, stmt, simple, constant))
-    return CompiledUpdate(text, parsed, tuple(assignments))
+    constants = None
+    if assignments and all(
+        a.simple_key is not None and a.constant is not None and _is_plain_value(a.constant[0])
+        for a in assignments
+    ):
+        constants = {a.simple_key: a.constant[0] for a in assignments}  # type: ignore[index]
+    return CompiledUpdate(text, parsed, tuple(assignments), constants)
+
+
+def _is_plain_value(value: Any) -> bool:
+    """A value :meth:`CompiledUpdate.apply` stores as it is into a plain parameter (its fast path)."""
+    return type(value) in _SCALARS and (type(value) is not float or math.isfinite(value))
 
 
 def compile_rule(text: str, mode: str) -> CompiledCondition | CompiledUpdate:
@@ -1279,8 +1322,10 @@ def compile_rule(text: str, mode: str) -> CompiledCondition | CompiledUpdate:
     raise ValueError(f"unknown rule mode {mode!r}")
 
 
-# exported for check.py
+# exported for check.py and the trainer
 suggest = _suggest
+PLAIN_NUMBERS = _PLAIN_NUMBERS
+PLAIN_VALUES = _SCALARS
 dotted_name = _dotted
 BINOP_SYMBOLS = _BINOPS
 MAX_SEQUENCE_ITEMS = MAX_SEQUENCE
