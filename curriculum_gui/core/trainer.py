@@ -275,8 +275,10 @@ class Evaluation(tuple):
     ``why`` is worked out when it is read, so evaluating a large cohort pays only for the explanations it
     looks at: from compact records, or, after the trainer's fast path (which records nothing), by
     evaluating the same input again with every read recorded. Rules are pure, so that gives the same
-    checks; Python references, which might not be, never take the fast path. (A tuple underneath, because
-    a cohort creates many of them.)
+    checks; Python references, which might not be, never take the fast path. The metrics are kept as a
+    one-level copy: a list inside them (a history) is shared, so change it in place only after reading
+    ``why``, or give each evaluation its own lists, as the store and the CLI do. (A tuple underneath,
+    because a cohort creates many of them.)
     """
 
     __slots__ = ()
