@@ -694,8 +694,8 @@ class Trainer:
         that is not true/false, an unknown policy) goes to :meth:`_evaluate_recorded`, which reports it.
         """
         stage = self._stages.get(state.stage_id)  # type: ignore[arg-type]
-        if stage is None or not stage.fast or not state.is_on_curriculum:
-            return self._evaluate_recorded(state, metrics)
+        if stage is None or not stage.fast or not state.is_on_curriculum or type(metrics) is not dict:
+            return self._evaluate_recorded(state, metrics)  # (a dict subclass may read values its own way)
         try:
             total = state.sessions_total + 1
             in_stage = state.sessions_in_stage + 1
@@ -729,7 +729,7 @@ class Trainer:
                         ),
                     )
                 if result is not False:
-                    return self._evaluate_recorded(state, metrics)
+                    raise _Unusual
 
             # 2) policy transitions: one hop per active policy; merge keeping first occurrences. (The
             # test of a transition is written out again, not called: a call would cost as much.)
@@ -756,7 +756,7 @@ class Trainer:
                             counts[edge.destination_id] = 0
                         break
                     if result is not False:
-                        return self._evaluate_recorded(state, metrics)
+                        raise _Unusual
                 else:
                     counts[pid] = seen  # a policy that stays keeps counting (it wins over an entry)
 
@@ -794,8 +794,11 @@ class Trainer:
                     dict(metrics),
                 ),
             )
-        except Exception:  # anything unusual: the recorded path reports it
-            return self._evaluate_recorded(state, metrics)
+        except (
+            Exception
+        ):  # anything unusual (a rule error, not true/false, ...): the recorded path reports it
+            pass
+        return self._evaluate_recorded(state, metrics)
 
     def _evaluate_recorded(self, state: SubjectState, metrics: Mapping[str, Any]) -> Evaluation:
         """:meth:`evaluate`, recording every check with what it read (and handling every error)."""
@@ -913,6 +916,10 @@ class Trainer:
 
 
 _MISSING = object()
+
+
+class _Unusual(Exception):
+    """Raised on the fast path to hand an evaluation over to the recorded path."""
 
 
 def _failed(

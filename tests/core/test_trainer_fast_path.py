@@ -8,7 +8,9 @@ the "why" with the values it read.
 from __future__ import annotations
 
 import json
+from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -131,6 +133,19 @@ def test_an_unusual_input_falls_back_to_the_recorded_path():
     e = trainer.evaluate(state, {"x": "seven"})
     assert e[3] is not None and e.error  # recorded: the error is reported where it happened
     assert e.state is state and "x" in e.why[0].values
+
+
+def test_metrics_of_another_mapping_type_are_read_as_that_type_reads_them():
+    class Scaled(dict):
+        def __getitem__(self, key):
+            return super().__getitem__(key) * 100
+
+    trainer = Trainer(curriculum([stage("a"), stage("b")], [("a", "b", "y > 5")]))
+    for metrics in (Counter({"y": 7}), Scaled(y=0.07)):  # y reads as 7 (Scaled: 0.07 * 100)
+        e = trainer.evaluate(trainer.enroll(), metrics)
+        assert e == recorded(trainer, trainer.enroll(), metrics)
+        assert e.state.stage_id == "b" and [c.fired for c in e.why] == [True]
+        assert e.why[0].values["y"] == pytest.approx(7)
 
 
 def test_python_references_never_take_the_fast_path():
