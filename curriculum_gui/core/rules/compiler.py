@@ -969,21 +969,15 @@ class _Builder:
             const = const and c
             rest.append((_CMP_IMPL[type(op)], fn))
         fail_at = self.fail_at
-        if (
-            len(rest) == 1
-            and type(node.ops[0]) in _FAST_ORDER
-            and isinstance(node.left, ast.Name)
-            and isinstance(node.comparators[0], ast.Constant)
-            and type(node.comparators[0].value) in _PLAIN_NUMBERS
-        ):
+        name_vs_number = _name_vs_number(node)
+        if name_vs_number is not None:
             # ``theta_2 > 5``, the most common rule, in one call: the name lookup of _b_Name, inlined.
             ((impl, _),) = rest
-            name = node.left.id
-            constant = node.comparators[0].value
+            name, op_type, constant = name_vs_number
             slow_load = first
 
             direct = self.mode == "condition" and name not in COUNTERS
-            compare_name_constant = _NAME_CONSTANT_COMPARE[type(node.ops[0])](
+            compare_name_constant = _NAME_CONSTANT_COMPARE[op_type](
                 name, constant, direct, slow_load, impl, lambda exc: fail_at(node, exc)
             )
             return compare_name_constant, False
@@ -1117,22 +1111,31 @@ def _wrap_unexpected(exc: BaseException) -> RuleError:
 MetricComparison = tuple[str, Callable[[Any, Any], bool], "int | float"]
 
 
-def _metric_vs_number(node: ast.expr) -> MetricComparison | None:
-    """``(metric, compare, number)`` for a condition of the form ``metric <op> number`` (the most common),
-    so that the trainer's fast path can test it inline, without a :class:`Context` or a record of what it
-    read: ``compare(value, number)`` when the value is a plain number (int or float, not bool); anything
-    else (missing, another type) is for the full closure to decide and report."""
+def _name_vs_number(node: ast.AST) -> tuple[str, type, int | float] | None:
+    """``(name, operator type, number)`` when ``node`` is ``name <op> number`` with an ordering or
+    equality operator, else None."""
     if (
         isinstance(node, ast.Compare)
         and len(node.ops) == 1
         and type(node.ops[0]) in _FAST_ORDER
         and isinstance(node.left, ast.Name)
-        and node.left.id not in COUNTERS
         and isinstance(node.comparators[0], ast.Constant)
         and type(node.comparators[0].value) in _PLAIN_NUMBERS
     ):
-        return node.left.id, _FAST_ORDER[type(node.ops[0])], node.comparators[0].value
+        return node.left.id, type(node.ops[0]), node.comparators[0].value  # type: ignore[return-value]
     return None
+
+
+def _metric_vs_number(node: ast.expr) -> MetricComparison | None:
+    """``(metric, compare, number)`` for a condition of the form ``metric <op> number`` (the most common),
+    so that the trainer's fast path can test it inline, without a :class:`Context` or a record of what it
+    read: ``compare(value, number)`` when the value is a plain number (int or float, not bool); anything
+    else (missing, another type) is for the full closure to decide and report."""
+    found = _name_vs_number(node)
+    if found is None or found[0] in COUNTERS:
+        return None
+    name, op, number = found
+    return name, _FAST_ORDER[op], number
 
 
 @dataclass(frozen=True, eq=False)
