@@ -154,10 +154,13 @@ def _suggest(
     )
 
 
-def _event_text(s: Suggestion, after: str | None = None) -> str:
-    """The ``applied``/``evaluated`` event's data: both states, the sessions, the changes and why."""
+def _event_text(s: Suggestion, after: str | None = None, rejected: bool = False) -> str:
+    """The ``applied``/``evaluated`` event's data: both states, the sessions, the changes and why (and, for a
+    suggestion turned down, ``"rejected": true``)."""
+    extra = {"rejected": True} if rejected else {}
     rest = dumps(
         {
+            **extra,
             "before_stage": s.current_stage,
             "after_stage": s.suggested_stage,
             "before_version": s.curriculum_version_id,
@@ -172,8 +175,15 @@ def _event_text(s: Suggestion, after: str | None = None) -> str:
     return f'{{"before":{state_text(s.current)},"after":{after},{rest[1:]}'
 
 
-def record(ws: Workspace, suggestions: Sequence[Suggestion], operator: str | None = None) -> int:
-    """Log suggestions as ``evaluated`` events (what was suggested and why), changing no subject."""
+def record(
+    ws: Workspace,
+    suggestions: Sequence[Suggestion],
+    operator: str | None = None,
+    reason: str | None = None,
+    rejected: bool = False,
+) -> int:
+    """Log suggestions as ``evaluated`` events (what was suggested and why), changing no subject;
+    ``rejected``: someone turned them down (for ``reason``); their sessions stay pending."""
     operator = operator or default_operator()
     at = now()
     rows = [
@@ -183,9 +193,9 @@ def record(ws: Workspace, suggestions: Sequence[Suggestion], operator: str | Non
             "kind": EVALUATED,
             "at": at,
             "operator": operator,
-            "reason": None,
+            "reason": reason or None,
             "batch": None,
-            "data_json": _event_text(s),
+            "data_json": _event_text(s, rejected=rejected),
         }
         for s in suggestions
     ]

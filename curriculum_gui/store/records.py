@@ -215,10 +215,15 @@ class Event:
     batch: str | None
     data: dict[str, Any]
 
+    @property
+    def rejected(self) -> bool:
+        """An ``evaluated`` event that logs a suggestion someone turned down."""
+        return self.kind == EVALUATED and self.data.get("rejected") is True
+
     def describe(self) -> str:
         """One line for people: when, who, what and why."""
         data = self.data
-        what = self.kind
+        what = "rejected suggestion" if self.rejected else self.kind
         before, after = data.get("before_stage"), data.get("after_stage")
         if "before_stage" in data and before != after:
             what += f": {before} → {after}"

@@ -334,6 +334,16 @@ class Workspace:
 
         return apply(self, suggestions, operator, progress)
 
+    def reject(
+        self, suggestions: Sequence[Suggestion], *, reason: str | None = None, operator: str | None = None
+    ) -> int:
+        """Log that these suggestions were turned down (an ``evaluated`` event marked rejected, with what
+        was suggested, why, and ``reason``), changing no subject: the sessions stay pending. Returns the
+        number of events written."""
+        from .evaluation import record
+
+        return record(self, suggestions, operator, reason, rejected=True)
+
     # -- manual changes (see .positions) -------------------------------------------------------
 
     def override(

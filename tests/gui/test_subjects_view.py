@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QLabel
 
 from curriculum_gui.gui.subjects import SubjectsView
 from curriculum_gui.gui.subjects import dialogs as dlg
@@ -219,14 +219,49 @@ def test_accept_selected_applies_only_those(qtbot, view: SubjectsView, ws: Works
     assert "M09" not in {s.subject for s in view.review.suggestions}
 
 
-def test_reject_changes_nothing(qtbot, view: SubjectsView, ws: Workspace) -> None:
+def test_reject_changes_nothing_and_keeps_the_rejection_in_history(
+    qtbot, view: SubjectsView, ws: Workspace
+) -> None:
     before = [(r.subject, r.row_version) for r in ws.subjects()]
     view.evaluate()
     wait_idle(qtbot, view)
+    suggestions = view.review.suggestions
+    changed = {
+        s.subject
+        for s in suggestions
+        if not s.error
+        and (s.stage_changed or s.current_policies != s.suggested_policies or s.parameter_changes)
+    }
+    unchanged = {s.subject for s in suggestions} - changed
+    assert changed and unchanged
     view.review.reject.click()
+    dialog = view.dialog
+    assert isinstance(dialog, dlg.ReasonDialog) and dialog.ok_button.isEnabled()  # the reason is optional
+    shown = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    assert all(subject in shown for subject in changed)
+    dialog.reason.setText("not ready: bias still high")
+    dialog.accept()
+    wait_idle(qtbot, view)
     assert view.review.suggestions == []
     assert [(r.subject, r.row_version) for r in ws.subjects()] == before
     assert SUGGESTED not in view.model.statuses()
+    for subject in changed:
+        last = ws.history(subject)[-1]
+        assert last.rejected and last.reason == "not ready: bias still high"
+        assert "rejected suggestion" in last.describe()
+    assert not any(e.rejected for subject in unchanged for e in ws.history(subject))
+    assert "Rejected" in view.banner.text() and "history" in view.banner.text()
+
+
+def test_cancelling_a_reject_keeps_the_review(qtbot, view: SubjectsView, ws: Workspace) -> None:
+    view.evaluate()
+    wait_idle(qtbot, view)
+    count = len(view.review.suggestions)
+    dialog = view.reject_suggestions()
+    assert dialog is not None
+    dialog.reject()
+    assert len(view.review.suggestions) == count
+    assert not any(e.rejected for r in ws.subjects() for e in ws.history(r.subject))
 
 
 def test_register_one_and_a_pasted_list(qtbot, view: SubjectsView, ws: Workspace) -> None:

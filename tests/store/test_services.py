@@ -11,7 +11,7 @@ import pytest
 from curriculum_gui.core.aind_format import AindExportError
 from curriculum_gui.core.files import open_curriculum
 from curriculum_gui.core.model import Curriculum
-from curriculum_gui.store import ConflictError, NotFound, StoreError, SubjectInfo, Workspace
+from curriculum_gui.store import ConflictError, NotFound, StoreError, SubjectInfo, Workspace, evaluation
 
 from .conftest import session_csv
 
@@ -101,6 +101,29 @@ def test_evaluate_changes_nothing_and_apply_moves_subjects(ws: Workspace, versio
     assert event.data["sessions"] == ["a1", "a2"] and event.data["why"]
     assert ws.evaluate() == []  # sessions are consumed once
     assert ws.evaluate(["A"]) == []
+
+
+def test_reject_logs_what_was_suggested_and_changes_nothing(ws: Workspace, version, tmp_path: Path) -> None:
+    ws.register(["A"], version.id)
+    rows = [
+        ("A", "a1", "2025-03-03", 0.5, 100, 0.3, 0.9, 7),
+        ("A", "a2", "2025-03-04", 0.55, 120, 0.3, 0.9, 7),
+    ]
+    ws.import_metrics(session_csv(tmp_path / "m.csv", rows))
+    suggestions = ws.evaluate()
+    assert ws.reject(suggestions, reason="bias still high", operator="ana") == 1
+    row = ws.subject("A")
+    assert (row.stage, row.row_version, row.pending_sessions) == ("Habituation", 1, 2)
+    event = ws.history("A")[-1]
+    assert event.kind == "evaluated" and event.rejected and event.operator == "ana"
+    assert event.reason == "bias still high" and event.data["after_stage"] == "Warm-up: one side"
+    assert event.data["why"] == suggestions[0].why
+    assert "rejected suggestion: Habituation → Warm-up: one side" in event.describe()
+    assert [s.suggested for s in ws.evaluate()] == [suggestions[0].suggested]  # still pending
+    ws.reject(ws.evaluate())  # no reason: none stored
+    assert ws.history("A")[-1].reason is None and ws.history("A")[-1].rejected
+    evaluation.record(ws, ws.evaluate())  # a plain record is not a rejection
+    assert not ws.history("A")[-1].rejected
 
 
 def test_a_stale_suggestion_fails_the_whole_batch(ws: Workspace, version, tmp_path: Path) -> None:

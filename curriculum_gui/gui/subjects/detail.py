@@ -45,6 +45,13 @@ KIND_COLOURS = {
 GREEN, RED, GREY = QBrush(QColor("#1b5e20")), QBrush(QColor("#b71c1c")), QBrush(QColor("#757575"))
 
 
+REJECTED_COLOUR = QColor("#ad1457")
+
+
+def event_label(event: Event) -> str:
+    return "Rejected" if event.rejected else KIND_LABELS.get(event.kind, event.kind)
+
+
 def event_what(event: Event) -> str:
     data = event.data
     before, after = data.get("before_stage"), data.get("after_stage")
@@ -56,6 +63,8 @@ def event_what(event: Event) -> str:
         return f"{move} after {sessions}{extra}"
     if event.kind == EJECT:
         return f"off curriculum (was in {before})"
+    if event.kind == EVALUATED:
+        return f"{before} → {after} suggested" if before != after else f"stays in {after} suggested"
     if event.kind in (OVERRIDE, REVERT, REENROLL) and before != after:
         return f"{before} → {after}"
     return str(after or "")
@@ -146,13 +155,13 @@ class SubjectDetail(QWidget):
                 [
                     f"{event.at.astimezone():%d %b %Y %H:%M}",
                     event.operator,
-                    f"{KIND_LABELS.get(event.kind, event.kind)}: {event_what(event)}",
+                    f"{event_label(event)}: {event_what(event)}",
                     event.reason or "",
                 ]
             )
             item.setToolTip(2, tooltip(item.text(2)))
             item.setToolTip(3, tooltip(event.reason or ""))
-            colour = KIND_COLOURS.get(event.kind)
+            colour = REJECTED_COLOUR if event.rejected else KIND_COLOURS.get(event.kind)
             if event.kind == APPLIED and event.data.get("before_stage") == event.data.get("after_stage"):
                 item.setForeground(2, GREY)  # routine: no stage change
             if colour is not None:

@@ -35,13 +35,13 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.model import Curriculum
-from ...store.records import CurriculumVersion, ImportReport, SubjectRow
+from ...store.records import CurriculumVersion, ImportReport, SubjectRow, Suggestion
 from .table_model import short
 
 CHANGED = QBrush(QColor("#fff3b0"))
 
 
-def subject_list(rows: Sequence[SubjectRow], limit: int = 8) -> str:
+def subject_list(rows: Sequence[SubjectRow] | Sequence[Suggestion], limit: int = 8) -> str:
     names = [r.subject for r in rows[:limit]]
     more = len(rows) - limit
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
@@ -322,7 +322,7 @@ class ReasonDialog(_Dialog):
 
 
 def _change_dialog(
-    subjects: Sequence[SubjectRow],
+    subjects: Sequence[SubjectRow] | Sequence[Suggestion],
     verb: str,
     message: str,
     placeholder: str,
@@ -368,6 +368,16 @@ def revert_dialog(subjects: Sequence[SubjectRow], parent: QWidget | None = None)
     return _change_dialog(
         subjects, "Revert", message, "optional, e.g. applied by mistake", parent, required=False
     )
+
+
+def reject_dialog(suggestions: Sequence[Suggestion], parent: QWidget | None = None) -> ReasonDialog:
+    message = (
+        f"Turn down the trainer's suggested changes for {len(suggestions)} subject(s): "
+        f"{subject_list(suggestions)}. Nothing changes and their sessions stay pending; what was suggested, "
+        "why, and your reason are kept in each subject's history."
+    )
+    placeholder = "optional, e.g. not ready yet: bias still high"
+    return _change_dialog(suggestions, "Reject", message, placeholder, parent, required=False)
 
 
 # --- database --------------------------------------------------------------------------------------

@@ -85,7 +85,10 @@ class ReviewPanel(QWidget):
         self.accept_all.setToolTip("Apply every applicable suggestion in one batch (Revert undoes it)")
         self.accept_selected = QPushButton("Accept s&elected")  # Alt+S is the Status filter
         self.reject = QPushButton("&Reject")
-        self.reject.setToolTip("Discard these suggestions: nothing changes; the sessions stay pending")
+        self.reject.setToolTip(
+            "Turn these suggestions down: nothing changes and the sessions stay pending; the suggested "
+            "changes and your reason are kept in the subjects' history"
+        )
         self.accept_all.clicked.connect(lambda: self.accept_requested.emit(self.applicable(self.suggestions)))
         self.accept_selected.clicked.connect(
             lambda: self.accept_requested.emit(self.applicable(self.selected()))

@@ -571,14 +571,35 @@ class SubjectsView(QWidget):
         )
         self.tabs.setCurrentWidget(self.table_page)
 
-    def reject_suggestions(self) -> None:
-        count = len(self.review.suggestions)
+    def reject_suggestions(self) -> QDialog | None:
+        """Turn the review down. The suggested changes are logged as rejected (with an optional reason)
+        after a confirmation; suggestions of no change are simply dismissed."""
+        changes = [s for s in self.review.suggestions if kind_of(s) in (1, 2, 3)]
+        if not changes:
+            self._rejected(0, len(self.review.suggestions))
+            return None
+        dialog = dialogs.reject_dialog(changes, self)
+        return self._open(dialog, lambda: self.reject(changes, dialog.reason_text()))
+
+    def reject(self, suggestions: Sequence[Suggestion], reason: str | None) -> None:
+        ws = self.ws
+        total = len(self.review.suggestions)
+        self._run(
+            "Rejecting…",
+            lambda _progress: ws.reject(suggestions, reason=reason or None),
+            lambda logged: self._rejected(logged, total),
+        )
+
+    def _rejected(self, logged: int, total: int) -> None:
         self.review.set_suggestions([])
         self.model.set_suggested([])
         self.tabs.setCurrentWidget(self.table_page)
+        kept = f"; {logged} rejected change(s) kept in the subjects' history" if logged else ""
         self.show_message(
-            "info", f"Rejected {count} suggestion(s): nothing changed; the sessions stay pending."
+            "info", f"Rejected {total} suggestion(s): nothing changed, the sessions stay pending{kept}."
         )
+        if logged:
+            self.refresh()
 
     # --- manual changes ------------------------------------------------------------------------
 
