@@ -183,8 +183,10 @@ def record(
     rejected: bool = False,
 ) -> int:
     """Log suggestions as ``evaluated`` events (what was suggested and why), changing no subject;
-    ``rejected``: someone turned them down (for ``reason``); their sessions stay pending."""
+    ``rejected``: someone turned them down (for ``reason``); their sessions stay pending. A rejection of a
+    subject changed since it was evaluated is a :class:`ConflictError` (and nothing is logged)."""
     operator = operator or default_operator()
+    reason = (reason or "").strip() or None
     at = now()
     rows = [
         {
@@ -193,7 +195,7 @@ def record(
             "kind": EVALUATED,
             "at": at,
             "operator": operator,
-            "reason": reason or None,
+            "reason": reason,
             "batch": None,
             "data_json": _event_text(s, rejected=rejected),
         }
@@ -201,6 +203,13 @@ def record(
     ]
     if rows:
         with ws.write() as conn:
+            stale = _stale(conn, suggestions) if rejected else []
+            if stale:
+                raise ConflictError(
+                    f"changed by someone else since they were evaluated, in {ws.where}: "
+                    f"{shown_names(stale)}; nothing was rejected (evaluate again)",
+                    tuple(stale),
+                )
             conn.execute(sa.insert(ev_t), rows)
     return len(rows)
 
@@ -300,17 +309,20 @@ def _write_batch(
             )
 
 
+def _stale(conn: sa.Connection, suggestions: Sequence[Suggestion]) -> list[str]:
+    """The subjects that moved on (another row version) since they were evaluated."""
+    versions: dict[int, int] = {}
+    pks = [s.subject_pk for s in suggestions]
+    for start in range(0, len(pks), 5000):
+        query = sa.select(sub_t.c.id, sub_t.c.row_version).where(sub_t.c.id.in_(pks[start : start + 5000]))
+        versions.update((pk, v) for pk, v in conn.execute(query))
+    return [s.subject for s in suggestions if versions.get(s.subject_pk) != s.row_version]
+
+
 def _conflict(ws: Workspace, todo: list[Suggestion]) -> ConflictError:
     """After the rollback: which subjects moved on since they were evaluated."""
-    versions: dict[int, int] = {}
-    pks = [s.subject_pk for s in todo]
     with ws.read() as conn:
-        for start in range(0, len(pks), 5000):
-            query = sa.select(sub_t.c.id, sub_t.c.row_version).where(
-                sub_t.c.id.in_(pks[start : start + 5000])
-            )
-            versions.update((pk, v) for pk, v in conn.execute(query))
-    stale = [s.subject for s in todo if versions.get(s.subject_pk) != s.row_version]
+        stale = _stale(conn, todo)
     return ConflictError(
         f"changed by someone else since they were evaluated, in {ws.where}: {shown_names(stale)}; "
         "nothing was applied (evaluate again)",

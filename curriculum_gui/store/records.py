@@ -220,12 +220,30 @@ class Event:
         """An ``evaluated`` event that logs a suggestion someone turned down."""
         return self.kind == EVALUATED and self.data.get("rejected") is True
 
+    def suggested_change(self) -> str:
+        """What an ``applied`` or ``evaluated`` event moved (or suggested moving), in words: ``A → B``,
+        ``policy change and 2 parameter change(s) in A`` or ``stays in A``."""
+        data = self.data
+        before, after = data.get("before_stage"), data.get("after_stage")
+        if before != after:
+            return f"{before} → {after}"
+        parts = []
+        if (data.get("before") or {}).get("active_policies") != (data.get("after") or {}).get(
+            "active_policies"
+        ):
+            parts.append("policy change")
+        if data.get("parameter_changes"):
+            parts.append(f"{len(data['parameter_changes'])} parameter change(s)")
+        return f"{' and '.join(parts)} in {after}" if parts else f"stays in {after}"
+
     def describe(self) -> str:
         """One line for people: when, who, what and why."""
         data = self.data
-        what = "rejected suggestion" if self.rejected else self.kind
+        what = self.kind
         before, after = data.get("before_stage"), data.get("after_stage")
-        if "before_stage" in data and before != after:
+        if self.rejected:
+            what = f"rejected suggestion: {self.suggested_change()}"
+        elif "before_stage" in data and before != after:
             what += f": {before} → {after}"
         elif after is not None:
             what += f": {after}"

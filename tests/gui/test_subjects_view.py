@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDialog, QLabel
 
 from curriculum_gui.gui.subjects import SubjectsView
 from curriculum_gui.gui.subjects import dialogs as dlg
+from curriculum_gui.gui.subjects.review import kind_of as review_kind
 from curriculum_gui.gui.subjects.table_model import NEW_METRICS, OFF, SUGGESTED
 from curriculum_gui.store import Workspace, evaluation, metrics
 
@@ -250,7 +251,9 @@ def test_reject_changes_nothing_and_keeps_the_rejection_in_history(
         assert last.rejected and last.reason == "not ready: bias still high"
         assert "rejected suggestion" in last.describe()
     assert not any(e.rejected for subject in unchanged for e in ws.history(subject))
-    assert "Rejected" in view.banner.text() and "history" in view.banner.text()
+    banner = view.banner.text()
+    assert f"Turned down {len(changed)} suggested change(s)" in banner and "history" in banner
+    assert f"dismissed {len(unchanged)} suggestion(s)" in banner
 
 
 def test_cancelling_a_reject_keeps_the_review(qtbot, view: SubjectsView, ws: Workspace) -> None:
@@ -260,8 +263,59 @@ def test_cancelling_a_reject_keeps_the_review(qtbot, view: SubjectsView, ws: Wor
     dialog = view.reject_suggestions()
     assert dialog is not None
     dialog.reject()
-    assert len(view.review.suggestions) == count
+    wait_idle(qtbot, view)
+    assert not view.busy and len(view.review.suggestions) == count
     assert not any(e.rejected for r in ws.subjects() for e in ws.history(r.subject))
+
+
+def test_reject_buttons_wait_for_a_running_job_and_act_only_on_what_is_under_review(
+    qtbot, view: SubjectsView, ws: Workspace
+) -> None:
+    view.evaluate()
+    wait_idle(qtbot, view)
+    assert view.review.reject.isEnabled()
+    view._set_busy(True, "Applying…")  # as while an apply runs
+    assert not view.review.reject.isEnabled() and not view.review.accept_all.isEnabled()
+    view._set_busy(False)
+    assert view.review.reject.isEnabled()
+    dialog = view.reject_suggestions()
+    changes = [s for s in view.review.suggestions if s.stage_changed or s.parameter_changes]
+    assert len(changes) >= 2
+    view.review.set_suggestions([s for s in view.review.suggestions if s is not changes[0]])  # applied
+    dialog.accept()
+    wait_idle(qtbot, view)
+    assert not any(e.rejected for e in ws.history(changes[0].subject))
+    assert all(ws.history(s.subject)[-1].rejected for s in changes[1:])
+
+
+def test_rejecting_only_unchanged_suggestions_asks_nothing(qtbot, view: SubjectsView, ws: Workspace) -> None:
+    view.evaluate()
+    wait_idle(qtbot, view)
+    unchanged = [s for s in view.review.suggestions if not s.error and review_kind(s) == 4]
+    assert unchanged
+    view.review.set_suggestions(unchanged)
+    assert view.reject_suggestions() is None and view.dialog is None
+    assert view.review.suggestions == [] and f"Dismissed {len(unchanged)}" in view.banner.text()
+    assert not any(e.rejected for s in unchanged for e in ws.history(s.subject))
+
+
+def test_a_failed_rejection_keeps_the_review(
+    qtbot, view: SubjectsView, ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from curriculum_gui.store import DatabaseUnavailable
+
+    view.evaluate()
+    wait_idle(qtbot, view)
+    count = len(view.review.suggestions)
+
+    def gone(*_args, **_kwargs):
+        raise DatabaseUnavailable("the database server is not answering")
+
+    monkeypatch.setattr(ws, "reject", gone)
+    view.reject_suggestions().accept()
+    wait_idle(qtbot, view)
+    assert len(view.review.suggestions) == count
+    assert "Database unavailable" in view.banner.text() and "not answering" in view.banner.text()
 
 
 def test_register_one_and_a_pasted_list(qtbot, view: SubjectsView, ws: Workspace) -> None:
@@ -452,3 +506,24 @@ def test_drop_of_a_metrics_file_imports_it(qtbot, view: SubjectsView, ws: Worksp
     wait_idle(qtbot, view)
     assert ws.subject("M06").pending_sessions == 2
     view.report_dialog.close()
+
+
+def test_why_not_yet_shows_the_latest_session_of_an_evaluation(ws: Workspace) -> None:
+    """An event's checks go session by session: the last session's result is the one to show."""
+    from datetime import UTC, datetime
+
+    from curriculum_gui.gui.subjects.why_not_yet import why_not_yet
+    from curriculum_gui.store.records import EVALUATED, Event
+
+    row = ws.subject("M05")
+    curriculum = ws.curriculum(row.curriculum_version_id)
+    transition = curriculum.outgoing_stage_transitions(row.stage_id)[0]
+    checks = [
+        {"id": transition.id, "session": session, "result": result, "values": {"x": n}}
+        for n, (session, result) in enumerate([("s1", False), ("s2", True)])
+    ]
+    data = {"before_stage": row.stage, "after_stage": row.stage, "why": checks}
+    event = Event(0, "M05", EVALUATED, datetime.now(UTC), "t", None, None, data)
+    shown = why_not_yet(curriculum, row, [*ws.history("M05"), event])
+    first = next(p for p in shown if p.kind == "stage")
+    assert (first.session, first.result, first.values) == ("s2", True, {"x": 1})

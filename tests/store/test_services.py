@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from curriculum_gui.core.aind_format import AindExportError
 from curriculum_gui.core.files import open_curriculum
 from curriculum_gui.core.model import Curriculum
 from curriculum_gui.store import ConflictError, NotFound, StoreError, SubjectInfo, Workspace, evaluation
+from curriculum_gui.store.records import Event
 
 from .conftest import session_csv
 
@@ -124,6 +125,35 @@ def test_reject_logs_what_was_suggested_and_changes_nothing(ws: Workspace, versi
     assert ws.history("A")[-1].reason is None and ws.history("A")[-1].rejected
     evaluation.record(ws, ws.evaluate())  # a plain record is not a rejection
     assert not ws.history("A")[-1].rejected
+    stale = ws.evaluate()
+    ws.override("A", "Mixed contrast", reason="by hand", operator="vet")  # another rig, meanwhile
+    events = len(ws.history("A"))
+    with pytest.raises(ConflictError, match=r"'A'.*nothing was rejected"):
+        ws.reject(stale, reason="  ")
+    assert len(ws.history("A")) == events
+    ws.reject(ws.evaluate(), reason="   ")  # a blank reason is no reason
+    assert ws.history("A")[-1].reason is None
+
+
+def test_a_suggested_change_in_words() -> None:
+    def event(kind: str, **data) -> Event:
+        return Event(1, "A", kind, datetime(2026, 1, 5, tzinfo=UTC), "ana", None, None, data)
+
+    before = {"active_policies": ["p"]}
+    moved = event("evaluated", before_stage="A", after_stage="B: one side", rejected=True)
+    assert moved.rejected and moved.suggested_change() == "A → B: one side"
+    assert "rejected suggestion: A → B: one side" in moved.describe()
+    tuned = event(
+        "evaluated",
+        before_stage="A",
+        after_stage="A",
+        before=before,
+        after={"active_policies": ["q"]},
+        parameter_changes={"x": [1, 2], "y": [0, 1]},
+    )
+    assert tuned.suggested_change() == "policy change and 2 parameter change(s) in A" and not tuned.rejected
+    same = event("applied", before_stage="A", after_stage="A", before=before, after=before, rejected=True)
+    assert same.suggested_change() == "stays in A" and not same.rejected  # only an evaluation is rejected
 
 
 def test_a_stale_suggestion_fails_the_whole_batch(ws: Workspace, version, tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ def event_what(event: Event) -> str:
     if event.kind == EJECT:
         return f"off curriculum (was in {before})"
     if event.kind == EVALUATED:
-        return f"{before} → {after} suggested" if before != after else f"stays in {after} suggested"
+        return event.suggested_change() if event.rejected else f"suggested {event.suggested_change()}"
     if event.kind in (OVERRIDE, REVERT, REENROLL) and before != after:
         return f"{before} → {after}"
     return str(after or "")

@@ -66,6 +66,7 @@ class ReviewPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.busy = False
         self.suggestions: list[Suggestion] = []
         self.summary = QLabel("No suggestions: import metrics, then Evaluate.")
         self.summary.setWordWrap(True)
@@ -223,7 +224,13 @@ class ReviewPanel(QWidget):
                 self.tree.scrollTo(index)
                 return
 
+    def set_busy(self, busy: bool) -> None:
+        """While the view runs a job (an apply, a rejection), the suggestions cannot be acted on again."""
+        self.busy = busy
+        self._update_buttons()
+
     def _update_buttons(self, *_: object) -> None:
-        self.accept_all.setEnabled(bool(self.applicable(self.suggestions)))
-        self.accept_selected.setEnabled(bool(self.applicable(self.selected())))
-        self.reject.setEnabled(bool(self.suggestions))
+        idle = not self.busy
+        self.accept_all.setEnabled(idle and bool(self.applicable(self.suggestions)))
+        self.accept_selected.setEnabled(idle and bool(self.applicable(self.selected())))
+        self.reject.setEnabled(idle and bool(self.suggestions))

@@ -427,6 +427,7 @@ class SubjectsView(QWidget):
         if not busy:
             self._task = None
         self._update_actions()
+        self.review.set_busy(busy)
         self.busy_changed.emit(busy)
 
     def _progress(self, done: int, total: int) -> None:
@@ -573,31 +574,37 @@ class SubjectsView(QWidget):
 
     def reject_suggestions(self) -> QDialog | None:
         """Turn the review down. The suggested changes are logged as rejected (with an optional reason)
-        after a confirmation; suggestions of no change are simply dismissed."""
+        after a confirmation; the other suggestions (no change, or not applicable) are simply dismissed."""
         changes = [s for s in self.review.suggestions if kind_of(s) in (1, 2, 3)]
+        dismissed = len(self.review.suggestions) - len(changes)
         if not changes:
-            self._rejected(0, len(self.review.suggestions))
+            self._rejected(0, dismissed)
             return None
         dialog = dialogs.reject_dialog(changes, self)
-        return self._open(dialog, lambda: self.reject(changes, dialog.reason_text()))
+        return self._open(dialog, lambda: self.reject(changes, dialog.reason_text(), dismissed))
 
-    def reject(self, suggestions: Sequence[Suggestion], reason: str | None) -> None:
+    def reject(self, suggestions: Sequence[Suggestion], reason: str | None, dismissed: int = 0) -> None:
+        under_review = {id(s) for s in self.review.suggestions}
+        todo = [s for s in suggestions if id(s) in under_review]  # not applied or rejected meanwhile
+        if not todo:
+            self.show_message("info", "Nothing to reject: these suggestions are no longer under review.")
+            return
         ws = self.ws
-        total = len(self.review.suggestions)
         self._run(
             "Rejecting…",
-            lambda _progress: ws.reject(suggestions, reason=reason or None),
-            lambda logged: self._rejected(logged, total),
+            lambda _progress: ws.reject(todo, reason=reason or None),
+            lambda logged: self._rejected(logged, dismissed),
         )
 
-    def _rejected(self, logged: int, total: int) -> None:
+    def _rejected(self, logged: int, dismissed: int) -> None:
         self.review.set_suggestions([])
         self.model.set_suggested([])
         self.tabs.setCurrentWidget(self.table_page)
-        kept = f"; {logged} rejected change(s) kept in the subjects' history" if logged else ""
-        self.show_message(
-            "info", f"Rejected {total} suggestion(s): nothing changed, the sessions stay pending{kept}."
-        )
+        parts = [f"Turned down {logged} suggested change(s), kept in the subjects' history"] if logged else []
+        if dismissed:
+            parts.append(f"dismissed {dismissed} suggestion(s) without a change")
+        text = "; ".join(parts) or "Nothing to reject"
+        self.show_message("info", f"{text[0].upper()}{text[1:]}. Nothing changed; the sessions stay pending.")
         if logged:
             self.refresh()
 

@@ -51,7 +51,7 @@ def why_not_yet(curriculum: Curriculum, row: SubjectRow, history: list[Event]) -
             continue
         if event.data.get("before_stage") != row.stage and event.data.get("after_stage") != row.stage:
             break  # older evaluations were in another stage
-        for check in event.data.get("why") or []:
+        for check in reversed(event.data.get("why") or []):  # an event's checks go session by session
             latest.setdefault(check.get("id"), (check, check.get("session")))
     names = {s.id: s.name for s in curriculum.stages}
     policy_names = {p.id: p.name for p in stage.policies}
