@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from ..core.trainer import SubjectState, TrainerError
 from .errors import ConflictError, StoreError
 from .records import (
+    APPLIED,
     ENROLLED,
     MANUAL,
     POSITION_KINDS,
@@ -210,6 +211,17 @@ def history(ws: Workspace, subject: str) -> list[Event]:
         Event(r.id, subject, r.kind, utc(r.at), r.operator, r.reason, r.batch, json.loads(r.data_json))
         for r in rows
     ]
+
+
+def batch_subjects(ws: Workspace, batch: str) -> list[str]:
+    query = (
+        sa.select(sub_t.c.subject_id)
+        .join(ev_t, ev_t.c.subject_pk == sub_t.c.id)
+        .where(ev_t.c.batch == batch, ev_t.c.kind == APPLIED)
+        .order_by(sub_t.c.subject_id)
+    )
+    with ws.read() as conn:
+        return list(conn.execute(query).scalars())
 
 
 def sessions(ws: Workspace, subject: str) -> list[MetricsSession]:

@@ -276,6 +276,12 @@ class Workspace:
 
         return history(self, subject)
 
+    def batch_subjects(self, batch: str) -> list[str]:
+        """The subjects of an applied batch (``ApplyResult.batch``, ``Event.batch``), sorted."""
+        from .subjects import batch_subjects
+
+        return batch_subjects(self, batch)
+
     def sessions(self, subject: str) -> list[MetricsSession]:
         """The subject's imported sessions with their values, oldest first, and whether each was evaluated
         (for plots: session numbers line up with the ``applied`` events' sessions)."""

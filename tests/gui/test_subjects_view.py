@@ -158,6 +158,38 @@ def test_undo_apply_reverts_the_whole_batch(qtbot, view: SubjectsView, ws: Works
     assert not view.undo_apply_action.isEnabled()
 
 
+def test_an_older_batch_is_undone_from_the_timeline(qtbot, view: SubjectsView, ws: Workspace) -> None:
+    """A batch applied elsewhere (another rig, an earlier session of the app): the context menu of one of
+    its applied events undoes all of it, after a confirmation naming the subjects."""
+    from curriculum_gui.gui.subjects.detail import BATCH_ROLE
+
+    batch = ws.apply(ws.evaluate(), operator="rig-3").batch
+    subjects = ws.batch_subjects(batch)
+    assert len(subjects) > 1 and not view.undo_apply_action.isEnabled()
+    view.refresh()
+    select(view, subjects[0])
+    timeline = view.detail.timeline
+    newest, oldest = timeline.topLevelItem(0), timeline.topLevelItem(timeline.topLevelItemCount() - 1)
+    assert newest.data(0, BATCH_ROLE)[0] == batch and "rig-3" in newest.data(0, BATCH_ROLE)[1]
+    assert (
+        not oldest.text(2).startswith("Trainer") and not view.detail.timeline_actions(oldest)[0].isEnabled()
+    )
+    action = view.detail.timeline_actions(newest.child(0) or newest)[0]  # a row under the event works too
+    assert action.isEnabled()
+    action.trigger()
+    dialog = view.dialog
+    shown = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    assert f"{len(subjects)} subject(s)" in shown and all(s in shown for s in subjects[:8])
+    dialog.reason.setText("metrics of the wrong day")
+    dialog.accept()
+    wait_idle(qtbot, view)
+    assert view.banner.level == "ok" and f"{len(subjects)} subject(s) back" in view.banner.text()
+    for subject in subjects:
+        event = last_event(ws, subject)
+        assert event.kind == "revert" and event.reason == "metrics of the wrong day"
+        assert ws.subject(subject).pending_sessions > 0
+
+
 def test_undo_apply_reverts_nothing_when_another_rig_changed_a_subject(
     qtbot, view: SubjectsView, ws: Workspace
 ) -> None:

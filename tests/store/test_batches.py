@@ -30,6 +30,7 @@ def test_revert_batch_puts_every_subject_back_in_one_step(ws: Workspace, version
     batch = applied_cohort(ws, version.id, tmp_path)
     moved = {s: ws.subject(s) for s in "ABC"}
     assert all(r.stage == "Warm-up: one side" and r.pending_sessions == 0 for r in moved.values())
+    assert ws.batch_subjects(batch) == ["A", "B", "C"] and ws.batch_subjects("nope") == []
 
     result = ws.revert_batch(batch, reason="wrong metrics file", operator="bob")
     assert (result.batch, result.reverted) == (batch, ("A", "B", "C"))

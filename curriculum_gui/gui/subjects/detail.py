@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QLabel,
+    QMenu,
     QSplitter,
     QTabWidget,
     QTreeWidget,
@@ -70,9 +71,15 @@ def event_what(event: Event) -> str:
     return str(after or "")
 
 
+BATCH_ROLE = Qt.ItemDataRole.UserRole + 1  # on a timeline row of an applied event: (batch, when and who)
+
+
 class SubjectDetail(QWidget):
     """The subject's page. ``wide``: timeline and plots side by side (the Subject tab); otherwise a
-    compact pane beside the table, without plots."""
+    compact pane beside the table, without plots. ``undo_batch_requested(batch, label)``: the timeline's
+    context menu asked to undo the trainer batch of an applied event."""
+
+    undo_batch_requested = Signal(str, str)
 
     def __init__(self, wide: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +93,8 @@ class SubjectDetail(QWidget):
         self.timeline.setColumnWidth(0, 150)
         self.timeline.setColumnWidth(1, 50)
         self.timeline.setColumnWidth(2, 330 if wide else 260)
+        self.timeline.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.timeline.customContextMenuRequested.connect(self._timeline_menu)
         self.parameters = QTreeWidget()
         self.parameters.setHeaderLabels(["Parameter", "Value"])
         self.parameters.setRootIsDecorated(False)
@@ -169,11 +178,32 @@ class SubjectDetail(QWidget):
                 font.setBold(True)
                 item.setFont(2, font)
                 item.setForeground(2, QBrush(colour))
+            if event.kind == APPLIED and event.batch:
+                label = f"applied {item.text(0)} by {event.operator}"
+                item.setData(0, BATCH_ROLE, (event.batch, label))
             for check in event.data.get("why") or []:
                 item.addChild(self._check_item(check))
             for key, (before, after) in (event.data.get("parameter_changes") or {}).items():
                 item.addChild(QTreeWidgetItem(["", "", f"{key}: {short(before)} → {short(after)}", ""]))
             tree.addTopLevelItem(item)
+
+    def timeline_actions(self, item: QTreeWidgetItem | None) -> list[QAction]:
+        """The context menu of a timeline row: an applied event's batch can be undone as a whole."""
+        while item is not None and item.parent() is not None:
+            item = item.parent()
+        batch = item.data(0, BATCH_ROLE) if item is not None else None
+        undo = QAction("&Undo this trainer batch…", self)
+        undo.setEnabled(batch is not None)
+        if batch is not None:
+            undo.triggered.connect(lambda: self.undo_batch_requested.emit(*batch))
+        else:
+            undo.setToolTip("Only a change the trainer applied belongs to a batch")
+        return [undo]
+
+    def _timeline_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        menu.addActions(self.timeline_actions(self.timeline.itemAt(pos)))
+        menu.exec(self.timeline.viewport().mapToGlobal(pos))
 
     @staticmethod
     def _check_item(check: dict) -> QTreeWidgetItem:

@@ -41,8 +41,8 @@ from .table_model import short
 CHANGED = QBrush(QColor("#fff3b0"))
 
 
-def subject_list(rows: Sequence[SubjectRow] | Sequence[Suggestion], limit: int = 8) -> str:
-    names = [r.subject for r in rows[:limit]]
+def subject_list(rows: Sequence[SubjectRow] | Sequence[Suggestion] | Sequence[str], limit: int = 8) -> str:
+    names = [r if isinstance(r, str) else r.subject for r in rows[:limit]]
     more = len(rows) - limit
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
@@ -322,7 +322,7 @@ class ReasonDialog(_Dialog):
 
 
 def _change_dialog(
-    subjects: Sequence[SubjectRow] | Sequence[Suggestion],
+    subjects: Sequence[SubjectRow] | Sequence[Suggestion] | Sequence[str],
     verb: str,
     message: str,
     placeholder: str,
@@ -378,6 +378,17 @@ def reject_dialog(suggestions: Sequence[Suggestion], parent: QWidget | None = No
     )
     placeholder = "optional, e.g. not ready yet: bias still high"
     return _change_dialog(suggestions, "Reject", message, placeholder, parent, required=False)
+
+
+def undo_batch_dialog(subjects: Sequence[str], label: str, parent: QWidget | None = None) -> ReasonDialog:
+    message = (
+        f"Undo the trainer's batch {label}: {len(subjects)} subject(s) go back where they were before it "
+        f"and its sessions wait for the trainer again: {subject_list(subjects)}. If any of them changed "
+        "since, nothing is undone. The undo is kept in their history."
+    )
+    return _change_dialog(
+        subjects, "Undo batch", message, "optional, e.g. metrics of the wrong day", parent, required=False
+    )
 
 
 # --- database --------------------------------------------------------------------------------------

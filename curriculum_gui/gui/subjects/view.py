@@ -129,6 +129,8 @@ class SubjectsView(QWidget):
         self.review.accept_requested.connect(self.apply)
         self.review.reject_requested.connect(self.reject_suggestions)
         self.subject_page = SubjectDetail(wide=True)
+        for detail in (self.detail, self.subject_page):
+            detail.undo_batch_requested.connect(self.undo_batch_dialog)
         self.cohort = CohortView()
         self.cohort.cell_clicked.connect(self.open_subject)
 
@@ -734,13 +736,26 @@ class SubjectsView(QWidget):
     def undo_last_apply(self) -> None:
         """Revert the last applied batch as one step: every subject of it, or (if another rig changed one
         since) none, with a message naming them."""
-        batch, self.last_batch, self.last_batch_id = self.last_batch_id, [], None
-        if batch is None:
-            return
+        if self.last_batch_id is not None:
+            self.undo_batch(self.last_batch_id, None)
+
+    def undo_batch_dialog(self, batch: str, label: str) -> QDialog | None:
+        """Undo any applied batch (from an applied event's context menu), after a confirmation."""
+        try:
+            subjects = self.ws.batch_subjects(batch)
+        except StoreError as exc:
+            self.handle_error(exc)
+            return None
+        dialog = dialogs.undo_batch_dialog(subjects, label, self)
+        return self._open(dialog, lambda: self.undo_batch(batch, dialog.reason_text()))
+
+    def undo_batch(self, batch: str, reason: str | None) -> None:
+        if batch == self.last_batch_id:
+            self.last_batch, self.last_batch_id = [], None
         ws = self.ws
         self._run(
             "Undoing the apply…",
-            lambda _progress: ws.revert_batch(batch, reason="undo of an applied batch"),
+            lambda _progress: ws.revert_batch(batch, reason=reason or "undo of an applied batch"),
             self._batch_reverted,
         )
 
