@@ -102,6 +102,20 @@ def test_two_way_pairs_and_regressions_do_not_overlap(widget: CanvasWidget) -> N
     assert not skip.shape().intersects(scene.nodes["two_choice"].scene_rect())
 
 
+def test_many_parallel_transitions_each_get_their_own_lane(qtbot) -> None:
+    """Four transitions one way and two back between the same stages: every curve and label apart."""
+    widget = shown_canvas(qtbot, Document.open(ROW_EXAMPLE.with_name("parallel_transitions.json")))
+    edges = [widget.stage_scene.edges[f"t{k}"] for k in range(6)]
+    for i, a in enumerate(edges):
+        for b in edges[i + 1 :]:
+            assert not a._label_rect.intersects(b._label_rect), (a.edge_id, b.edge_id)
+    forward = [e._curve.apex.y() for e in edges[:4]]  # left of travel to the right: above, lane by lane
+    gaps = [forward[k] - forward[k + 1] for k in range(3)]
+    assert min(gaps) > 20
+    back = [e._curve.apex.y() for e in edges[4:]]  # left of travel to the left: below
+    assert back[1] - back[0] > 20 and min(back) > max(forward)
+
+
 def test_drag_from_handle_to_another_node_connects_and_asks_for_a_rule(widget, document, qtbot) -> None:
     scene = widget.stage_scene
     source, target = scene.nodes["habituation"], scene.nodes["graduated"]

@@ -75,11 +75,13 @@ class Curve:
         dx, dy = c2.x() - c1.x(), c2.y() - c1.y()
         length = math.hypot(dx, dy) or 1.0
         self.normal = QPointF(-dy / length, dx / length)
-        if shift:  # keep the shifted start and end inside their boxes
+        if shift:  # keep the shifted start and end inside their boxes ...
             room = min(source.height(), target.height()) / 2 - 6
             room = room if abs(dx) >= abs(dy) else min(source.width(), target.width()) / 2 - 6
-            offset = self.normal * max(-room, min(room, shift))
+            inside = max(-room, min(room, shift))
+            offset = self.normal * inside
             c1, c2 = c1 + offset, c2 + offset
+            bend += shift - inside  # ... and bow out the lanes that do not fit, each further than the last
         # The control point of a quadratic sits twice as far out as the curve's apex.
         control = (c1 + c2) / 2 + self.normal * (2 * bend)
         a = exit_point(source, c1, control if bend else c2)
