@@ -631,7 +631,10 @@ class Trainer:
         return None, f"the rule does not compile: {rule.error}"
 
     def _untrusted(self, reference: str) -> str:
-        return f"Python reference {reference!r} is not trusted: not run (run with --trust-python-rules)"
+        return (
+            f"Python reference {reference!r} is not trusted: not run (trust Python rules first: "
+            "Curriculum → Trust Python Rules… in the app, --trust-python-rules on the command line)"
+        )
 
     def _python_condition(self, reference: str, metrics: Mapping[str, Any]) -> tuple[bool | None, str | None]:
         if self.python_rules is None:
@@ -768,7 +771,9 @@ class Trainer:
                     continue
                 constants = update.constants
                 if constants is not None and all(
-                    type(params.get(k, _MISSING)) in PLAIN_VALUES for k in constants
+                    type(params.get(k, _MISSING)) in PLAIN_VALUES
+                    and not (type(v) is float and type(params[k]) is int)  # (made whole, or refused)
+                    for k, v in constants.items()
                 ):
                     params = {**params, **constants}
                     continue

@@ -192,6 +192,15 @@ class _Checker:
             return ANY
         return self._param_path(node, path, reading=True)
 
+    def _param_value(self, path: tuple[str, ...]) -> Any:
+        """The parameter's current (default) value, or None if there is no such parameter."""
+        level: Any = self.parameters
+        for part in path:
+            if not isinstance(level, dict) or part not in level:
+                return None
+            level = level[part]
+        return level
+
     def _param_path(self, node: ast.AST, path: tuple[str, ...], *, reading: bool) -> str:
         assert self.parameters is not None
         level: Any = self.parameters
@@ -325,6 +334,8 @@ class _Checker:
             if current == GROUP:
                 self.issue(target, f"{'.'.join(path)!r} is a group of parameters: assign its fields")
                 continue
+            if type(self._param_value(path)) is int:
+                self._check_whole(stmt, ".".join(path))
             if isinstance(stmt, ast.AugAssign):
                 sym = BINOP_SYMBOLS[type(stmt.op)]
                 if value_type == ANY:
@@ -342,6 +353,19 @@ class _Checker:
                 self.issue(
                     stmt.value, f"{'.'.join(path)} is {_WORDS[current]}; this gives {_WORDS[value_type]}"
                 )
+
+    def _check_whole(self, stmt: ast.Assign | ast.AugAssign, name: str) -> None:
+        """A whole-number parameter (the rig reads an integer) must not be given a fraction: a fractional
+        constant, or a true division ``/`` that is not rounded, is refused here (and at run time)."""
+        value = stmt.value
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Div):
+            self.issue(stmt, f"{name} holds whole numbers; '/=' can give a fraction: use '//=' or round()")
+            return
+        if isinstance(value, ast.Constant) and type(value.value) is float and not value.value.is_integer():
+            self.issue(value, f"{name} holds whole numbers; this gives a fraction ({value.value!r})")
+            return
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div):
+            self.issue(value, f"{name} holds whole numbers; '/' can give a fraction: use '//' or round()")
 
 
 def _issue_from_error(exc: RuleError, text: str) -> RuleIssue:

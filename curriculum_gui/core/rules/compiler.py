@@ -1222,6 +1222,12 @@ class CompiledUpdate:
             key = a.simple_key
             if key is not None and key in params:
                 kind = type(value)
+                if kind is float and type(params[key]) is int:
+                    try:
+                        value = _whole(value, key)
+                    except Fail as exc:
+                        raise self.parsed.source.error(str(exc), a.stmt) from None
+                    kind = int
                 if (
                     kind in _SCALARS
                     and type(params[key]) in _SCALARS
@@ -1244,6 +1250,8 @@ class CompiledUpdate:
                 if a.op is not None:
                     value = a.op(current, value)
                 value = to_parameter_value(value)
+                if type(current) is int and type(value) is float:
+                    value = _whole(value, ".".join(a.path))
             except RuleError:
                 raise
             except Exception as exc:
@@ -1256,6 +1264,14 @@ class CompiledUpdate:
 
 
 _SCALARS = frozenset((int, float, bool, str, type(None)))
+
+
+def _whole(value: float, name: str) -> int:
+    """A whole-number parameter stays whole (the rig reads an integer, and aind's task models refuse a
+    fraction there): ``14.0`` is stored as ``14``; a fraction is an error."""
+    if not math.isfinite(value) or not value.is_integer():
+        raise Fail(f"{name!r} holds whole numbers; the update gave {short_repr(value)}: use // or round()")
+    return int(value)
 
 
 def _get_path(params: Mapping[str, Any], path: tuple[str, ...]) -> Any:
