@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from .model import FORMAT_NAME, FORMAT_VERSION, Curriculum, NativeDocument
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 64
+MAX_INT_DIGITS = 1_000  # a longer whole number in a file is a mistake (and Python refuses past 4,300)
 
 
 def read_bytes(path: str | Path, what: str = "") -> bytes:
@@ -55,10 +57,17 @@ def parse_json_bytes(raw: bytes, name: str) -> Any:
         raise LoadError(name, f"is not UTF-8 text (bad byte at offset {exc.start})") from None
     _check_depth(text, name)
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        return json.loads(
+            text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_sized_int
+        )
     except json.JSONDecodeError as exc:
         raise LoadError(name, f"invalid JSON: {exc.msg}", f"line {exc.lineno} column {exc.colno}") from None
-    except ValueError as exc:  # NaN / Infinity, from _reject_constant
+    except ValueError as exc:  # NaN / Infinity, from _reject_constant; a huge number, from _sized_int
+        huge = re.search(rf"\d{{{MAX_INT_DIGITS + 1},}}", text)
+        if huge is not None:
+            line = text.count("\n", 0, huge.start()) + 1
+            column = huge.start() - (text.rfind("\n", 0, huge.start()) + 1) + 1
+            raise LoadError(name, str(exc), f"line {line} column {column}") from None
         raise LoadError(name, str(exc)) from None
     except RecursionError:
         raise LoadError(name, "is nested too deeply") from None
@@ -66,6 +75,14 @@ def parse_json_bytes(raw: bytes, name: str) -> Any:
 
 def _reject_constant(token: str) -> Any:
     raise ValueError(f"{token} is not allowed (JSON has no {token}; use a finite number or null)")
+
+
+def _sized_int(token: str) -> int:
+    if len(token.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(
+            f"a whole number of {len(token.lstrip('-')):,} digits is too large (at most {MAX_INT_DIGITS:,})"
+        )
+    return int(token)
 
 
 def _finite_float(token: str) -> float:

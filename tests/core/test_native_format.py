@@ -97,6 +97,14 @@ def test_nan_and_infinity_are_refused() -> None:
         native_format.loads('{"format": "curriculum-gui", "format_version": 1, "x": NaN}')
 
 
+def test_a_huge_whole_number_is_refused_with_its_place() -> None:
+    text = '{\n  "format": "curriculum-gui",\n  "x": ' + "9" * 5000 + "\n}"
+    with pytest.raises(LoadError, match="line 3 column 8: a whole number of 5,000 digits is too large"):
+        native_format.loads(text)
+    data = native_format.parse_json_bytes(('{"y": ' + "9" * 1000 + "}").encode(), "f.json")
+    assert data["y"] == int("9" * 1000)  # long, but not too long
+
+
 def test_future_format_version_is_named() -> None:
     with pytest.raises(LoadError, match="format_version 2 is not supported"):
         native_format.loads('{"format": "curriculum-gui", "format_version": 2}')

@@ -234,6 +234,11 @@ def _parse(text: str, mode: str) -> Parsed:
         col = offset + indent
         end = (exc.end_offset or 0) - 1 + indent if (exc.end_lineno or line) == line else col + 1
         reason = exc.msg or "invalid syntax"
+        if not exc.offset and reason == "invalid syntax" and 1 <= line <= len(source.lines):
+            # Python gives no column for an expression cut short ("accuracy >"): point at its end.
+            col = max(len(source.lines[line - 1].rstrip()) - 1, 0) + indent  # its last character
+            end = col + 1
+            reason = "the rule is incomplete: something is missing at the end"
         if (
             mode == "condition"
             and reason.startswith("invalid syntax")
