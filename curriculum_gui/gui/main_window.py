@@ -5,10 +5,12 @@ remembered (QSettings)."""
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
@@ -35,6 +37,11 @@ from .problems_panel import ProblemsPanel
 from .simulate_panel import SimulatePanel
 
 FILE_FILTER = "Curriculum files (*.json);;All files (*)"
+# Not allowed in a file name on Windows, macOS or Linux (or a path separator on one of them).
+_NOT_IN_FILE_NAMES = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+_RESERVED_ON_WINDOWS = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{p}{n}" for p in ("COM", "LPT") for n in range(1, 10)
+}
 MAX_RECENT = 8
 
 EDITOR_VIEWS = ("editor", "policies", "problems", "inspector", "history", "simulate")
@@ -141,15 +148,29 @@ class MainWindow(QMainWindow):
         self.save_action = self._action("&Save", self.save, key.Save, "Save the curriculum")
         self.save_as_action = self._action("Save &As…", self.save_as, key.SaveAs, "Save under a new name")
         self.quit_action = self._action("&Quit", self.close, key.Quit)
-        self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(key.Undo)
-        self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(key.Redo)
+        group = self.undo_group
+        self.undo_action = self._history_action("Undo", key.Undo, group.undo, group.canUndoChanged)
+        group.undoTextChanged.connect(lambda text: _describe_step(self.undo_action, "Undo", text))
+        self.redo_action = self._history_action("Redo", key.Redo, group.redo, group.canRedoChanged)
+        group.redoTextChanged.connect(lambda text: _describe_step(self.redo_action, "Redo", text))
         self.fit_action = self.canvas.fit_action  # scoped to the canvas: F still types in the inspector
         self.canvas.selection_changed.connect(self._canvas_selection)
         self.canvas.transition_created.connect(self._transition_created)
         self.canvas.item_activated.connect(self.select_item)
         self.canvas.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
+
+    def _history_action(
+        self, verb: str, shortcut: QKeySequence.StandardKey, slot: Callable[[], None], enabled: SignalInstance
+    ) -> QAction:
+        """Undo or Redo. Not ``QUndoGroup.createUndoAction``: its text is the whole step, which makes the
+        toolbar button as wide as the step's name (and takes a ``&`` in a name for a mnemonic)."""
+        action = QAction(f"&{verb}", self)
+        action.setIconText(verb)  # what the toolbar shows, whatever the step
+        action.setShortcut(shortcut)
+        action.setEnabled(False)
+        action.triggered.connect(slot)
+        enabled.connect(action.setEnabled)
+        return action
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -478,7 +499,7 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         self.commit_pending()
-        suggested = str(Path(self._last_dir()) / f"{self.document.curriculum.name or 'curriculum'}.json")
+        suggested = str(Path(self._last_dir()) / f"{file_stem(self.document.curriculum.name)}.json")
         path, _ = QFileDialog.getSaveFileName(self, "Save curriculum", suggested, FILE_FILTER)
         return bool(path) and self._save_to(Path(path))
 
@@ -614,3 +635,21 @@ class MainWindow(QMainWindow):
             event.accept()
         else:
             event.ignore()
+
+
+def file_stem(name: str) -> str:
+    """A curriculum's name made into a file name that every system accepts: "Go/No-go" would otherwise
+    suggest a folder "Go" that does not exist."""
+    stem = _NOT_IN_FILE_NAMES.sub("-", name).strip(". ")  # Windows drops trailing dots and spaces
+    stem = stem.encode()[:200].decode("utf-8", "ignore").rstrip(". ")  # names are at most 255 bytes
+    if stem.split(".")[0].upper() in _RESERVED_ON_WINDOWS:  # "CON.json" names a device on Windows
+        stem = f"_{stem}"
+    return stem or "curriculum"
+
+
+def _describe_step(action: QAction, verb: str, step: str) -> None:
+    """The menu says which step ("Undo Rename to 'A & B'", the ``&`` kept literal), the tooltip too; the
+    toolbar keeps its short icon text."""
+    action.setText(f"&{verb} {step.replace('&', '&&')}" if step else f"&{verb}")
+    shortcut = action.shortcut().toString()
+    action.setToolTip(f"{verb} {step} ({shortcut})" if step else f"{verb} ({shortcut})")

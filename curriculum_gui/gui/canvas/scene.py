@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QPainterPath, QPen, QTransform
+from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, QSizeF, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
     QGraphicsScene,
@@ -29,6 +29,8 @@ from . import layout_task, style
 from .geometry import segment_hits_rect
 from .items import EdgeItem, NameEditor, NodeItem
 from .levels import CLIPBOARD_MIME, PolicyLevel, StageLevel
+
+NODE_GAP = 30.0  # free space kept around a node added from the toolbar or Ins (its badges stick out ~20 px)
 
 
 class GraphScene(QGraphicsScene):
@@ -264,13 +266,41 @@ class GraphScene(QGraphicsScene):
         g = style.GRID
         return QPointF(round(pos.x() / g) * g, round(pos.y() / g) * g)
 
+    def _top_left(self, centre: QPointF) -> QPointF:
+        """Where a new node centred on ``centre`` goes (snapped to the grid when snapping is on)."""
+        w, h = self.level.size
+        return self.snapped(centre - QPointF(w / 2, h / 2))
+
+    def free_spot(self, centre: QPointF) -> QPointF:
+        """``centre`` if a new node there would touch no other node, else the nearest free spot right of or
+        below the node in the way, lined up with it: nodes added one after another never hide each other."""
+        in_the_way = self._nodes_near(centre)
+        if not in_the_way:
+            return centre
+        origin = min(in_the_way, key=lambda n: QLineF(n.scene_rect().center(), centre).length())
+        start = origin.scene_rect().center()
+        w, h = self.level.size
+        distance = 1  # steps right plus steps down: nearer spots first, right before down
+        while True:
+            for down in range(distance + 1):
+                spot = start + QPointF((distance - down) * (w + 2 * NODE_GAP), down * (h + 2 * NODE_GAP))
+                if not self._nodes_near(spot):
+                    return spot
+            distance += 1
+
+    def _nodes_near(self, centre: QPointF) -> list[NodeItem]:
+        """The nodes (badges and handle included) within NODE_GAP of a new node centred on ``centre``."""
+        box = QRectF(self._top_left(centre), QSizeF(*self.level.size))
+        box.adjust(-NODE_GAP, -NODE_GAP, NODE_GAP, NODE_GAP)
+        found = self.items(box, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+        return [item for item in found if isinstance(item, NodeItem)]
+
     def add_node(self, centre: QPointF | None = None, *, rename: bool = True) -> str | None:
         """Add a stage (or policy) centred on ``centre``; open the name editor on it."""
         if centre is None:
             bounds = self.itemsBoundingRect()
             centre = QPointF(bounds.right() + 160, bounds.center().y()) if not bounds.isNull() else QPointF()
-        w, h = self.level.size
-        top_left = self.snapped(centre - QPointF(w / 2, h / 2))
+        top_left = self._top_left(centre)
         edit = self.level.add_node(self.curriculum, (top_left.x(), top_left.y()))
         if not self._apply(edit):
             return None
@@ -517,6 +547,21 @@ class GraphScene(QGraphicsScene):
             return
         super().mouseDoubleClickEvent(event)
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter on the one selected node or transition does what a double-click does: the keyboard's way
+        into a stage's policy graph. The name editor (F2), when open, has the key instead."""
+        selected = self.selectedItems()
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and self.focusItem() is None and len(selected) == 1:
+            item = selected[0]
+            if isinstance(item, NodeItem):
+                self.node_activated(item)
+            elif isinstance(item, EdgeItem):
+                self.edge_activated(item)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def node_activated(self, node: NodeItem) -> None:
         if self.level.stage_id is None:
             self.open_stage_requested.emit(node.node_id)
@@ -545,7 +590,7 @@ class GraphScene(QGraphicsScene):
         if isinstance(item, NodeItem):
             node_id = item.node_id
             if self.level.stage_id is None:
-                add("Open policy graph", lambda: self.open_stage_requested.emit(node_id))
+                add("Open policy graph\tEnter", lambda: self.open_stage_requested.emit(node_id))
             add("Rename…\tF2", lambda: self.begin_rename(node_id))
             add(
                 ("Unset start " if item.data_.start else "Set as start ") + word,

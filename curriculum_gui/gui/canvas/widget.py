@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -268,9 +268,14 @@ class CanvasWidget(QWidget):
         ]
 
     def add_node(self) -> str | None:
-        view = self.view
-        centre = view.mapToScene(view.viewport().rect().center())
-        return self.scene.add_node(QPointF(centre))
+        """Add Stage / Ins: in the middle of the view, or the nearest free spot beside it, so that stages
+        added one after another never hide each other; the new node is selected and brought into view."""
+        view, scene = self.view, self.scene
+        centre = scene.free_spot(view.mapToScene(view.viewport().rect().center()))
+        node_id = scene.add_node(centre)
+        if node_id is not None:
+            view.ensureVisible(scene.nodes[node_id], 40, 40)
+        return node_id
 
     def _toggle_snap(self) -> None:
         on = self.snap_action.isChecked()
