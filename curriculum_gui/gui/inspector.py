@@ -90,7 +90,8 @@ class PriorityList(QWidget):
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
         self._filling = False
         self.list.model().rowsMoved.connect(self._emit_order)
-        self.list.itemDoubleClicked.connect(lambda item: self.activated.emit(item.data(ID_ROLE)))
+        # itemActivated: a double-click, and Enter for keyboard users
+        self.list.itemActivated.connect(lambda item: self.activated.emit(item.data(ID_ROLE)))
         self.list.setMaximumHeight(150)
         self.list.setWordWrap(True)  # a whole rule, on as many lines as it needs
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -199,6 +200,7 @@ class CurriculumPage(_Page):
         self.version.setPlaceholderText("e.g. 1.0.0")
         self.description = QPlainTextEdit()
         self.description.setMaximumHeight(80)
+        self.description.setTabChangesFocus(True)  # Tab moves on, as in every other field
         self.form.addRow("&Name:", self.name)
         self.form.addRow("&Version:", self.version)
         self.form.addRow("&Description:", self.description)
@@ -314,6 +316,7 @@ class StagePage(_Page):
         self.task.setPlaceholderText("the task the rig runs, e.g. TwoChoiceVisual")
         self.description = QPlainTextEdit()
         self.description.setMaximumHeight(60)
+        self.description.setTabChangesFocus(True)  # Tab moves on, as in every other field
         self.start = QCheckBox("Start stage")
         self.start.setToolTip("New subjects begin here")
         self.terminal = QCheckBox("Terminal (e.g. graduated)")

@@ -32,6 +32,7 @@ class Outline(QTreeView):
             for r in range(self.model_.rowCount())
             if self.isExpanded(self.model_.index(r, 0))
         }
+        current: ItemRef | None = self.currentIndex().data(REF_ROLE)
         self.model_.clear()
         for stage in curriculum.stages:
             marks = []
@@ -53,6 +54,19 @@ class Outline(QTreeView):
             self.model_.appendRow(row)
             if stage.id in expanded:
                 self.setExpanded(row.index(), True)
+        if current is not None:
+            self._restore_current(current)
+
+    def _restore_current(self, ref: ItemRef) -> None:
+        """Put the keyboard position (and selection) back on the same item after a rebuild, if it is still
+        there; selecting it this way does not re-activate it."""
+        # (QAbstractItemModel.match compares Python objects by identity, not ==: look through the two levels)
+        for r in range(self.model_.rowCount()):
+            stage = self.model_.item(r)
+            for item in (stage, *(stage.child(c) for c in range(stage.rowCount()))):
+                if item.data(REF_ROLE) == ref:
+                    self.setCurrentIndex(item.index())
+                    return
 
     def _activated(self, index: QModelIndex) -> None:
         ref = index.data(REF_ROLE)

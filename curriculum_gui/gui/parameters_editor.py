@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -27,7 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.rules.functions import short_repr
+
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+VALUE_COLUMN = 1
 TYPES = ("number", "integer", "boolean", "text", "list", "group")
 
 
@@ -52,12 +57,18 @@ def parse_value(text: str, kind: str) -> Any:
         try:
             return int(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a whole number") from None
+            digits = text.lstrip("+-").replace("_", "")
+            if digits.isdigit():  # well formed, but past Python's int conversion limit
+                raise ValueError(
+                    f"{short_repr(text)} has too many digits ({len(digits)}; "
+                    f"at most {sys.get_int_max_str_digits()})"
+                ) from None
+            raise ValueError(f"{short_repr(text)} is not a whole number") from None
     if kind == "number":
         try:
             value = float(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
+            raise ValueError(f"{short_repr(text)} is not a number") from None
         if not math.isfinite(value):
             raise ValueError("the value must be a finite number")
         return value
@@ -67,12 +78,14 @@ def parse_value(text: str, kind: str) -> Any:
             return True
         if lowered in ("false", "no", "0", "off"):
             return False
-        raise ValueError(f"{text!r} is not true or false")
+        raise ValueError(f"{short_repr(text)} is not true or false")
     if kind == "list":
         try:
             value = json.loads(text or "[]")
-        except ValueError:
+        except json.JSONDecodeError:
             raise ValueError("a list is written as JSON, e.g. [1, 2, 3]") from None
+        except ValueError:  # valid JSON, but a number past Python's int conversion limit
+            raise ValueError("a number in the list has too many digits") from None
         if not isinstance(value, list):
             raise ValueError("a list is written as JSON, e.g. [1, 2, 3]")
         return value
@@ -108,6 +121,7 @@ class AddParameterDialog(QDialog):
         self.value = QLineEdit(self)
         self.value.setText("0")
         self.error = QLabel(self)
+        self.error.setWordWrap(True)  # a long message grows the dialog down, not off the screen
         self.error.setStyleSheet("color: #c62828;")
         self.kind.currentTextChanged.connect(self._kind_changed)
         form = QFormLayout()
@@ -156,6 +170,58 @@ class AddParameterDialog(QDialog):
         super().accept()
 
 
+class ParameterTree(QTreeWidget):
+    """The tree of parameters, in which only the Value cell is edited (names and types are changed by removing
+    and adding): F2, Enter or a double-click anywhere on a row edits its value, Space toggles a boolean, and
+    Left/Right move between the columns while whole rows stay selected."""
+
+    _TO_VALUE = (
+        QAbstractItemView.EditTrigger.EditKeyPressed,
+        QAbstractItemView.EditTrigger.AnyKeyPressed,
+        QAbstractItemView.EditTrigger.DoubleClicked,
+        QAbstractItemView.EditTrigger.AllEditTriggers,
+    )
+
+    def edit(
+        self,
+        index: QModelIndex | QPersistentModelIndex,
+        trigger: QAbstractItemView.EditTrigger = QAbstractItemView.EditTrigger.AllEditTriggers,
+        event: QEvent | None = None,
+    ) -> bool:
+        if index.column() != VALUE_COLUMN:
+            if trigger not in self._TO_VALUE:
+                return False  # e.g. a click on the name of the selected row
+            index = index.sibling(index.row(), VALUE_COLUMN)
+        return super().edit(index, trigger, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter edits the value too (Qt's item views only do so on macOS); elsewhere (a group, a boolean)
+        it does what it always does."""
+        if (
+            event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and self.state() != QAbstractItemView.State.EditingState
+            and self.edit(self.currentIndex(), QAbstractItemView.EditTrigger.EditKeyPressed, event)
+        ):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def moveCursor(
+        self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        """QTreeView moves between columns only when single cells are selected; pretend so for Left/Right."""
+        if cursorAction not in (
+            QAbstractItemView.CursorAction.MoveLeft,
+            QAbstractItemView.CursorAction.MoveRight,
+        ):
+            return super().moveCursor(cursorAction, modifiers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        try:
+            return super().moveCursor(cursorAction, modifiers)
+        finally:
+            self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+
+
 class ParametersEditor(QWidget):
     """Shows a parameter tree; emits ``parameter_set(path, value)`` and ``parameter_removed(path)``."""
 
@@ -164,7 +230,7 @@ class ParametersEditor(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tree = QTreeWidget(self)
+        self.tree = ParameterTree(self)
         self.tree.setHeaderLabels(["Parameter", "Value", "Type"])
         self.tree.setAlternatingRowColors(True)
         self.tree.setUniformRowHeights(True)
@@ -215,13 +281,15 @@ class ParametersEditor(QWidget):
             self._filling = False
             self.message.hide()
             return
+        first = not self.tree.topLevelItemCount()  # a first fill opens every group
         expanded = {tuple(i.data(0, PATH_ROLE)) for i in self._all_items() if i.isExpanded()}
         self._parameters = json.loads(json.dumps(parameters))
         self._filling = True
         self.tree.clear()
         self._fill(self.tree.invisibleRootItem(), parameters, [])
         for item in self._all_items():
-            if not expanded or tuple(item.data(0, PATH_ROLE)) in expanded:
+            # Groups only: a leaf marked expanded makes Left "collapse" it instead of moving the cursor.
+            if item.childCount() and (first or tuple(item.data(0, PATH_ROLE)) in expanded):
                 item.setExpanded(True)
         self.tree.resizeColumnToContents(0)
         self._filling = False
@@ -260,7 +328,7 @@ class ParametersEditor(QWidget):
         return value
 
     def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
-        if self._filling or column != 1:
+        if self._filling or column != VALUE_COLUMN:
             return
         path = list(item.data(0, PATH_ROLE))
         old = self._value_at(path)
