@@ -178,7 +178,9 @@ class MetricsSession:
 class PositionEvent:
     """One change of a subject's position, from the event log: after ``sessions`` sessions in all it was
     on ``stage`` (``on_curriculum`` false after an eject). ``count``: the sessions an ``applied`` event
-    consumed; ``batch``: the batch it belongs to (applied together, or reverted together)."""
+    consumed, and ``session_stages`` the stage after each of them (a batch may move a mouse through
+    several stages); ``batch``: the batch it belongs to (applied together, or reverted together);
+    ``reverts``: for a ``revert``, the event it undid."""
 
     kind: str
     sessions: int
@@ -188,6 +190,24 @@ class PositionEvent:
     count: int
     event_id: int = 0
     batch: str | None = None
+    session_stages: tuple[str | None, ...] = ()
+    reverts: int | None = None
+
+
+def stages_after_sessions(data: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """``(session, stage after it)`` for each session of an ``applied`` (or ``evaluated``) event's data,
+    from the stage transitions that fired in its why: one batch can take a mouse through several stages."""
+    fired = {
+        check.get("session"): check.get("destination")
+        for check in data.get("why") or ()
+        if check.get("kind") == "stage_transition" and check.get("fired")
+    }
+    stage = data.get("before_stage")
+    out = []
+    for session in data.get("sessions") or ():
+        stage = fired.get(session, stage)
+        out.append((session, stage))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from .records import (
     PositionEvent,
     SubjectInfo,
     SubjectRow,
+    stages_after_sessions,
 )
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
@@ -276,6 +277,8 @@ def position_events(ws: Workspace, only: Sequence[str] | None) -> dict[str, list
                     len(data.get("sessions") or ()),
                     event_id,
                     batch,
+                    tuple(stage for _, stage in stages_after_sessions(data)) if kind == APPLIED else (),
+                    data.get("reverts"),
                 )
             )
     return out

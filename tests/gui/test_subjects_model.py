@@ -166,3 +166,33 @@ def test_cohort_cells_mark_where_a_person_chose_otherwise() -> None:
         PositionEvent("eject", 3, "C", "C", False, 0),
     ]
     assert cells_of(steps) == [Cell("B", "A"), Cell("C", None), Cell("C", None), Cell(None, None)]
+
+
+def test_cohort_cells_follow_a_batch_through_its_stages_and_reverts_take_back_their_cells() -> None:
+    enrolled = PositionEvent("enrolled", 0, "A", None, True, 0, event_id=1)
+    week = PositionEvent("applied", 3, "C", "A", True, 3, event_id=2, session_stages=("A", "B", "C"))
+    assert cells_of([enrolled, week]) == [Cell("A", None), Cell("B", None), Cell("C", None)]
+    undo_week = PositionEvent("revert", 0, "A", "C", True, 0, event_id=3, reverts=2)
+    assert cells_of([enrolled, week, undo_week]) == []  # its sessions wait for the trainer again
+    eject = PositionEvent("eject", 3, "C", "C", False, 0, event_id=4)
+    undo_eject = PositionEvent("revert", 3, "C", "C", True, 0, event_id=5, reverts=4)
+    assert cells_of([enrolled, week, eject, undo_eject]) == cells_of([enrolled, week])
+    override = PositionEvent("override", 3, "A", "C", True, 0, event_id=6)
+    undo_override = PositionEvent("revert", 3, "C", "A", True, 0, event_id=7, reverts=6)
+    assert cells_of([enrolled, week, override])[-1] == Cell("A", "C")
+    assert cells_of([enrolled, week, override, undo_override]) == cells_of([enrolled, week])
+
+
+def test_stage_after_each_session_of_a_batch() -> None:
+    from curriculum_gui.store.records import stages_after_sessions
+
+    data = {
+        "before_stage": "A",
+        "sessions": ["s1", "s2", "s3"],
+        "why": [
+            {"session": "s1", "kind": "stage_transition", "fired": False, "destination": "B"},
+            {"session": "s2", "kind": "stage_transition", "fired": True, "destination": "B"},
+            {"session": "s3", "kind": "policy_transition", "fired": True, "destination": "p"},
+        ],
+    }
+    assert stages_after_sessions(data) == [("s1", "A"), ("s2", "B"), ("s3", "B")]

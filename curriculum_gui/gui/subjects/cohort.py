@@ -55,25 +55,31 @@ class Cell:
 
 
 def cells_of(steps: Sequence[PositionEvent]) -> list[Cell]:
-    """One cell per evaluated session, from the subject's position changes (oldest first)."""
+    """One cell per evaluated session, from the subject's position changes (oldest first). A revert takes
+    back what the change it undid did to the cells: an apply's sessions (pending again), an eject's grey
+    cell, an override's outline."""
     cells: list[Cell] = []
-    stage: str | None = None
+    before: dict[int, tuple[int, Cell | None]] = {}  # event id -> (cells before it, the last cell then)
     for step in steps:
+        last = cells[-1] if cells else None
         if step.kind == APPLIED:
-            stage = step.stage
-            cells.extend(Cell(stage, None) for _ in range(max(step.count, 1)))
+            before[step.event_id] = (len(cells), last)
+            stages = step.session_stages or (step.stage,) * max(step.count, 1)
+            cells.extend(Cell(stage, None) for stage in stages)
         elif step.kind == EJECT:
+            before[step.event_id] = (len(cells), last)
             cells.append(Cell(None, None))  # one grey cell: taken off here
-            stage = None
         elif step.kind == OVERRIDE and cells:
+            before[step.event_id] = (len(cells), last)
             # Every override is outlined, also one that kept the stage (other parameters or policies).
             cells[-1] = Cell(step.stage, cells[-1].stage or step.before_stage)
-            stage = step.stage
+        elif step.kind == REVERT and step.reverts in before:
+            count, then = before.pop(step.reverts)
+            del cells[count:]
+            if then is not None and cells and len(cells) == count:
+                cells[-1] = then  # an override's outline goes with it
         elif step.kind == REVERT and cells and step.on_curriculum:
             cells[-1] = Cell(step.stage, None)
-            stage = step.stage
-        else:
-            stage = step.stage
     return cells
 
 

@@ -16,7 +16,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.model import Curriculum
-from ...store.records import APPLIED, EJECT, ENROLLED, OVERRIDE, REENROLL, REVERT, Event, MetricsSession
+from ...store.records import (
+    APPLIED,
+    EJECT,
+    ENROLLED,
+    OVERRIDE,
+    REENROLL,
+    REVERT,
+    Event,
+    MetricsSession,
+    stages_after_sessions,
+)
 from .why_not_yet import thresholds
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#333333")
@@ -35,6 +45,11 @@ def stage_points(history: Sequence[Event], sessions: Sequence[MetricsSession], s
             continue
         stage = event.data.get("after_stage")
         if event.kind == APPLIED:
+            # A batch of several sessions can pass through several stages: a step at each session.
+            for session, after in stages_after_sessions(event.data)[:-1]:
+                if session in ordinal and after in stages:
+                    xs.append(float(ordinal[session]))
+                    ys.append(float(stages.index(after)))
             done = [ordinal[s] for s in event.data.get("sessions") or [] if s in ordinal]
             x = float(max(done)) if done else x
         y = float(stages.index(stage)) if stage in stages else float("nan")
