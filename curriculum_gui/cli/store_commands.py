@@ -280,7 +280,7 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
     )
     _db(q)
     q.add_argument("file")
-    q.add_argument("--format", choices=["csv", "json", "jsonl"], help="default: from the file name")
+    q.add_argument("--format", choices=["csv", "tsv", "json", "jsonl"], help="default: from the file name")
     q.set_defaults(handler=_cmd_metrics_import)
 
 

@@ -1,9 +1,10 @@
-"""Session metrics files (CSV, JSON, JSON Lines) -> checked rows and a report of the bad ones. No database.
+"""Session metrics files (CSV, TSV, JSON, JSON Lines) -> checked rows and a report of the bad ones.
 
-A file holds one row per subject and session. Every row names ``subject``, ``session`` (an id unique per
-subject) and ``date`` (ISO, ``2025-03-14``); every other column or key is a metric. In CSV the header
-is required. In JSON, a list of objects (or ``{"sessions": [...]}``), each either flat or with its
-metrics under ``"metrics"``; JSON Lines holds one such object per line.
+No database. A file holds one row per subject and session. Every row names ``subject``, ``session`` (an id
+unique per subject) and ``date`` (ISO, ``2025-03-14``); every other column or key is a metric. In CSV the
+header is required; a ``.tsv`` file is tab-separated, and so is a CSV file whose header has tabs and no
+comma (spreadsheets export "CSV" either way). In JSON, a list of objects (or ``{"sessions": [...]}``), each
+either flat or with its metrics under ``"metrics"``; JSON Lines holds one such object per line.
 
 Reading (:func:`read_metrics`) only checks the shape; :func:`check_row` then checks a row against the
 declared metrics of the subject's curriculum and converts its values. A bad row is reported with where it
@@ -33,6 +34,8 @@ from .native_format import parse_json_bytes, read_bytes
 SUBJECT, SESSION, DATE = "subject", "session", "date"
 KEYS = (SUBJECT, SESSION, DATE)
 MAX_ID = 200
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+"""The format of a file by its extension (another extension: detected from the content)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +78,13 @@ def read_metrics(path: str | Path, format: str | None = None) -> MetricsFile:
     name = str(path)
     raw = read_bytes(path)
     suffix = Path(name).suffix.lower()
-    fmt = format or {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix)
+    fmt = format or FORMATS.get(suffix)
     return parse_metrics(raw, name, fmt)
 
 
 def parse_metrics(raw: bytes, name: str, format: str | None = None) -> MetricsFile:
-    """As :func:`read_metrics`, from bytes (``format``: ``csv``, ``json``, ``jsonl`` or None to detect)."""
+    """As :func:`read_metrics`, from bytes (``format``: ``csv``, ``tsv``, ``json``, ``jsonl`` or None to
+    detect)."""
     if not raw.strip():
         raise LoadError(name, "is empty")
     if b"\x00" in raw[:4096]:
@@ -101,14 +105,23 @@ def parse_metrics(raw: bytes, name: str, format: str | None = None) -> MetricsFi
         raise LoadError(name, f"is not UTF-8 text (bad byte at offset {exc.start})") from None
     if format == "jsonl":
         return _from_jsonl(text, name)
-    if format == "csv":
-        return _from_csv(text, name)
-    raise LoadError(name, f"unknown metrics format {format!r} (use csv, json or jsonl)")
+    if format == "csv" and _tab_header(text):
+        format = "tsv"
+    if format in ("csv", "tsv"):
+        return _from_csv(text, name, format)
+    raise LoadError(name, f"unknown metrics format {format!r} (use csv, tsv, json or jsonl)")
 
 
-def _from_csv(text: str, name: str) -> MetricsFile:
-    out = MetricsFile(name, "csv")
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _tab_header(text: str) -> bool:
+    """A "CSV" file whose header is tab-separated (tabs, no comma): read it as TSV."""
+    header = text.split("\n", 1)[0]
+    return "\t" in header and "," not in header
+
+
+def _from_csv(text: str, name: str, format: str = "csv") -> MetricsFile:
+    """CSV, or TSV (``format="tsv"``: the same with tabs between cells)."""
+    out = MetricsFile(name, format)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if format == "tsv" else ",")
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:

@@ -2,7 +2,8 @@
 
 ``--db`` accepts a file path (a SQLite file), ``sqlite:///PATH`` or ``postgresql://user:pw@host/db``
 (driven by psycopg 3). Without one, ``$CURRICULUM_GUI_DB`` or a SQLite file in the user's data directory.
-Passwords never appear in a message: URLs are always shown masked.
+Passwords never appear in a message: URLs are always shown masked. A SQLite file deleted, moved or replaced
+while open is noticed before the next transaction (:func:`check_same_file`), never written to unseen.
 """
 
 from __future__ import annotations
@@ -100,6 +101,47 @@ def create_engine(url: URL) -> Engine:
         pool_pre_ping=True,
         connect_args={"connect_timeout": PG_CONNECT_SECONDS, "application_name": APP_NAME},
     )
+
+
+FileId = tuple[int, int]
+"""A file's identity, ``(st_dev, st_ino)``: the same path can come to name another file."""
+
+
+def sqlite_file_id(url: URL) -> FileId | None:
+    """The identity of a SQLite database file (None for another backend or a file not there)."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    try:
+        info = os.stat(url.database or "")
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def check_same_file(url: URL, opened: FileId | None) -> None:
+    """Refuse to start a transaction on a SQLite file deleted, moved or replaced since it was opened.
+
+    The pooled connections still hold the old file: without this, changes would "succeed" into a file
+    nobody can see any more and vanish at exit (or SQLite would quietly create a new, empty one).
+    One ``os.stat`` per transaction.
+    """
+    if opened is None:
+        return
+    path = url.database or ""
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise DatabaseUnavailable(
+            f"the database file {path} is gone (deleted or moved) since it was opened; nothing was written "
+            "(put the file back, or open the database again)"
+        ) from None
+    except OSError as e:
+        raise DatabaseUnavailable(f"the database file {path} cannot be reached ({e.strerror})") from None
+    if (info.st_dev, info.st_ino) != opened:
+        raise DatabaseUnavailable(
+            f"the database file {path} was replaced by another file since it was opened; nothing was "
+            "written (open the database again to use the new file)"
+        )
 
 
 def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:

@@ -1,9 +1,11 @@
 """The trainer over the cohort: evaluate new sessions into suggestions, then apply them as one batch.
 
 A session is *pending* until an applied suggestion (or a re-enrollment) consumes it. Evaluating runs the
-trainer once per pending session, oldest first, as aind does once per session; it writes nothing.
-``number_list`` metrics given one number per session are handed to the trainer as the list of the
-subject's values so far (oldest first).
+trainer once per pending session, oldest first (by date, then import order), as aind does once per
+session; it writes nothing. ``number_list`` metrics given one number per session are handed to the trainer
+as a list, oldest first, of the values of every session already evaluated and of the pending ones up to
+this one: a session imported late (dated before sessions already evaluated) still sees the whole history.
+A session that gives the whole list itself is evaluated on that list.
 
 Applying writes every subject's new state, its ``applied`` event (suggestion and why) and the consumed
 sessions in one transaction, conflict-checked by row version: a subject changed since it was evaluated
@@ -45,7 +47,7 @@ def evaluate(ws: Workspace, only: Sequence[str] | None, progress: Progress | Non
     sessions_q = (
         sa.select(ms_t.c.subject_pk, ms_t.c.id, ms_t.c.session_id, ms_t.c.values_json, ms_t.c.consumed_by)
         .where(ms_t.c.subject_pk.in_(pending))
-        .order_by(ms_t.c.subject_pk, ms_t.c.session_date, ms_t.c.session_id)
+        .order_by(ms_t.c.subject_pk, ms_t.c.session_date, ms_t.c.id)  # same date: import order
     )
     wanted = set(only) if only is not None else None
     if wanted is not None and len(wanted) <= 500:
@@ -102,24 +104,32 @@ def state_text(state: SubjectState) -> str:
 def _suggest(
     loaded: Loaded, pk: int, subject: str, row_version: int, current: SubjectState, sessions: list[Any]
 ) -> Suggestion:
+    """``sessions``: all of the subject's, evaluated or not, by date then import order."""
     trainer = loaded.trainer
-    history: dict[str, list[Any]] = {name: [] for name in loaded.list_metrics}
+    history: dict[str, list[Any]] = {name: [] for name in loaded.list_metrics}  # sessions up to this one
     state = current
     done: list[tuple[str, int]] = []
     evaluations = []
     error = None if current.is_on_curriculum else OFF_CURRICULUM
-    for session in sessions:
-        values = json.loads(session.values_json)
-        metrics = dict(values)
-        for name, series in history.items():
-            value = values.get(name)
-            if isinstance(value, list):
-                series[:] = value
-            elif value is not None:
-                series.append(value)
-            metrics[name] = list(series)
+    values_of = [json.loads(session.values_json) for session in sessions]
+    for i, session in enumerate(sessions):
+        values = values_of[i]
+        _add_values(history, values)
         if session.consumed_by is not None or error is not None:
             continue
+        # A session imported late: the sessions already evaluated, dated after it, are history too.
+        later = [
+            v for s, v in zip(sessions[i + 1 :], values_of[i + 1 :], strict=True) if s.consumed_by is not None
+        ]
+        seen = history
+        if later and history:
+            seen = {name: list(series) for name, series in history.items()}
+            for more in later:
+                _add_values(seen, more)
+        metrics = dict(values)
+        for name, series in seen.items():
+            own = values.get(name)
+            metrics[name] = own if isinstance(own, list) else list(series)
         evaluation = trainer.evaluate(state, metrics)
         evaluations.append((session.session_id, evaluation))
         if evaluation.error:
@@ -152,6 +162,16 @@ def _suggest(
         error=error,
         evaluations=tuple(evaluations),
     )
+
+
+def _add_values(history: dict[str, list[Any]], values: dict[str, Any]) -> None:
+    """Add one session's values to each list metric's series (a whole list starts it again)."""
+    for name, series in history.items():
+        value = values.get(name)
+        if isinstance(value, list):
+            series[:] = value
+        elif value is not None:
+            series.append(value)
 
 
 def _event_text(s: Suggestion, after: str | None = None, rejected: bool = False) -> str:

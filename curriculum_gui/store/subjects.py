@@ -229,7 +229,7 @@ def sessions(ws: Workspace, subject: str) -> list[MetricsSession]:
     query = (
         sa.select(ms_t.c.session_id, ms_t.c.session_date, ms_t.c.values_json, ms_t.c.consumed_by)
         .where(ms_t.c.subject_pk == sa.bindparam("pk"))
-        .order_by(ms_t.c.session_date, ms_t.c.session_id)
+        .order_by(ms_t.c.session_date, ms_t.c.id)  # same date: import order, as the trainer takes them
     )
     with ws.read() as conn:
         pk = subject_row(conn, subject, ws.where).id

@@ -4,7 +4,9 @@ Every write is one transaction; every change of a subject bumps its ``row_versio
 :class:`ConflictError` when the version the caller read is stale, so two rigs on one database never lose
 an update. Every change also appends to the event log, which nothing rewrites. The operations live in
 small modules (:mod:`.subjects`, :mod:`.evaluation`, :mod:`.positions`, :mod:`.metrics`); this class
-holds the engine and the per-version caches and offers them as methods.
+holds the engine and the per-version caches and offers them as methods. Each transaction on a SQLite
+file first checks that the path still names the file opened (one ``os.stat``): a deleted or replaced file
+is :class:`DatabaseUnavailable`, not changes lost into an unlinked file.
 """
 
 from __future__ import annotations
@@ -96,6 +98,8 @@ class Workspace:
         self.url = url
         self.python_rules = python_rules
         self._loaded: dict[int, Loaded] = {}
+        # The SQLite file as opened: every transaction checks the path still names it (see engine).
+        self._file_id = engines.sqlite_file_id(url)
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -132,7 +136,9 @@ class Workspace:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One all-or-nothing transaction holding the write lock (SQLite) from its start."""
+        """One all-or-nothing transaction holding the write lock (SQLite) from its start.
+        :class:`DatabaseUnavailable` if the SQLite file was deleted or replaced since it was opened."""
+        engines.check_same_file(self.url, self._file_id)
         with (
             engines.readable_errors(self.url),
             self.engine.connect().execution_options(write=True) as conn,
@@ -142,6 +148,7 @@ class Workspace:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        engines.check_same_file(self.url, self._file_id)
         with engines.readable_errors(self.url), self.engine.connect() as conn, conn.begin():
             yield conn
 
