@@ -14,14 +14,18 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QTabWidget,
     QToolBar,
     QUndoView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from .. import __version__
@@ -72,9 +76,7 @@ class MainWindow(QMainWindow):
         self.modes = QTabWidget()
         self.modes.setObjectName("modes")
         self.modes.addTab(self.tabs, "Curriculum editor")
-        self.subjects_placeholder = QLabel("Opening the subjects database…")
-        self.subjects_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.subjects_placeholder.setWordWrap(True)
+        self.subjects_placeholder = self._subjects_placeholder()
         self.modes.addTab(self.subjects_placeholder, "Subjects")
         self.modes.currentChanged.connect(self._mode_changed)
         self.setCentralWidget(self.modes)
@@ -228,6 +230,14 @@ class MainWindow(QMainWindow):
         )
         self.curriculum_menu.addAction(self.trust_action)
 
+        # Shown on the Subjects tab: the Subjects view's actions once it exists (every one reachable from
+        # the keyboard, Alt+B); until then, the way to choose another database.
+        self.subjects_menu = bar.addMenu("Su&bjects")
+        self.subjects_menu.addAction(
+            self._action("&Database…", self.choose_database, tip="Open another subjects database")
+        )
+        self.subjects_menu.menuAction().setVisible(False)
+
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About curriculum-gui", self.about))
 
@@ -341,6 +351,45 @@ class MainWindow(QMainWindow):
 
     # --- subjects ------------------------------------------------------------------------------
 
+    def _subjects_placeholder(self) -> QWidget:
+        """The Subjects tab until its database is open; if it cannot be opened, the message and a way to
+        choose another database (the Subjects view, with its own Database…, does not exist yet)."""
+        page = QWidget()
+        self.subjects_message = QLabel("Opening the subjects database…")
+        self.subjects_message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.subjects_message.setWordWrap(True)
+        self.subjects_message.setTextFormat(Qt.TextFormat.RichText)
+        self.subjects_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.database_button = QPushButton("&Database…")
+        self.database_button.setToolTip("Open another subjects database, or this one again")
+        self.database_button.clicked.connect(self.choose_database)
+        self.database_button.hide()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        layout.addWidget(self.subjects_message)
+        layout.addWidget(self.database_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(1)
+        return page
+
+    def choose_database(self) -> QDialog:
+        """The Subjects view's Database dialog, from the page shown when the database could not be opened;
+        it starts from the database that failed. Opened window-modal (``open()``), acts on ``accepted``."""
+        from .subjects.dialogs import DatabaseDialog, editable_url
+
+        dialog = DatabaseDialog(editable_url(self.db or self.remembered_db()), self)
+        dialog.accepted.connect(lambda: self.open_chosen_database(dialog.value()))
+        dialog.open()
+        return dialog
+
+    def open_chosen_database(self, db: str) -> bool:
+        """Like the Subjects view's Database…: on success the Subjects tab opens on it and it is remembered
+        for the next start; otherwise the page says why."""
+        self.db = db
+        if not self.ensure_workspace():
+            return False
+        self._workspace_changed(self.workspace)
+        return True
+
     def _editor_docks(self) -> list[QDockWidget]:
         return [d for d in self.findChildren(QDockWidget) if d.objectName() in EDITOR_DOCKS]
 
@@ -357,6 +406,7 @@ class MainWindow(QMainWindow):
                 dock.setVisible(self._editor_docks_visible.get(dock.objectName(), dock.isVisible()))
         self.toolbar.setVisible(not subjects)
         self.summary.setVisible(not subjects)
+        self.subjects_menu.menuAction().setVisible(subjects)
 
     def ensure_workspace(self, *, raise_errors: bool = False) -> bool:
         """Open the subjects database (the default one gets the demo cohort on first start)."""
@@ -370,10 +420,15 @@ class MainWindow(QMainWindow):
         except CurriculumGuiError as exc:
             if raise_errors:
                 raise
-            self.subjects_placeholder.setText(
-                f"<b>The subjects database could not be opened.</b><p>{exc}</p>"
-                "<p>Nothing was changed. Check the database and use Database → Open… to try again.</p>"
+            text = str(exc)
+            unchanged = "" if "nothing was changed" in text.lower() else "Nothing was changed. "  # said once
+            self.subjects_message.setText(
+                f"<b>The subjects database could not be opened.</b><p>{html.escape(text)}</p>"
+                f"<p>{unchanged}Check the database, then press <b>Database…</b> to open it again or to "
+                "choose another one.</p>"
             )
+            self.database_button.show()
+            self.database_button.setFocus()
             return False
         self.set_workspace(workspace, SubjectsView)
         return True
@@ -384,6 +439,8 @@ class MainWindow(QMainWindow):
         if self.subjects_view is None:
             self.subjects_view = view_class(workspace, self)
             self.subjects_view.workspace_changed.connect(self._workspace_changed)
+            self.subjects_menu.clear()  # the actions are the window's or the view's: only taken out
+            self.subjects_menu.addActions(self.subjects_view.toolbar.actions())
             index = self.modes.indexOf(self.subjects_placeholder)
             self.modes.blockSignals(True)
             current = self.modes.currentIndex()

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont
+from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QContextMenuEvent, QFont
 from PySide6.QtWidgets import (
     QLabel,
     QMenu,
@@ -74,6 +74,28 @@ def event_what(event: Event) -> str:
 BATCH_ROLE = Qt.ItemDataRole.UserRole + 1  # on a timeline row of an applied event: (batch, when and who)
 
 
+class Timeline(QTreeWidget):
+    """The event timeline. ``menu_requested(item, global_pos)``: its context menu, for the row under the
+    mouse or, from the keyboard (Menu key, Shift+F10), for the current row: a keyboard event carries no
+    row, only a point that may lie on another one."""
+
+    menu_requested = Signal(object, QPoint)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        if event.reason() == QContextMenuEvent.Reason.Mouse:
+            item = self.itemAt(event.pos())  # delivered through the viewport: in its coordinates
+            pos = event.globalPos()
+        else:
+            item = self.currentItem()
+            corner = QPoint(0, 0)
+            if item is not None:
+                self.scrollToItem(item)
+                corner = self.visualItemRect(item).bottomLeft()
+            pos = self.viewport().mapToGlobal(corner)
+        self.menu_requested.emit(item, pos)
+        event.accept()
+
+
 class SubjectDetail(QWidget):
     """The subject's page. ``wide``: timeline and plots side by side (the Subject tab); otherwise a
     compact pane beside the table, without plots. ``undo_batch_requested(batch, label)``: the timeline's
@@ -87,14 +109,14 @@ class SubjectDetail(QWidget):
         self.header = QLabel("Select a subject.")
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
-        self.timeline = QTreeWidget()
+        self.timeline = Timeline()
         self.timeline.setHeaderLabels(["When", "Who", "What", "Why"])
         self.timeline.setAlternatingRowColors(True)
         self.timeline.setColumnWidth(0, 150)
         self.timeline.setColumnWidth(1, 50)
         self.timeline.setColumnWidth(2, 330 if wide else 260)
-        self.timeline.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.timeline.customContextMenuRequested.connect(self._timeline_menu)
+        self.timeline.menu_requested.connect(self._timeline_menu)
+        self.menu = QMenu(self)  # the timeline's context menu, filled for the row it is opened on
         self.parameters = QTreeWidget()
         self.parameters.setHeaderLabels(["Parameter", "Value"])
         self.parameters.setRootIsDecorated(False)
@@ -187,12 +209,12 @@ class SubjectDetail(QWidget):
                 item.addChild(QTreeWidgetItem(["", "", f"{key}: {short(before)} → {short(after)}", ""]))
             tree.addTopLevelItem(item)
 
-    def timeline_actions(self, item: QTreeWidgetItem | None) -> list[QAction]:
+    def timeline_actions(self, item: QTreeWidgetItem | None, parent: QObject | None = None) -> list[QAction]:
         """The context menu of a timeline row: an applied event's batch can be undone as a whole."""
         while item is not None and item.parent() is not None:
             item = item.parent()
         batch = item.data(0, BATCH_ROLE) if item is not None else None
-        undo = QAction("&Undo this trainer batch…", self)
+        undo = QAction("&Undo this trainer batch…", parent or self)
         undo.setEnabled(batch is not None)
         if batch is not None:
             undo.triggered.connect(lambda: self.undo_batch_requested.emit(*batch))
@@ -200,10 +222,12 @@ class SubjectDetail(QWidget):
             undo.setToolTip("Only a change the trainer applied belongs to a batch")
         return [undo]
 
-    def _timeline_menu(self, pos: QPoint) -> None:
-        menu = QMenu(self)
-        menu.addActions(self.timeline_actions(self.timeline.itemAt(pos)))
-        menu.exec(self.timeline.viewport().mapToGlobal(pos))
+    def _timeline_menu(self, item: QTreeWidgetItem | None, pos: QPoint) -> None:
+        """``popup``, not ``exec``: no nested event loop (like the dialogs). ``clear`` deletes the previous
+        row's actions, which the menu owns."""
+        self.menu.clear()
+        self.menu.addActions(self.timeline_actions(item, self.menu))
+        self.menu.popup(pos)
 
     @staticmethod
     def _check_item(check: dict) -> QTreeWidgetItem:

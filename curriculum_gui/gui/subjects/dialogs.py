@@ -33,8 +33,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.engine import URL
 
 from ...core.model import Curriculum
+from ...store import StoreError
+from ...store.engine import mask_text, resolve_url, without_password
 from ...store.records import CurriculumVersion, ImportReport, SubjectRow, Suggestion
 from .table_model import short
 
@@ -143,6 +146,11 @@ class RegisterDialog(_Dialog):
             self.stage.addItem(label, stage.id)
             if stage.id == curriculum.start_stage:
                 self.stage.setCurrentIndex(self.stage.count() - 1)
+
+    def set_taken(self, taken: set[str]) -> None:
+        """The ids registered now (shown again after a failed register: another rig may have taken some)."""
+        self._taken = taken
+        self.validate()
 
     def subject_ids(self) -> list[str]:
         return parse_ids(self.ids.toPlainText())
@@ -392,6 +400,16 @@ def undo_batch_dialog(subjects: Sequence[str], label: str, parent: QWidget | Non
 
 
 # --- database --------------------------------------------------------------------------------------
+
+
+def editable_url(db: URL | str | None) -> str:
+    """What the Database dialog starts from: a SQLite file as its path, another URL without its password
+    (never on screen; libpq finds it in ~/.pgpass). ``None``: the default database."""
+    try:
+        url = db if isinstance(db, URL) else resolve_url(db)
+    except StoreError:  # not a usable URL: shown as typed, masked
+        return mask_text(str(db or ""))
+    return (url.database or "") if url.get_backend_name() == "sqlite" else without_password(url)
 
 
 class DatabaseDialog(_Dialog):

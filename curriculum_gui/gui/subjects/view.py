@@ -1,10 +1,11 @@
 """The rig technician's screen: the subjects table, the trainer's review, a subject's page and the cohort.
 
-Every change goes to the store (the truth), then the table is read again. Long work (import, evaluate,
-apply, changes of many subjects) runs on the thread pool with progress; one job at a time. Store errors
-become one line in the banner above the table, never a traceback; after a conflict (another rig changed a
-subject) or an unreachable database the view reloads, and nothing typed is lost (the dialogs keep
-their text until they succeed).
+Every change goes to the store (the truth), then the table is read again. Store work that writes (register,
+import, evaluate, apply, undo, changes of many subjects) runs on the thread pool with progress, one job at
+a time: another program holding the database never freezes the window. Store errors become one line in
+the banner above the table, never a traceback; after a conflict (a subject changed since it was read,
+elsewhere or in this window) or an unreachable database the view reloads, and nothing typed is lost (the
+register dialog opens again with its ids; Undo apply stays until the batch is undone or cannot be).
 
 Dialogs are opened window-modal with ``open()`` and act on ``accepted``, so code and tests can drive them
 (``view.dialog``) without a nested event loop.
@@ -17,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QThreadPool, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QThreadPool, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,8 +41,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import CurriculumGuiError
-from ...store import ConflictError, DatabaseUnavailable, StoreError, Workspace
-from ...store.engine import mask_text, without_password
+from ...store import ConflictError, DatabaseUnavailable, NotFound, StoreError, Workspace
+from ...store.engine import mask_text
 from ...store.records import ApplyResult, ImportReport, RevertResult, SubjectRow, Suggestion
 from . import dialogs, export, worker
 from .cohort import CohortView, cells_of
@@ -219,25 +220,40 @@ class SubjectsView(QWidget):
         for column, width in enumerate((72, 170, 125, 64, 95, 90, 170, 260, 200)):
             table.setColumnWidth(column, width)
         table.selectionModel().selectionChanged.connect(self._selection_changed)
-        table.doubleClicked.connect(
-            lambda index: self.open_subject(self.proxy.subjects([index.row()])[0].subject)
-        )
+        table.doubleClicked.connect(self._open_row)
+        # Enter opens the current row too. Not ``activated``: where a click activates (a platform
+        # setting), clicking a row would leave the table instead of showing the subject beside it.
+        enter = QAction("Open subject", table)
+        enter.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+        enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        enter.triggered.connect(lambda _checked=False: self._open_row(table.currentIndex()))
+        table.addAction(enter)
         return table
 
+    def _open_row(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_subject(self.proxy.subjects([index.row()])[0].subject)
+
     def _action(self, text: str, slot: Callable[[], Any], tip: str, shortcut: str | None = None) -> QAction:
+        """Shortcuts only while the focus is in this view: the editor's window-wide keys stay theirs."""
         action = QAction(text, self)
-        action.setToolTip(tip + (f" ({shortcut})" if shortcut else ""))
         action.setStatusTip(tip)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            tip += f" ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+        action.setToolTip(tip)
         action.triggered.connect(lambda _checked=False: slot())
         self.addAction(action)
         return action
 
     def _build_actions(self) -> None:
         a = self._action
-        self.register_action = a("Register…", self.register_dialog, "Register new subjects on a curriculum")
+        # Keys of the daily work; the rarer actions (eject, re-enroll, undo apply, database) are in the
+        # Subjects menu of the main window. None of the editor's window-wide keys (Ctrl+N/O/S/Z/Y/Q).
+        self.register_action = a(
+            "Register…", self.register_dialog, "Register new subjects on a curriculum", "Ctrl+R"
+        )
         self.import_action = a(
             "Import metrics…",
             self.import_dialog,
@@ -247,21 +263,30 @@ class SubjectsView(QWidget):
         self.evaluate_action = a(
             "Evaluate", self.evaluate, "Run the trainer on every subject with new metrics", "Ctrl+E"
         )
-        self.override_action = a("Override…", self.override_dialog, "Place the selected subjects on a stage")
+        self.override_action = a(
+            "Override…", self.override_dialog, "Place the selected subjects on a stage", "Ctrl+Shift+O"
+        )
         self.eject_action = a("Eject…", self.eject_dialog, "Take the selected subjects off their curriculum")
         self.reenroll_action = a(
             "Re-enroll…", self.reenroll_dialog, "Put ejected subjects back on the curriculum"
         )
-        self.revert_action = a("Revert…", self.revert_dialog, "Undo the last change of the selected subjects")
+        self.revert_action = a(
+            "Revert…", self.revert_dialog, "Undo the last change of the selected subjects", "Ctrl+Shift+R"
+        )
         self.undo_apply_action = a("Undo apply", self.undo_last_apply, "Revert the last applied batch")
-        self.export_action = a("Export…", self.export_dialog, "Write next-session parameters (JSON, aind)")
+        self.export_action = a(
+            "Export…", self.export_dialog, "Write next-session parameters (JSON, aind)", "Ctrl+Shift+E"
+        )
         self.copy_action = a(
-            "Copy summary", self.copy_summary, "Copy the selection as tab-separated text for a spreadsheet"
+            "Copy summary",
+            self.copy_summary,
+            "Copy the selection as tab-separated text for a spreadsheet",
+            "Ctrl+Shift+C",
         )
         self.database_action = a("Database…", self.database_dialog, "Open another subjects database")
         self.refresh_action = a("Refresh", self.refresh, "Read the database again", "F5")
-        find = a("Find", lambda: self.filter.setFocus(), "Filter the table", "Ctrl+F")
-        find.setVisible(False)
+        # On no toolbar, and not hidden: a hidden action's shortcut does nothing.
+        a("Find", lambda: self.filter.setFocus(), "Filter the table", "Ctrl+F")
         tb = self.toolbar
         for action in (self.register_action, self.import_action, self.evaluate_action):
             tb.addAction(action)
@@ -404,22 +429,32 @@ class SubjectsView(QWidget):
     def show_message(self, level: str, text: str, rich: bool = False) -> None:
         self.banner.show_message(level, text, rich)
 
-    def _run(self, label: str, job: worker.Job, done: Callable[[Any], None]) -> None:
-        """Run ``job`` off the GUI thread; ``done(result)`` on the GUI thread; errors to the banner."""
+    def _run(
+        self,
+        label: str,
+        job: worker.Job,
+        done: Callable[[Any], None],
+        failed: Callable[[Exception], None] | None = None,
+    ) -> bool:
+        """Run ``job`` off the GUI thread; ``done(result)`` on the GUI thread; errors to the banner (and the
+        view reloaded), then ``failed(exc)``: what the caller keeps or gives up. False: another job runs."""
         if self.busy:
             self.show_message("info", "Still working on the previous step: try again in a moment.")
-            return
+            return False
         self._set_busy(True, label)
 
         def finished(result: Any) -> None:
             self._set_busy(False)
             done(result)
 
-        def failed(exc: Exception) -> None:
+        def on_error(exc: Exception) -> None:
             self._set_busy(False)
             self.handle_error(exc)
+            if failed is not None:
+                failed(exc)
 
-        self._task = worker.start(job, finished, failed, self._progress, self.pool, context=self)
+        self._task = worker.start(job, finished, on_error, self._progress, self.pool, context=self)
+        return True
 
     def _set_busy(self, busy: bool, label: str = "") -> None:
         self.busy = busy
@@ -444,12 +479,13 @@ class SubjectsView(QWidget):
             self.review.set_suggestions(
                 [s for s in self.review.suggestions if s.subject not in stale] if stale else []
             )
-            self.show_message(
-                "error", f"Changed on another rig — {exc}. The table was reloaded; nothing was lost."
-            )
+            # Not "another rig": the change may have been made in this window (an override, then Undo apply).
+            self.show_message("error", f"Not done — {exc}. The table was reloaded; nothing was lost.")
             self.refresh()
         elif isinstance(exc, DatabaseUnavailable):
-            self.show_message("error", f"Database unavailable — {exc}. Nothing was changed; try again.")
+            text = str(exc)
+            advice = "" if "try again" in text else "; try again"  # "locked …; try again" says it already
+            self.show_message("error", f"Database unavailable — {text}. Nothing was changed{advice}.")
             self.refresh()
         elif isinstance(exc, CurriculumGuiError):
             self.show_message("error", str(exc))
@@ -479,17 +515,42 @@ class SubjectsView(QWidget):
             )
             return None
         dialog = dialogs.RegisterDialog(versions, self.ws.curriculum, {r.subject for r in self.rows}, self)
-        return self._open(dialog, lambda: self.register(*dialog.values()))
+        return self._open(dialog, lambda: self.register(*dialog.values(), dialog=dialog))
 
-    def register(self, subjects: Sequence[str], version_id: int, start_stage: str | None) -> None:
-        try:
-            count = self.ws.register(list(subjects), version_id, start_stage)
-        except StoreError as exc:
-            self.handle_error(exc)
-            return
+    def register(
+        self,
+        subjects: Sequence[str],
+        version_id: int,
+        start_stage: str | None,
+        dialog: dialogs.RegisterDialog | None = None,
+    ) -> None:
+        """In the background (another program may hold the database for seconds). If it fails, ``dialog``
+        opens again with what was typed, its "already registered" check brought up to date."""
+        ws = self.ws
+        ids = list(subjects)
+
+        def job(_progress: worker.Progress) -> tuple[int, str]:
+            return ws.register(ids, version_id, start_stage), ws.version(version_id).label
+
+        def failed(_exc: Exception) -> None:
+            if dialog is not None:
+                self._reopen_register(dialog)
+
+        label = f"Registering {len(ids)} subject(s)…"
+        started = self._run(label, job, lambda result: self._registered(ids, *result), failed)
+        if not started and dialog is not None:
+            self._reopen_register(dialog)
+
+    def _reopen_register(self, dialog: dialogs.RegisterDialog) -> None:
+        """The same dialog (still connected to :meth:`register`), with the subjects as read now."""
+        dialog.set_taken({r.subject for r in self.rows})
+        self.dialog = dialog
+        dialog.open()
+
+    def _registered(self, subjects: Sequence[str], count: int, label: str) -> None:
         self.refresh()
         self.select_subjects(subjects)
-        self.show_message("ok", f"Registered {count} subject(s) on {self.ws.version(version_id).label}.")
+        self.show_message("ok", f"Registered {count} subject(s) on {label}.")
 
     # --- import and the trainer ----------------------------------------------------------------
 
@@ -750,16 +811,28 @@ class SubjectsView(QWidget):
         return self._open(dialog, lambda: self.undo_batch(batch, dialog.reason_text()))
 
     def undo_batch(self, batch: str, reason: str | None) -> None:
-        if batch == self.last_batch_id:
-            self.last_batch, self.last_batch_id = [], None
+        """Undo apply stays offered until the batch is undone, or cannot be (a subject of it changed
+        since, or the batch is gone): a locked or unreachable database only means "try again"."""
         ws = self.ws
+
+        def failed(exc: Exception) -> None:
+            if isinstance(exc, (ConflictError, NotFound)):
+                self._forget_batch(batch)
+
         self._run(
             "Undoing the apply…",
             lambda _progress: ws.revert_batch(batch, reason=reason or "undo of an applied batch"),
-            self._batch_reverted,
+            lambda result: self._batch_reverted(batch, result),
+            failed,
         )
 
-    def _batch_reverted(self, result: RevertResult) -> None:
+    def _forget_batch(self, batch: str) -> None:
+        if batch == self.last_batch_id:
+            self.last_batch, self.last_batch_id = [], None
+            self._update_actions()
+
+    def _batch_reverted(self, batch: str, result: RevertResult) -> None:
+        self._forget_batch(batch)
         self.refresh()
         shown = ", ".join(result.reverted[:6]) + (" …" if len(result.reverted) > 6 else "")
         self.show_message(
@@ -807,10 +880,7 @@ class SubjectsView(QWidget):
     # --- database ------------------------------------------------------------------------------
 
     def database_dialog(self) -> QDialog:
-        url = self.ws.url
-        # Never the password (in the user part or the query) on screen; libpq finds it in ~/.pgpass.
-        current = (url.database or "") if url.get_backend_name() == "sqlite" else without_password(url)
-        dialog = dialogs.DatabaseDialog(current, self)
+        dialog = dialogs.DatabaseDialog(dialogs.editable_url(self.ws.url), self)
         return self._open(dialog, lambda: self.open_database(dialog.value()))
 
     def open_database(self, url: str) -> bool:
