@@ -11,15 +11,28 @@ from curriculum_gui.gui.document import Document
 from curriculum_gui.gui.main_window import MainWindow
 
 
-@pytest.fixture
-def window(qtbot, example_path: Path) -> Iterator[MainWindow]:
-    win = MainWindow(Document.open(example_path))
+def shown_window(qtbot, document: Document) -> Iterator[MainWindow]:
+    win = MainWindow(document)
     win.show()
+    qtbot.waitExposed(win)
     yield win
     win.commit_pending()  # a field still being typed in commits now, not in close()
     win.document.undo_stack.clear()  # closing must not stop at the unsaved-changes question
     win.close()
     win.deleteLater()
+
+
+@pytest.fixture
+def window(qtbot, example_path: Path) -> Iterator[MainWindow]:
+    yield from shown_window(qtbot, Document.open(example_path))
+
+
+@pytest.fixture
+def empty_window(qtbot) -> Iterator[MainWindow]:
+    """The main window on a new, empty curriculum."""
+    from curriculum_gui.core.model import Curriculum
+
+    yield from shown_window(qtbot, Document(Curriculum()))
 
 
 @pytest.fixture(scope="session")

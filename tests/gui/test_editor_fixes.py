@@ -3,7 +3,6 @@ suggests, and Enter into a stage's policy graph."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import combinations
 from pathlib import Path
 
@@ -12,24 +11,10 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from curriculum_gui.core import edits
-from curriculum_gui.core.model import Curriculum
 from curriculum_gui.gui.canvas import CanvasWidget, GraphScene
-from curriculum_gui.gui.document import Document
 from curriculum_gui.gui.main_window import MainWindow, file_stem
 
 LONG_NAME = "Two-choice discrimination, high contrast, left/right alternating block with reward floor & more"
-
-
-@pytest.fixture
-def empty_window(qtbot) -> Iterator[MainWindow]:
-    win = MainWindow(Document(Curriculum()))
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.commit_pending()
-    win.document.undo_stack.clear()
-    win.close()
-    win.deleteLater()
 
 
 def add_nodes(canvas: CanvasWidget, qtbot, count: int) -> list[str]:
