@@ -4,10 +4,18 @@ The job gets a ``progress(done, total)`` callable and runs the store's own metho
 SQLAlchemy engine pools connections per checkout (``QueuePool``, ``check_same_thread`` off for SQLite
 files), so a worker thread never shares a connection with the GUI thread. Results and errors come back
 through queued signals to the GUI thread; an unexpected exception becomes a message, never a crash.
+
+No cyclic garbage collection while a job runs (:class:`_GcGate`). Python's collector runs on whichever
+thread crosses its threshold; on a worker thread it may free a Qt object caught in a reference cycle, and
+Qt then destroys it from that thread while the GUI thread destroys another: each waits for the other's
+lock and the application hangs (seen with PySide6 6.11). So the collector is switched off on the GUI
+thread before a job starts, and back on, after one collection there, when the last job has ended.
+Reference counting, which frees almost everything, goes on meanwhile.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +47,44 @@ class Task(QRunnable):
             self.relay.failed.emit(exc)
         else:
             self.relay.done.emit(result)
+        finally:
+            _gc_gate().ended.emit()
+
+
+class _GcGate(QObject):
+    """Lives on the GUI thread: jobs hold the collector off; the last one to end lets it run again there."""
+
+    ended = Signal()  # emitted by a worker; delivered (queued) on the GUI thread
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs = 0
+        self.was_enabled = True
+        self.ended.connect(self._release)
+
+    def hold(self) -> None:
+        if self.jobs == 0:
+            self.was_enabled = gc.isenabled()
+            gc.disable()
+        self.jobs += 1
+
+    def _release(self) -> None:
+        self.jobs -= 1
+        if self.jobs == 0 and self.was_enabled:
+            gc.collect(
+                0
+            )  # here, on the GUI thread: the youngest objects, so no thread starts out past the threshold
+            gc.enable()
+
+
+_gate: _GcGate | None = None
+
+
+def _gc_gate() -> _GcGate:
+    global _gate
+    if _gate is None:
+        _gate = _GcGate()
+    return _gate
 
 
 class Receiver(QObject):
@@ -80,6 +126,7 @@ def start(
     """Run ``job`` on ``pool`` (default: the global pool); the callbacks run on the GUI thread, and
     never after ``context`` (the widget that started the job) is destroyed. Keep the returned task
     until ``done`` or ``failed`` has run."""
+    _gc_gate().hold()  # before the job can run: see the module docstring
     task = Task(job)
     receiver = Receiver(context, done, failed, progress)
     task.receiver = receiver  # type: ignore[attr-defined]  # without a context, the task keeps it

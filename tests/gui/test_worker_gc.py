@@ -1,0 +1,55 @@
+"""No cyclic garbage collection on a worker thread (gui/subjects/worker.py): it could free Qt objects from
+there and hang the application."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from curriculum_gui.gui.subjects import worker
+
+
+class Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_job_never_collects_on_its_thread_and_collection_resumes_after(qtbot) -> None:
+    collected_on: list[str] = []
+
+    def watch(phase: str, _info: dict) -> None:
+        if phase == "start":
+            collected_on.append(threading.current_thread().name)
+
+    def job(_progress) -> tuple[bool, str]:
+        for _ in range(gc.get_threshold()[0] * 5):  # far past the threshold of an automatic collection
+            Cycle()
+        return gc.isenabled(), threading.current_thread().name
+
+    assert gc.isenabled()
+    results: list[tuple[bool, str]] = []
+    gc.callbacks.append(watch)
+    try:
+        task = worker.start(job, results.append, lambda exc: results.append(exc))
+        qtbot.waitUntil(lambda: bool(results), timeout=10_000)
+    finally:
+        gc.callbacks.remove(watch)
+    enabled_during, thread = results[0]
+    assert not enabled_during and thread != threading.main_thread().name
+    assert thread not in collected_on
+    qtbot.waitUntil(gc.isenabled, timeout=10_000)  # back on once the last job ended
+    del task
+
+
+def test_overlapping_jobs_keep_it_off_until_the_last_ends(qtbot) -> None:
+    go_on = threading.Event()
+    ended: list[str] = []
+    slow = worker.start(lambda _p: go_on.wait(10), lambda _r: ended.append("slow"), ended.append)
+    quick = worker.start(lambda _p: None, lambda _r: ended.append("quick"), ended.append)
+    qtbot.waitUntil(lambda: ended == ["quick"], timeout=10_000)
+    qtbot.wait(50)  # the quick job's end has reached the GUI thread too
+    assert not gc.isenabled()  # the slow one still runs
+    go_on.set()
+    qtbot.waitUntil(lambda: ended == ["quick", "slow"], timeout=10_000)
+    qtbot.waitUntil(gc.isenabled, timeout=10_000)
+    del slow, quick
