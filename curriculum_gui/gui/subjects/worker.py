@@ -71,9 +71,8 @@ class _GcGate(QObject):
     def _release(self) -> None:
         self.jobs -= 1
         if self.jobs == 0 and self.was_enabled:
-            gc.collect(
-                0
-            )  # here, on the GUI thread: the youngest objects, so no thread starts out past the threshold
+            # Here, on the GUI thread: the youngest objects, so no thread starts out past the threshold.
+            gc.collect(0)
             gc.enable()
 
 
