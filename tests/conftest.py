@@ -22,7 +22,7 @@ QSettings.setDefaultFormat(QSettings.Format.IniFormat)
 QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp(prefix="settings-"))
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / "curriculum_gui" / "resources" / "examples"
+EXAMPLES = REPO / "resources" / "examples"
 DATA = Path(__file__).resolve().parent / "data"
 
 

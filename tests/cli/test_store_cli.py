@@ -10,7 +10,7 @@ import pytest
 from curriculum_gui.cli import main
 from tests.store.conftest import pg_url  # noqa: F401  (the PostgreSQL fixture)
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "curriculum_gui" / "resources" / "examples"
+EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -46,6 +46,7 @@ def test_installed_wheel_validates_a_bundled_example(tmp_path: Path) -> None:
     (wheel,) = dist.glob("curriculum_gui-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "curriculum_gui/resources/examples/two_choice_visual.json" in names
+    assert "curriculum_gui/resources/schema/curriculum.schema.json" in names
     assert any(n.startswith("curriculum_gui/store/migrations/versions/") for n in names)
     assert "curriculum_gui/gui/canvas.py" not in names  # a module that no longer exists
 

@@ -21,7 +21,7 @@ from curriculum_gui.store import CurriculumVersion, Workspace
 
 PG_ENV = "CURRICULUM_GUI_TEST_PG_URL"
 REQUIRE_ENV = "CURRICULUM_GUI_REQUIRE_PG"
-EXAMPLE = Path(__file__).resolve().parents[2] / "curriculum_gui" / "resources" / "examples"
+EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
 
 def pg_base_url() -> str:

@@ -1,0 +1,21 @@
+"""pyproject.toml lists the packages by hand (resources/ is mapped into curriculum_gui): a package folder
+left out of that list would be missing from the wheel, so every one must be listed."""
+
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_every_package_folder_is_listed_in_pyproject() -> None:
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    listed = set(config["packages"])
+    found = {
+        ".".join(init.parent.relative_to(REPO).parts)
+        for init in (REPO / "curriculum_gui").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert found - listed == set(), "add these packages to [tool.setuptools] packages in pyproject.toml"
+    assert config["package-dir"]["curriculum_gui.resources"] == "resources"
+    assert (REPO / "resources" / "__init__.py").is_file()
+    assert listed - found == {"curriculum_gui.resources"}
