@@ -18,28 +18,27 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
 from ..core.trainer import SubjectState
+from .context import Loaded, Progress, StoreContext, default_operator, dumps, now, shown_names
 from .errors import ConflictError
 from .records import APPLIED, AUTOMATIC, EVALUATED, ApplyResult, Suggestion
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
 from .schema import subjects as sub_t
 from .subjects import guarded_update
-from .workspace import Progress, default_operator, dumps, now, shown_names
-
-if TYPE_CHECKING:
-    from .workspace import Loaded, Workspace
 
 CHUNK = 1000
 PROGRESS_EVERY = 200  # subjects evaluated between progress reports
 OFF_CURRICULUM = "off curriculum: not evaluated (re-enroll or override first)"
 
 
-def evaluate(ws: Workspace, only: Sequence[str] | None, progress: Progress | None = None) -> list[Suggestion]:
+def evaluate(
+    ws: StoreContext, only: Sequence[str] | None, progress: Progress | None = None
+) -> list[Suggestion]:
     pending = sa.select(ms_t.c.subject_pk).where(ms_t.c.consumed_by.is_(None)).distinct()
     subjects_q = sa.select(
         sub_t.c.id, sub_t.c.subject_id, sub_t.c.curriculum_version_id, sub_t.c.state_json, sub_t.c.row_version
@@ -196,7 +195,7 @@ def _event_text(s: Suggestion, after: str | None = None, rejected: bool = False)
 
 
 def record(
-    ws: Workspace,
+    ws: StoreContext,
     suggestions: Sequence[Suggestion],
     operator: str | None = None,
     reason: str | None = None,
@@ -235,7 +234,7 @@ def record(
 
 
 def apply(
-    ws: Workspace,
+    ws: StoreContext,
     suggestions: Sequence[Suggestion],
     operator: str | None,
     progress: Progress | None,
@@ -268,7 +267,7 @@ class _Stale(Exception):
 
 
 def _write_batch(
-    ws: Workspace,
+    ws: StoreContext,
     todo: list[Suggestion],
     update: sa.Update,
     consume: sa.Update,
@@ -339,7 +338,7 @@ def _stale(conn: sa.Connection, suggestions: Sequence[Suggestion]) -> list[str]:
     return [s.subject for s in suggestions if versions.get(s.subject_pk) != s.row_version]
 
 
-def _conflict(ws: Workspace, todo: list[Suggestion]) -> ConflictError:
+def _conflict(ws: StoreContext, todo: list[Suggestion]) -> ConflictError:
     """After the rollback: which subjects moved on since they were evaluated."""
     with ws.read() as conn:
         stale = _stale(conn, todo)

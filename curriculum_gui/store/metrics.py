@@ -11,32 +11,28 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from ..core.metrics_import import BadRow, MetricsRow, check_row, read_metrics
+from .context import Progress, StoreContext, now
 from .records import ImportReport
 from .schema import metrics_sessions as ms_t
 from .schema import subjects as sub_t
-from .workspace import Progress, now
-
-if TYPE_CHECKING:
-    from .workspace import Workspace
 
 CHUNK = 5000
 PROGRESS_ROWS = 1000
 
 
 def import_file(
-    ws: Workspace, source: str | Path, format: str | None = None, progress: Progress | None = None
+    ws: StoreContext, source: str | Path, format: str | None = None, progress: Progress | None = None
 ) -> ImportReport:
     parsed = read_metrics(source, format)
     return import_rows(ws, parsed.rows, str(source), parsed.bad, progress=progress)
 
 
 def import_rows(
-    ws: Workspace,
+    ws: StoreContext,
     rows: Sequence[MetricsRow],
     source: str = "<rows>",
     bad: Iterable[BadRow] = (),

@@ -12,12 +12,23 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..core.trainer import SubjectState, TrainerError, copy_json
+from .context import (
+    Loaded,
+    StoreContext,
+    add_event,
+    default_operator,
+    dumps,
+    now,
+    require_reason,
+    shown_names,
+    subject_row,
+)
 from .errors import ConflictError, NotFound, StoreError
 from .records import (
     APPLIED,
@@ -35,21 +46,8 @@ from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
 from .schema import subjects as sub_t
 from .subjects import check_version, guarded_update, write_state
-from .workspace import (
-    Loaded,
-    add_event,
-    default_operator,
-    dumps,
-    now,
-    require_reason,
-    shown_names,
-    subject_row,
-)
 
 CHUNK = 1000
-
-if TYPE_CHECKING:
-    from .workspace import Workspace
 
 
 def change_data(
@@ -67,7 +65,7 @@ def change_data(
 
 
 def _read(
-    ws: Workspace, conn: Connection, subject: str, expected_version: int | None
+    ws: StoreContext, conn: Connection, subject: str, expected_version: int | None
 ) -> tuple[Any, Loaded, SubjectState]:
     """The subject's row, its curriculum version and its state, inside the write transaction; a stale
     ``expected_version`` is a conflict before any other check."""
@@ -77,7 +75,7 @@ def _read(
 
 
 def override(
-    ws: Workspace,
+    ws: StoreContext,
     subject: str,
     stage: str,
     policies: Sequence[str] | None,
@@ -146,7 +144,7 @@ def override(
 
 
 def eject(
-    ws: Workspace,
+    ws: StoreContext,
     subject: str,
     reason: str,
     operator: str | None,
@@ -175,7 +173,7 @@ def eject(
 
 
 def reenroll(
-    ws: Workspace,
+    ws: StoreContext,
     subject: str,
     version_id: int | None,
     start_stage: str | None,
@@ -214,7 +212,7 @@ def reenroll(
 
 
 def revert(
-    ws: Workspace,
+    ws: StoreContext,
     subject: str,
     reason: str | None,
     operator: str | None,
@@ -264,7 +262,7 @@ def revert(
 
 
 def revert_batch(
-    ws: Workspace,
+    ws: StoreContext,
     batch: str,
     reason: str | None,
     operator: str | None,

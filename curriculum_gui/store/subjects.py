@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..core.trainer import SubjectState, TrainerError
+from .context import StoreContext, default_operator, dumps, now, subject_row, utc
 from .errors import ConflictError, StoreError
 from .records import (
     APPLIED,
@@ -27,16 +28,12 @@ from .records import (
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
 from .schema import subjects as sub_t
-from .workspace import default_operator, dumps, now, subject_row, utc
-
-if TYPE_CHECKING:
-    from .workspace import Workspace
 
 MAX_ID = 200
 
 
 def register(
-    ws: Workspace,
+    ws: StoreContext,
     subjects: Sequence[SubjectInfo | str],
     version_id: int,
     start_stage: str | None,
@@ -123,7 +120,7 @@ def _existing(conn: Connection, ids: list[str]) -> list[str]:
     return sorted(found)
 
 
-def list_subjects(ws: Workspace, only: Sequence[str] | None) -> list[SubjectRow]:
+def list_subjects(ws: StoreContext, only: Sequence[str] | None) -> list[SubjectRow]:
     sessions = (
         sa.select(
             ms_t.c.subject_pk,
@@ -204,7 +201,7 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(str(value))
 
 
-def history(ws: Workspace, subject: str) -> list[Event]:
+def history(ws: StoreContext, subject: str) -> list[Event]:
     with ws.read() as conn:
         pk = subject_row(conn, subject, ws.where).id
         rows = conn.execute(sa.select(ev_t).where(ev_t.c.subject_pk == pk).order_by(ev_t.c.id)).all()
@@ -214,7 +211,7 @@ def history(ws: Workspace, subject: str) -> list[Event]:
     ]
 
 
-def batch_subjects(ws: Workspace, batch: str) -> list[str]:
+def batch_subjects(ws: StoreContext, batch: str) -> list[str]:
     query = (
         sa.select(sub_t.c.subject_id)
         .join(ev_t, ev_t.c.subject_pk == sub_t.c.id)
@@ -225,7 +222,7 @@ def batch_subjects(ws: Workspace, batch: str) -> list[str]:
         return list(conn.execute(query).scalars())
 
 
-def sessions(ws: Workspace, subject: str) -> list[MetricsSession]:
+def sessions(ws: StoreContext, subject: str) -> list[MetricsSession]:
     query = (
         sa.select(ms_t.c.session_id, ms_t.c.session_date, ms_t.c.values_json, ms_t.c.consumed_by)
         .where(ms_t.c.subject_pk == sa.bindparam("pk"))
@@ -249,7 +246,7 @@ def sessions(ws: Workspace, subject: str) -> list[MetricsSession]:
 IN_LIMIT = 900  # more subjects than this: read every subject's events and keep the wanted ones
 
 
-def position_events(ws: Workspace, only: Sequence[str] | None) -> dict[str, list[PositionEvent]]:
+def position_events(ws: StoreContext, only: Sequence[str] | None) -> dict[str, list[PositionEvent]]:
     query = (
         sa.select(sub_t.c.subject_id, ev_t.c.id, ev_t.c.kind, ev_t.c.batch, ev_t.c.data_json)
         .join(sub_t, sub_t.c.id == ev_t.c.subject_pk)
@@ -284,7 +281,7 @@ def position_events(ws: Workspace, only: Sequence[str] | None) -> dict[str, list
     return out
 
 
-def next_session(ws: Workspace, subject: str) -> dict[str, Any]:
+def next_session(ws: StoreContext, subject: str) -> dict[str, Any]:
     row = ws.subject(subject)
     curriculum = ws.curriculum(row.curriculum_version_id)
     stage = curriculum.stage(row.stage_id) if row.stage_id else None
@@ -304,7 +301,7 @@ def next_session(ws: Workspace, subject: str) -> dict[str, Any]:
     }
 
 
-def trainer_state(ws: Workspace, subject: str) -> dict[str, Any]:
+def trainer_state(ws: StoreContext, subject: str) -> dict[str, Any]:
     from ..core import aind_format
 
     with ws.read() as conn:

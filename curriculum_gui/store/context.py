@@ -1,0 +1,229 @@
+"""The store's connection context: the engine, its transactions and the per-version caches, plus the
+small helpers every operation module shares.
+
+Every write is one transaction (:meth:`StoreContext.write`); each transaction on a SQLite file first checks
+that the path still names the file opened (one ``os.stat``): a deleted or replaced file is
+:class:`DatabaseUnavailable`, not changes lost into an unlinked file. The operations themselves live in
+small modules (:mod:`.versions`, :mod:`.subjects`, :mod:`.evaluation`, :mod:`.positions`, :mod:`.metrics`)
+that import this module; :mod:`.workspace` is the facade that offers them as methods.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine
+
+from ..core import native_format
+from ..core.model import Curriculum
+from ..core.trainer import PythonRuleRunner, Trainer
+from . import engine as engines
+from . import migrate
+from .errors import NotFound, StoreError
+from .records import CurriculumVersion
+from .schema import curriculum_versions as cv_t
+from .schema import events as ev_t
+from .schema import subjects as sub_t
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called from the thread doing the work, ``done`` increasing up to ``total``."""
+
+
+def default_operator() -> str:
+    """Who is at the keyboard: the OS user name (what the event log records when nobody says)."""
+    try:
+        return getpass.getuser() or "unknown"
+    except (KeyError, OSError):
+        return os.environ.get("USER") or "unknown"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite gives back naive datetimes: they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def require_reason(reason: str | None, what: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise StoreError(f"{what} needs a reason: say why (it is kept in the subject's history)")
+    return text
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A published version, parsed once and compiled once (published versions never change)."""
+
+    record: CurriculumVersion
+    curriculum: Curriculum
+    trainer: Trainer
+    list_metrics: frozenset[str]
+
+
+class StoreContext:
+    """An open database: the engine, its transactions and the cache of parsed published versions.
+    The operation modules take one of these; :class:`~.workspace.Workspace` adds the operations."""
+
+    def __init__(self, engine: Engine, url: URL, python_rules: PythonRuleRunner | None = None) -> None:
+        self.engine = engine
+        self.url = url
+        self.python_rules = python_rules
+        self._loaded: dict[int, Loaded] = {}
+        # The SQLite file as opened: every transaction checks the path still names it (see engine).
+        self._file_id = engines.sqlite_file_id(url)
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, db: str | os.PathLike[str] | None = None, python_rules: PythonRuleRunner | None = None
+    ) -> Self:
+        """Open (creating and migrating the schema as needed) the database ``db`` (see :mod:`.engine`)."""
+        url = engines.resolve_url(db)
+        engine = engines.create_engine(url)
+        try:
+            with engines.readable_errors(url):
+                if url.get_backend_name() == "sqlite" and Path(url.database or "").exists():
+                    _check_sqlite_header(Path(url.database or ""), url)
+                migrate.upgrade(engine, where=engines.where(url))
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, url, python_rules)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def where(self) -> str:
+        """The database, for messages (password masked)."""
+        return engines.where(self.url)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One all-or-nothing transaction holding the write lock (SQLite) from its start.
+        :class:`DatabaseUnavailable` if the SQLite file was deleted or replaced since it was opened."""
+        engines.check_same_file(self.url, self._file_id)
+        with (
+            engines.readable_errors(self.url),
+            self.engine.connect().execution_options(write=True) as conn,
+            conn.begin(),
+        ):
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        engines.check_same_file(self.url, self._file_id)
+        with engines.readable_errors(self.url), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def is_empty(self) -> bool:
+        """No curriculum published and no subject: the GUI offers the demo cohort then."""
+        with self.read() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(cv_t)).scalar_one() == 0
+
+    # -- published versions (cached: a published version never changes) ------------------------
+
+    def version(self, version_id: int) -> CurriculumVersion:
+        return self.loaded(version_id).record
+
+    def curriculum(self, version_id: int) -> Curriculum:
+        return self.loaded(version_id).curriculum
+
+    def loaded(self, version_id: int) -> Loaded:
+        """The parsed curriculum and its trainer (cached: a published version never changes)."""
+        cached = self._loaded.get(version_id)
+        if cached is not None:
+            return cached
+        with self.read() as conn:
+            row = conn.execute(sa.select(cv_t).where(cv_t.c.id == version_id)).first()
+        if row is None:
+            raise NotFound(f"no curriculum version #{version_id} in {self.where}")
+        curriculum = native_format.loads(row.document_json, f"{row.name} {row.version}")
+        lists = frozenset(m.name for m in curriculum.metrics if m.type.value == "number_list")
+        loaded = Loaded(version_record(row), curriculum, Trainer(curriculum, self.python_rules), lists)
+        self._loaded[version_id] = loaded
+        return loaded
+
+
+# --- helpers shared by the operation modules ---------------------------------------------------
+
+
+def _check_sqlite_header(path: Path, url: URL) -> None:
+    if path.is_dir():
+        raise engines.DatabaseUnavailable(f"{path} is a folder, not a SQLite database file")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError as e:
+        raise engines.DatabaseUnavailable(f"{engines.where(url)}: cannot be read ({e.strerror})") from None
+    if head and head != b"SQLite format 3\x00":
+        raise engines.DatabaseUnavailable(f"{path} is not a SQLite database: nothing was changed")
+
+
+def version_record(row: Any) -> CurriculumVersion:
+    return CurriculumVersion(
+        row.id, row.name, row.version, row.digest, utc(row.published_at), row.published_by
+    )
+
+
+def shown_names(names: Sequence[str], limit: int = 5) -> str:
+    """Subject ids for a message: the first few, then how many more."""
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(repr(n) for n in names[:limit]) + more
+
+
+def subject_row(conn: Connection, subject: str, where: str) -> Any:
+    row = conn.execute(sa.select(sub_t).where(sub_t.c.subject_id == subject)).first()
+    if row is None:
+        raise NotFound(f"no subject {subject!r} in {where}")
+    return row
+
+
+def add_event(
+    conn: Connection,
+    subject_pk: int | None,
+    kind: str,
+    operator: str,
+    reason: str | None,
+    data: dict[str, Any],
+    at: datetime,
+    batch: str | None = None,
+    version_id: int | None = None,
+) -> int:
+    return conn.execute(
+        sa.insert(ev_t)
+        .values(
+            subject_pk=subject_pk,
+            curriculum_version_id=version_id,
+            kind=kind,
+            at=at,
+            operator=operator,
+            reason=reason,
+            batch=batch,
+            data_json=dumps(data),
+        )
+        .returning(ev_t.c.id)
+    ).scalar_one()
