@@ -18,9 +18,9 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+from curriculum_gui.resources import example
 
 from curriculum_gui.core import native_format
-from curriculum_gui.resources import example
 from curriculum_gui.store import Workspace
 
 HEADER = "subject,session,date,accuracy,trials,bias,weight_fraction,licks_per_reward\n"

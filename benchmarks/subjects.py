@@ -19,12 +19,12 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from curriculum_gui.resources import example
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QTableView
 
 from curriculum_gui.core import native_format
 from curriculum_gui.gui.subjects.table_model import NEW_METRICS, SubjectFilterProxy, SubjectTableModel
-from curriculum_gui.resources import example
 from curriculum_gui.store import Workspace
 
 HEADER = "subject,session,date,accuracy,trials,bias,weight_fraction,licks_per_reward\n"

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from curriculum_gui.resources import example
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QTableView
 
@@ -22,7 +23,6 @@ from curriculum_gui.gui.subjects.table_model import (
     SubjectTableModel,
 )
 from curriculum_gui.gui.subjects.why_not_yet import thresholds
-from curriculum_gui.resources import example
 from curriculum_gui.store import Workspace
 from curriculum_gui.store.records import PositionEvent
 
