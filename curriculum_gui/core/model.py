@@ -18,7 +18,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 FORMAT_NAME = "curriculum-gui"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The native file's version: bumped whenever a field is added. Older files open (upgraded in memory by
+:func:`curriculum_gui.core.native_format.upgrade`); saving writes this version."""
 
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
@@ -161,7 +163,7 @@ class NativeDocument(Curriculum):
     """The native file: a curriculum plus the format marker that says how to read it."""
 
     format: Literal["curriculum-gui"]
-    format_version: Literal[1]
+    format_version: Literal[2]
 
 
 def new_id(prefix: str, taken: set[str]) -> str:

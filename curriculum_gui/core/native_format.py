@@ -11,6 +11,7 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -138,20 +139,47 @@ def describe_location(loc: tuple[int | str, ...], data: Any) -> str:
     return "".join(parts) or "document"
 
 
+def _from_1(data: dict[str, Any]) -> dict[str, Any]:
+    """Format 2 only adds optional fields: a format 1 document is a format 2 document as it is."""
+    return data
+
+
+# Each entry turns a document of that format_version into one of the next (applied in a chain).
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1}
+
+
+def upgrade(data: dict[str, Any], name: str) -> dict[str, Any]:
+    """A native document of any supported ``format_version``, as a document of the current one (a new
+    dict; ``data`` is not changed). A version from a newer curriculum-gui is refused, naming both."""
+    version = data.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < min(UPGRADES, default=1):
+        raise LoadError(
+            name,
+            f"format_version {version!r} is not supported by this version (expected 1 to {FORMAT_VERSION})",
+            "format_version",
+        )
+    if version > FORMAT_VERSION:
+        raise LoadError(
+            name,
+            f"format_version {version} is not supported by this version (it reads 1 to {FORMAT_VERSION}): "
+            "the file was written by a newer curriculum-gui",
+            "format_version",
+        )
+    while version < FORMAT_VERSION:
+        data = UPGRADES[version](dict(data))
+        version += 1
+    return {**data, "format_version": FORMAT_VERSION}
+
+
 def document_from_data(data: Any, name: str) -> Curriculum:
-    """Validate parsed JSON as a native document; the first problem is reported with its location."""
+    """Validate parsed JSON as a native document (upgraded from an older format_version first); the first
+    problem is reported with its location."""
     if not isinstance(data, dict):
         raise LoadError(name, f"expected a JSON object at the top level, found {type(data).__name__}")
     fmt = data.get("format")
     if fmt != FORMAT_NAME:
         raise LoadError(name, f"not a {FORMAT_NAME} file (format key is {fmt!r})", "format")
-    version = data.get("format_version")
-    if version != FORMAT_VERSION:
-        raise LoadError(
-            name,
-            f"format_version {version!r} is not supported by this version (expected {FORMAT_VERSION})",
-            "format_version",
-        )
+    data = upgrade(data, name)
     try:
         document = NativeDocument.model_validate(data)
     except ValidationError as exc:

@@ -26,7 +26,7 @@ def test_round_trip_is_exact(example: Curriculum, tmp_path: Path) -> None:
 def test_file_is_human_readable_with_format_marker_first(example: Curriculum) -> None:
     text = native_format.dumps(example)
     assert text.splitlines()[1].strip() == '"format": "curriculum-gui",'
-    assert '"format_version": 1' in text
+    assert '"format_version": 2' in text
     assert text.count("\n") > 100  # indented, one value per line
 
 
@@ -106,5 +106,23 @@ def test_a_huge_whole_number_is_refused_with_its_place() -> None:
 
 
 def test_future_format_version_is_named() -> None:
-    with pytest.raises(LoadError, match="format_version 2 is not supported"):
-        native_format.loads('{"format": "curriculum-gui", "format_version": 2}')
+    with pytest.raises(LoadError, match="format_version 3 is not supported.*newer curriculum-gui"):
+        native_format.loads('{"format": "curriculum-gui", "format_version": 3}')
+    for bad in ("0", '"1"', "true", "null"):
+        with pytest.raises(LoadError, match="format_version .* is not supported"):
+            native_format.loads('{"format": "curriculum-gui", "format_version": %s}' % bad)
+
+
+def test_an_older_format_opens_and_saves_as_the_current_one(tmp_path) -> None:
+    old = tmp_path / "old.json"
+    old.write_text(
+        '{"format": "curriculum-gui", "format_version": 1, "name": "Old", "stages": '
+        '[{"id": "s1", "name": "A"}], "start_stage": "s1"}',
+        encoding="utf-8",
+    )
+    curriculum = native_format.load(old)
+    assert curriculum.name == "Old" and curriculum.start_stage == "s1"
+    native_format.save(curriculum, old)
+    saved = json.loads(old.read_text(encoding="utf-8"))
+    assert saved["format_version"] == native_format.FORMAT_VERSION == 2
+    assert native_format.load(old) == curriculum
