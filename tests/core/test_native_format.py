@@ -106,10 +106,10 @@ def test_a_huge_whole_number_is_refused_with_its_place() -> None:
 
 
 def test_future_format_version_is_named() -> None:
-    with pytest.raises(LoadError, match="format_version 3 is not supported.*newer curriculum-gui"):
+    with pytest.raises(LoadError, match=r"format_version 3 is not supported.*newer curriculum-gui"):
         native_format.loads('{"format": "curriculum-gui", "format_version": 3}')
     for bad in ("0", '"1"', "true", "null"):
-        with pytest.raises(LoadError, match="format_version .* is not supported"):
+        with pytest.raises(LoadError, match=r"format_version .* is not supported"):
             native_format.loads('{"format": "curriculum-gui", "format_version": %s}' % bad)
 
 
