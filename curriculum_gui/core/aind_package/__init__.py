@@ -8,8 +8,8 @@
 - ``cli.py`` / ``__main__.py``: ``curriculum run --data-directory DIR --input-trainer-state FILE`` (also
   ``python -m <package> run ...``), the command AIND's experiment launcher calls, printing a
   CurriculumSuggestion JSON;
-- ``_cg/``: this project's rule compiler (``compiler.py``, ``functions.py``, ``errors.py``) and
-  :mod:`.runtime`, copied as they are.
+- ``_cg/``: this project's rule compiler (``parser.py``, ``operations.py``, ``compiler.py``,
+  ``functions.py``, ``errors.py``) and :mod:`.runtime`, copied as they are.
 
 Why the rule functions run the copied compiler rather than Python generated from each rule: the package
 then evaluates every rule *exactly* as curriculum-gui's trainer does (same code: the same type checks,
@@ -46,9 +46,9 @@ from ..model import Curriculum, ExpressionRule, MetricType, Stage
 from ..problems import Severity
 from ..python_rules import iter_references
 from ..rules.check import BOOLEAN, GROUP, LIST, NUMBER, STRING, type_of_value
-from ..rules.compiler import Parsed, parse_condition, parse_update
 from ..rules.errors import RuleError
 from ..rules.functions import COUNTERS, FUNCTIONS
+from ..rules.parser import Parsed, parse_condition, parse_update
 from .runtime import COUNTER_FIELDS, STATE_KEY
 
 AIND_REQUIREMENT = "aind-behavior-curriculum==0.0.42"
@@ -554,6 +554,8 @@ def _vendored() -> dict[str, str]:
     files = {
         "__init__.py": '"""The rule compiler of curriculum-gui and the package runtime (copied)."""\n',
         "compiler.py": (_RULES / "compiler.py").read_text(encoding="utf-8"),
+        "parser.py": (_RULES / "parser.py").read_text(encoding="utf-8"),
+        "operations.py": (_RULES / "operations.py").read_text(encoding="utf-8"),
         "functions.py": (_RULES / "functions.py").read_text(encoding="utf-8"),
         "errors.py": (_RULES / "errors.py").read_text(encoding="utf-8"),
         "runtime.py": (_HERE / "runtime.py").read_text(encoding="utf-8"),

@@ -17,9 +17,9 @@ from typing import Any
 
 from ..model import Curriculum, ExpressionRule, MetricType
 from ..problems import ItemRef, Problem, Severity
-from .compiler import BINOP_SYMBOLS, Parsed, dotted_name, parse_condition, parse_update, suggest
 from .errors import RuleError
 from .functions import CONSTANTS, COUNTERS, FUNCTIONS
+from .parser import BINOP_SYMBOLS, Parsed, dotted_name, parse_condition, parse_update, suggest
 
 NUMBER, BOOLEAN, STRING, LIST, NONE, GROUP, ANY = (
     "number",
