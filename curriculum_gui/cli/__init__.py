@@ -12,12 +12,16 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..core.errors import CurriculumGuiError
-from . import curriculum_commands, store_commands
+from . import curriculum_commands, lifecycle_commands, store_commands
 from .common import EXIT_OK, AddCommand, Parser, fail
 from .gui_command import add_gui_options, run_gui
 
 # Each module contributes its subcommands; add a module here to add commands.
-COMMANDS: list[AddCommand] = [*curriculum_commands.COMMANDS, *store_commands.COMMANDS]
+COMMANDS: list[AddCommand] = [
+    *curriculum_commands.COMMANDS,
+    *store_commands.COMMANDS,
+    *lifecycle_commands.COMMANDS,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -111,6 +111,10 @@ def _add_subjects(sub: argparse._SubParsersAction) -> None:
     q.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
     q.set_defaults(handler=_cmd_export)
 
+    from .lifecycle_commands import add_migrate
+
+    add_migrate(ss)
+
 
 def _cmd_list(args: argparse.Namespace) -> int:
     with _open(args) as ws:
@@ -265,7 +269,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- metrics, evaluate, publish, demo -----------------------------------------------------------
+# --- metrics, evaluate, demo -----------------------------------------------------------
 
 
 def _add_metrics(sub: argparse._SubParsersAction) -> None:
@@ -348,25 +352,6 @@ def _describe(s: Any) -> str:
     return f"{s.subject}: {move} [{policies}]" + (f" ({changes})" if changes else "")
 
 
-def _add_publish(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "publish", help="publish a curriculum file as an immutable version subjects can be enrolled on"
-    )
-    _db(p, operator=True)
-    p.add_argument("file", help="curriculum file (native or aind JSON)")
-    p.set_defaults(handler=_cmd_publish)
-
-
-def _cmd_publish(args: argparse.Namespace) -> int:
-    from ..core.files import open_curriculum
-
-    curriculum = open_curriculum(args.file).curriculum
-    with _open(args) as ws:
-        version = ws.publish(curriculum, operator=args.operator)
-    print(f"{args.file}: published as {version.label} (#{version.id})")
-    return EXIT_OK
-
-
 def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="fill an empty database with a demo cohort (a dozen mice, six weeks)")
     _db(p)
@@ -383,4 +368,4 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS: list[AddCommand] = [_add_subjects, _add_metrics, _add_evaluate, _add_publish, _add_demo]
+COMMANDS: list[AddCommand] = [_add_subjects, _add_metrics, _add_evaluate, _add_demo]

@@ -31,7 +31,7 @@ from .context import (
 )
 from .errors import ConflictError, NotFound, StoreError
 from .records import (
-    APPLIED,
+    BATCH_KINDS,
     EJECT,
     ENROLLED,
     MANUAL,
@@ -268,7 +268,8 @@ def revert_batch(
     operator: str | None,
     at: datetime | None = None,
 ) -> RevertResult:
-    """Undo the ``applied`` batch ``batch`` for all its subjects in one transaction, or for none.
+    """Undo the batch ``batch`` (an apply, or a move to another version) for all its subjects in one
+    transaction, or for none.
 
     A subject whose position changed after the batch (another change, or its apply already undone) is a
     conflict: nothing is written and the :class:`ConflictError` names every such subject. The subjects
@@ -278,7 +279,7 @@ def revert_batch(
     at = at or now()
     operator = operator or default_operator()
     reason = (reason or "").strip() or None
-    in_batch = (ev_t.c.batch == batch, ev_t.c.kind == APPLIED)
+    in_batch = (ev_t.c.batch == batch, ev_t.c.kind.in_(BATCH_KINDS))
     with ws.write() as conn:
         rows = conn.execute(
             sa.select(
@@ -293,7 +294,7 @@ def revert_batch(
             .with_for_update()
         ).all()
         if not rows:
-            raise NotFound(f"no applied batch {batch!r} in {ws.where}")
+            raise NotFound(f"no applied or migration batch {batch!r} in {ws.where}")
         later = ev_t.alias("later")
         moved = set(
             conn.execute(
@@ -311,15 +312,15 @@ def revert_batch(
                 tuple(names),
             )
         targets = {
-            pk: (event_id, json.loads(text))
-            for pk, event_id, text in conn.execute(
-                sa.select(ev_t.c.subject_pk, ev_t.c.id, ev_t.c.data_json).where(*in_batch)
+            pk: (event_id, kind, json.loads(text))
+            for pk, event_id, kind, text in conn.execute(
+                sa.select(ev_t.c.subject_pk, ev_t.c.id, ev_t.c.kind, ev_t.c.data_json).where(*in_batch)
             )
         }
         revert_id = uuid.uuid4().hex
         updates, events = [], []
         for row in rows:
-            target_id, target = targets[row.id]
+            target_id, target_kind, target = targets[row.id]
             restored = target["before"]
             restored_vid = target.get("before_version", row.curriculum_version_id)
             current = json.loads(row.state_json)
@@ -342,7 +343,7 @@ def revert_batch(
                 "before_version": row.curriculum_version_id,
                 "after_version": restored_vid,
                 "reverts": target_id,
-                "reverted_kind": APPLIED,
+                "reverted_kind": target_kind,
                 "reverts_batch": batch,
             }
             events.append(

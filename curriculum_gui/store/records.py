@@ -18,9 +18,12 @@ EJECT = "eject"
 REENROLL = "reenroll"
 REVERT = "revert"
 PUBLISHED = "published"
-EVENT_KINDS = (ENROLLED, EVALUATED, APPLIED, OVERRIDE, EJECT, REENROLL, REVERT, PUBLISHED)
+MIGRATED = "migrated"  # moved to another version of its curriculum
+EVENT_KINDS = (ENROLLED, EVALUATED, APPLIED, OVERRIDE, EJECT, REENROLL, REVERT, PUBLISHED, MIGRATED)
 # Kinds that change a subject's position (what `revert` can undo, newest first).
-REVERTIBLE = (APPLIED, OVERRIDE, EJECT, REENROLL)
+REVERTIBLE = (APPLIED, OVERRIDE, EJECT, REENROLL, MIGRATED)
+# Kinds whose events a batch groups, undone together by `revert_batch`.
+BATCH_KINDS = (APPLIED, MIGRATED)
 # Kinds that put a subject somewhere (what `Workspace.position_events` lists).
 POSITION_KINDS = (ENROLLED, *REVERTIBLE, REVERT)
 
@@ -263,6 +266,10 @@ class Event:
         before, after = data.get("before_stage"), data.get("after_stage")
         if self.rejected:
             what = f"rejected suggestion: {self.suggested_change()}"
+        elif self.kind == MIGRATED:
+            what = f"moved from {data.get('from_curriculum')} to {data.get('to_curriculum')}"
+            if before != after:
+                what += f": {before} → {after}"
         elif "before_stage" in data and before != after:
             what += f": {before} → {after}"
         elif after is not None:

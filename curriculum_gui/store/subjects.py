@@ -15,6 +15,7 @@ from .context import StoreContext, default_operator, dumps, now, subject_row, ut
 from .errors import ConflictError, StoreError
 from .records import (
     APPLIED,
+    BATCH_KINDS,
     ENROLLED,
     MANUAL,
     POSITION_KINDS,
@@ -215,7 +216,7 @@ def batch_subjects(ws: StoreContext, batch: str) -> list[str]:
     query = (
         sa.select(sub_t.c.subject_id)
         .join(ev_t, ev_t.c.subject_pk == sub_t.c.id)
-        .where(ev_t.c.batch == batch, ev_t.c.kind == APPLIED)
+        .where(ev_t.c.batch == batch, ev_t.c.kind.in_(BATCH_KINDS))
         .order_by(sub_t.c.subject_id)
     )
     with ws.read() as conn:

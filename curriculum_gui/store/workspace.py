@@ -11,13 +11,15 @@ methods, and nothing but the callers imports it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..core.migration import Mapping as IdMapping
 from ..core.model import Curriculum
+from ..core.replay import ReplayResult
 from ..core.trainer import SubjectState
-from . import evaluation, metrics, positions, versions
+from . import evaluation, metrics, positions, replay_source, subject_migration, versions
 from . import subjects as subject_ops
 from .context import Progress, StoreContext, default_operator, subject_row
 from .errors import NotFound
@@ -54,6 +56,57 @@ class Workspace(StoreContext):
     def find_version(self, name: str, version: str | None = None) -> CurriculumVersion:
         """By name (and version; without one, the latest published)."""
         return versions.find_version(self, name, version)
+
+    def find_ref(self, ref: str) -> CurriculumVersion:
+        """``NAME@VERSION`` (or ``NAME``, the latest published)."""
+        return versions.find_version(self, *versions.parse_ref(ref))
+
+    def publish_preview(self, curriculum: Curriculum) -> versions.PublishPreview:
+        """What publishing would do: validation errors, the change against the latest published version
+        of the same name, the suggested version, and whether this version is already published."""
+        return versions.preview(self, curriculum)
+
+    def version_summaries(self) -> list[versions.VersionSummary]:
+        """Every published version with how many subjects are on it now and how many ever were."""
+        return versions.summaries(self)
+
+    # -- moving subjects to another version, replaying an edit (see .subject_migration, .replay_source)
+
+    def plan_migration(
+        self,
+        target_version_id: int,
+        subjects: Sequence[str] | None = None,
+        from_version_id: int | None = None,
+        mapping: Sequence[str] | IdMapping = (),
+        reset_parameters: bool = False,
+    ) -> subject_migration.MigrationPlan:
+        """A dry run of moving ``subjects`` (or everyone on ``from_version_id``) to another version: where
+        each lands, and what still needs a mapping by hand (``OLD=NEW`` entries, or an id mapping)."""
+        return subject_migration.plan(
+            self, target_version_id, subjects, from_version_id, mapping, reset_parameters
+        )
+
+    def migrate(
+        self,
+        plan: subject_migration.MigrationPlan,
+        operator: str | None = None,
+        reason: str | None = None,
+    ) -> subject_migration.MigrationResult:
+        """Apply a migration plan as one batch (undone as one step by :meth:`revert_batch`)."""
+        return subject_migration.apply(self, plan, operator, reason)
+
+    def replay(
+        self,
+        curriculum: Curriculum,
+        subjects: Sequence[str] | None = None,
+        mapping: Sequence[str] = (),
+        include_manual: bool = True,
+        progress: Progress | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> ReplayResult:
+        """What-if: ``curriculum`` run over the recorded histories of ``subjects`` (default: every subject
+        on a curriculum of the same name), compared with what really happened. Changes nothing."""
+        return replay_source.replay(self, curriculum, subjects, mapping, include_manual, progress, cancelled)
 
     # -- subjects (see .subjects) --------------------------------------------------------------
 

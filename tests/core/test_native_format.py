@@ -110,7 +110,7 @@ def test_future_format_version_is_named() -> None:
         native_format.loads('{"format": "curriculum-gui", "format_version": 3}')
     for bad in ("0", '"1"', "true", "null"):
         with pytest.raises(LoadError, match=r"format_version .* is not supported"):
-            native_format.loads('{"format": "curriculum-gui", "format_version": ' + bad + '}')
+            native_format.loads('{"format": "curriculum-gui", "format_version": ' + bad + "}")
 
 
 def test_an_older_format_opens_and_saves_as_the_current_one(tmp_path) -> None:

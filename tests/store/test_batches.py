@@ -72,10 +72,10 @@ def test_revert_batch_twice_and_unknown_batches(ws: Workspace, version, tmp_path
     with pytest.raises(ConflictError, match="already reverted") as info:
         ws.revert_batch(batch)
     assert info.value.subjects == ("A", "B")
-    with pytest.raises(NotFound, match="no applied batch 'nope'"):
+    with pytest.raises(NotFound, match="no applied or migration batch 'nope'"):
         ws.revert_batch("nope")
     revert_batch_id = ws.history("A")[-1].batch
-    with pytest.raises(NotFound, match="no applied batch"):
+    with pytest.raises(NotFound, match="no applied or migration batch"):
         ws.revert_batch(revert_batch_id)  # a batch of reverts is not an applied batch
 
 

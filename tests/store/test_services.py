@@ -23,7 +23,7 @@ def test_publish_is_idempotent_and_immutable(ws: Workspace, curriculum: Curricul
     first = ws.publish(curriculum, operator="ana")
     assert ws.publish(curriculum) == first
     changed = curriculum.model_copy(update={"description": "edited after publishing"})
-    with pytest.raises(StoreError, match="already published with different content"):
+    with pytest.raises(StoreError, match="already published with other content"):
         ws.publish(changed)
     second = ws.publish(changed.model_copy(update={"version": "1.1.0"}))
     assert [v.version for v in ws.versions()] == ["1.0.0", "1.1.0"]

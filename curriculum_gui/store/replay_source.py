@@ -1,0 +1,181 @@
+"""The recorded histories a what-if replay runs over, read from the store in three queries.
+
+Each subject's sessions (with when they were imported, so a session imported late is seen as the trainer
+saw it) and its position events become a :class:`~curriculum_gui.core.replay.SubjectHistory`; the
+replay itself is pure (:mod:`curriculum_gui.core.replay`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Hashable, Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..core.migration import Mapping as IdMapping
+from ..core.migration import MigrationError, names_something, parse_mapping
+from ..core.model import Curriculum
+from ..core.replay import RecordedChange, RecordedSession, Replay, ReplayResult, SubjectHistory
+from ..core.trainer import SubjectState
+from .context import StoreContext, utc
+from .errors import NotFound, StoreError
+from .records import APPLIED, POSITION_KINDS
+from .schema import events as ev_t
+from .schema import metrics_sessions as ms_t
+from .schema import subjects as sub_t
+
+IN_LIMIT = 900  # more subjects than this: read everyone's rows and keep the wanted ones
+
+
+def replay(
+    ctx: StoreContext,
+    curriculum: Curriculum,
+    subjects: Sequence[str] | None = None,
+    mapping: Sequence[str] = (),
+    include_manual: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> ReplayResult:
+    """Replay ``curriculum`` over the recorded histories of ``subjects`` (default: every subject now on a
+    version of a curriculum of the same name; a subject asked for by id is replayed whatever it is on,
+    through ``mapping``, or skipped with the reason)."""
+    histories, versions = read_histories(ctx, curriculum.name, subjects)
+    id_mapping = _mapping(mapping, versions, curriculum)
+    engine = Replay(curriculum, versions, id_mapping, include_manual, ctx.python_rules)
+    total = len(histories)
+    return engine.run(
+        histories,
+        progress=(lambda done: progress(done, total)) if progress is not None else None,
+        cancelled=cancelled,
+    )
+
+
+def _mapping(entries: Sequence[str], versions: dict[Hashable, Curriculum], target: Curriculum) -> IdMapping:
+    """``OLD=NEW`` entries resolved in every version they name something in, merged."""
+    stages: dict[str, str] = {}
+    policies: dict[tuple[str, str], str] = {}
+    for entry in entries:
+        used = False
+        for source in versions.values():
+            if not names_something(entry, source):
+                continue
+            try:
+                found = parse_mapping([entry], source, target)
+            except MigrationError as exc:
+                raise StoreError(str(exc)) from None
+            stages.update(found.stages)
+            policies.update(found.policies)
+            used = True
+        if not used:
+            raise StoreError(f"--map {entry!r}: names nothing in the versions these subjects were on")
+    return IdMapping(stages, policies)
+
+
+def read_histories(
+    ctx: StoreContext, name: str, subjects: Sequence[str] | None
+) -> tuple[list[SubjectHistory], dict[Hashable, Curriculum]]:
+    """``(histories, versions)``: the histories to replay and every version they were on."""
+    wanted = set(subjects) if subjects is not None else None
+    subject_q = sa.select(sub_t.c.id, sub_t.c.subject_id, sub_t.c.curriculum_version_id).order_by(
+        sub_t.c.subject_id
+    )
+    if wanted is not None and len(wanted) <= IN_LIMIT:
+        subject_q = subject_q.where(sub_t.c.subject_id.in_(sorted(wanted)))
+    with ctx.read() as conn:
+        rows = [r for r in conn.execute(subject_q) if wanted is None or r.subject_id in wanted]
+        if wanted is not None:
+            missing = sorted(wanted - {r.subject_id for r in rows})
+            if missing:
+                raise NotFound(f"no subject {missing[0]!r} in {ctx.where}")
+        chosen: list[Any] = []
+        for row in rows:
+            record = ctx.loaded(row.curriculum_version_id).record
+            if record.name == name or wanted is not None:
+                chosen.append(row)
+        pks = {r.id: r.subject_id for r in chosen}
+        sessions_q = sa.select(
+            ms_t.c.subject_pk, ms_t.c.session_id, ms_t.c.session_date, ms_t.c.values_json, ms_t.c.imported_at
+        ).order_by(ms_t.c.subject_pk, ms_t.c.session_date, ms_t.c.id)
+        events_q = (
+            sa.select(
+                ev_t.c.subject_pk,
+                ev_t.c.id,
+                ev_t.c.kind,
+                ev_t.c.curriculum_version_id,
+                ev_t.c.at,
+                ev_t.c.data_json,
+            )
+            .where(ev_t.c.kind.in_(POSITION_KINDS))
+            .order_by(ev_t.c.subject_pk, ev_t.c.id)
+        )
+        if len(pks) <= IN_LIMIT:
+            sessions_q = sessions_q.where(ms_t.c.subject_pk.in_(list(pks)))
+            events_q = events_q.where(ev_t.c.subject_pk.in_(list(pks)))
+        sessions: dict[int, list[RecordedSession]] = {}
+        loads = json.loads
+        for pk, session_id, day, values_json, imported_at in conn.execute(sessions_q):
+            if pk in pks:
+                sessions.setdefault(pk, []).append(
+                    RecordedSession(
+                        session_id,
+                        day if isinstance(day, date) else date.fromisoformat(day),
+                        loads(values_json),
+                        utc(imported_at) if imported_at is not None else None,
+                    )
+                )
+        changes: dict[int, list[RecordedChange]] = {}
+        version_ids: set[int] = set()
+        for pk, event_id, kind, version_id, at, data_json in conn.execute(events_q):
+            if pk in pks:
+                changes.setdefault(pk, []).append(
+                    _change(event_id, kind, version_id, utc(at), loads(data_json))
+                )
+                version_ids.add(version_id)
+    versions: dict[Hashable, Curriculum] = {v: ctx.loaded(v).curriculum for v in version_ids}
+    histories = [
+        SubjectHistory(subject, tuple(sessions.get(pk, ())), tuple(changes.get(pk, ())))
+        for pk, subject in pks.items()
+    ]
+    return histories, versions
+
+
+def _state(data: dict[str, Any]) -> SubjectState:
+    return SubjectState(
+        data.get("stage_id"),
+        tuple(data.get("active_policies", ())),
+        data.get("parameters", {}),
+        data.get("is_on_curriculum", True),
+        data.get("sessions_total", 0),
+        data.get("sessions_in_stage", 0),
+        data.get("sessions_in_policy", {}),
+    )
+
+
+def _change(event_id: int, kind: str, version_id: int, at: Any, data: dict[str, Any]) -> RecordedChange:
+    after = _state(data.get("after") or {})
+    if kind != APPLIED:
+        return RecordedChange(
+            event_id,
+            kind,
+            version_id,
+            after,
+            at,
+            reverts=data.get("reverts"),
+            parameters_given=bool(data.get("parameters_given")),
+        )
+    sessions = tuple(data.get("sessions") or ())
+    why = tuple(data.get("why") or ())
+    # The stage after each session: a batch may move a subject through several stages.
+    fired = {
+        c.get("session"): c.get("destination_id")
+        for c in why
+        if c.get("kind") == "stage_transition" and c.get("fired")
+    }
+    stage = (data.get("before") or {}).get("stage_id")
+    stages = []
+    for session in sessions:
+        stage = fired.get(session, stage)
+        stages.append(stage)
+    return RecordedChange(event_id, kind, version_id, after, at, sessions, tuple(stages), why)
