@@ -268,6 +268,15 @@ def parameter_changes(
 # -- names on the command line ----------------------------------------------------------------
 
 
+def split_entry(entry: str) -> tuple[str, str]:
+    """``OLD=NEW`` as ``(OLD, NEW)``, or a :class:`MigrationError` saying how to write it."""
+    old, sep, new = entry.partition("=")
+    old, new = old.strip(), new.strip()
+    if not sep or not old or not new:
+        raise MigrationError(f"--map {entry!r}: write OLD=NEW (a stage or policy, by name or id)")
+    return old, new
+
+
 def parse_mapping(entries: Iterable[str], source: Curriculum, target: Curriculum) -> Mapping:
     """``OLD=NEW`` entries (stage or policy names or ids; ``STAGE/POLICY`` when a policy name is not
     unique; ``NEW`` may be ``-`` to drop a policy) as a :class:`Mapping`, or a :class:`MigrationError`
@@ -277,10 +286,7 @@ def parse_mapping(entries: Iterable[str], source: Curriculum, target: Curriculum
     stages: dict[str, str] = {}
     policy_entries: list[tuple[str, str, str, str]] = []
     for entry in entries:
-        old, sep, new = entry.partition("=")
-        old, new = old.strip(), new.strip()
-        if not sep or not old or not new:
-            raise MigrationError(f"--map {entry!r}: write OLD=NEW (a stage or policy, by name or id)")
+        old, new = split_entry(entry)
         stage_id, policy_id = _find(source, old, source_where, entry)
         if policy_id is None:
             if new == DROP:
@@ -307,7 +313,7 @@ def parse_mapping(entries: Iterable[str], source: Curriculum, target: Curriculum
 def names_something(entry: str, source: Curriculum) -> bool:
     """Whether the ``OLD`` side of an ``OLD=NEW`` entry names a stage or policy of ``source`` (subjects on
     several versions: each entry applies to the versions it names something in)."""
-    old = entry.partition("=")[0].strip()
+    old = split_entry(entry)[0]
     try:
         _find(source, old, "", entry)
     except MigrationError:

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..core.migration import Mapping as IdMapping
-from ..core.migration import MigrationError, names_something, parse_mapping
+from ..core.migration import MigrationError, names_something, parse_mapping, split_entry
 from ..core.model import Curriculum
 from ..core.replay import RecordedChange, RecordedSession, Replay, ReplayResult, SubjectHistory
 from ..core.trainer import SubjectState
@@ -57,6 +57,10 @@ def _mapping(entries: Sequence[str], versions: dict[Hashable, Curriculum], targe
     stages: dict[str, str] = {}
     policies: dict[tuple[str, str], str] = {}
     for entry in entries:
+        try:
+            split_entry(entry)
+        except MigrationError as exc:
+            raise StoreError(str(exc)) from None
         used = False
         for source in versions.values():
             if not names_something(entry, source):

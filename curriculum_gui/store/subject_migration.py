@@ -19,7 +19,15 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..core.migration import Mapping as IdMapping
-from ..core.migration import Migration, MigrationError, Moved, Needed, names_something, parse_mapping
+from ..core.migration import (
+    Migration,
+    MigrationError,
+    Moved,
+    Needed,
+    names_something,
+    parse_mapping,
+    split_entry,
+)
 from .context import Loaded, StoreContext, default_operator, dumps, now, shown_names
 from .errors import ConflictError, NotFound, StoreError
 from .evaluation import state_text, stored_state
@@ -105,6 +113,11 @@ def plan(
         else:
             by_version.setdefault(row.curriculum_version_id, []).append(row)
     entries = list(mapping) if not isinstance(mapping, IdMapping) else []
+    for entry in entries:
+        try:
+            split_entry(entry)
+        except MigrationError as exc:
+            raise StoreError(str(exc)) from None
     moves: list[PlannedMove] = []
     needed: list[Needed] = []
     resolved_entries: set[str] = set()

@@ -89,7 +89,7 @@ def test_what_has_no_counterpart_must_be_mapped_by_hand(example: Curriculum) -> 
     migration = Migration(example, new)
     needed = migration.needed({"M1": on_tc, "M2": on_tc})
     assert [(n.kind, n.stage_id, n.subjects) for n in needed] == [("stage", "two_choice", ("M1", "M2"))]
-    with pytest.raises(MigrationError, match="on stage 'Two-choice, high contrast', which .* does not have"):
+    with pytest.raises(MigrationError, match=r"on stage 'Two-choice, high contrast', which .* does not have"):
         migration.move("M1", on_tc)
 
     staged = Migration(example, new, Mapping({"two_choice": "tc2"}))

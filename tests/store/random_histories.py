@@ -8,9 +8,8 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 from curriculum_gui.core.metrics_import import MetricsRow
-from curriculum_gui.store import StoreError, Workspace, evaluation, metrics, positions
+from curriculum_gui.store import StoreError, Workspace, evaluation, metrics, positions, subject_migration
 from curriculum_gui.store import subjects as subject_ops
-from curriculum_gui.store import subject_migration
 
 START = date(2025, 3, 3)
 

@@ -42,7 +42,9 @@ def test_publish_preview_says_what_changed_and_suggests_the_version(
     assert clash.existing is not None and not clash.same
     assert clash.suggested == "1.1.0" and clash.diff is not None and clash.diff.bump.label == "minor"
     assert "already published with other content" in clash.refused and "suggested: 1.1.0" in clash.refused
-    with pytest.raises(StoreError, match=r"cannot publish .* 1\.0\.0: version 1\.0\.0 .* \(suggested: 1\.1\.0\)"):
+    with pytest.raises(
+        StoreError, match=r"cannot publish .* 1\.0\.0: version 1\.0\.0 .* \(suggested: 1\.1\.0\)"
+    ):
         ws.publish(edit)
 
     broken = curriculum.model_copy(deep=True)
@@ -154,7 +156,7 @@ def test_a_subject_changed_since_the_preview_is_a_conflict_and_nothing_moves(
     ws.register(["A", "B", "C"], v1.id)
     plan = ws.plan_migration(v2.id, from_version_id=v1.id)
     ws.eject("B", reason="sick")  # another rig, meanwhile
-    with pytest.raises(ConflictError, match="'B'.*nothing was moved") as caught:
+    with pytest.raises(ConflictError, match=r"'B'.*nothing was moved") as caught:
         ws.migrate(plan)
     assert caught.value.subjects == ("B",)
     assert {ws.subject(s).curriculum_version for s in "ABC"} == {"1.0.0"}
@@ -181,7 +183,7 @@ def test_what_the_target_lacks_must_be_mapped(ws: Workspace, curriculum: Curricu
     assert not plan.ready and [m.moved.subject for m in plan.moves] == ["B"]
     (needed,) = plan.needed
     assert (needed.kind, needed.label, needed.subjects) == ("stage", "stage 'Mixed contrast'", ("A",))
-    with pytest.raises(StoreError, match="stage 'Mixed contrast' has no counterpart .* map it first"):
+    with pytest.raises(StoreError, match=r"stage 'Mixed contrast' has no counterpart .* map it first"):
         ws.migrate(plan)
 
     still = ws.plan_migration(v3_id, ["A", "B"], mapping=["Mixed contrast=mixed"])
