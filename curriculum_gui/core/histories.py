@@ -40,11 +40,14 @@ def session_metrics(
     return with_history(up_to[-1], history)
 
 
-def with_history(own: Mapping[str, Any], history: Mapping[str, list[Any]]) -> dict[str, Any]:
-    """``own`` values with each list metric read from ``history`` (copied: evaluations keep their
-    metrics, and the caller goes on appending to ``history``), unless the session gives a whole list."""
+def with_history(
+    own: Mapping[str, Any], history: Mapping[str, list[Any]], copy: bool = True
+) -> dict[str, Any]:
+    """``own`` values with each list metric read from ``history``, unless the session gives a whole list.
+    The lists are copied (evaluations keep their metrics, and the caller goes on appending to
+    ``history``) unless ``copy`` is false: then read the evaluation's why before the history grows."""
     metrics = dict(own)
     for name, series in history.items():
         value = own.get(name)
-        metrics[name] = value if isinstance(value, list) else list(series)
+        metrics[name] = value if isinstance(value, list) else list(series) if copy else series
     return metrics

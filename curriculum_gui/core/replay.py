@@ -25,12 +25,13 @@ and which rules cause most of the differences.
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .histories import add_values, session_metrics, with_history
 from .migration import DROP, Migration, MigrationError
@@ -46,21 +47,20 @@ REENROLL = "reenroll"
 REVERT = "revert"
 MIGRATED = "migrated"
 MANUAL_KINDS = frozenset((OVERRIDE, EJECT, REENROLL))
+_DECODER = json.JSONDecoder()
 
 
 # --- input ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedSession:
+class RecordedSession(NamedTuple):
     session: str
     date: date
     values: Mapping[str, Any]
     imported_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedChange:
+class RecordedChange(NamedTuple):
     """One position event. ``version``: the curriculum version the subject was on after it (a key of the
     ``versions`` given to :class:`Replay`); ``after``: its state then. For ``applied``: ``sessions`` in the
     order evaluated, ``session_stages`` the stage after each (from its why) and ``why`` (each check with its
@@ -76,6 +76,12 @@ class RecordedChange:
     why: tuple[Mapping[str, Any], ...] = ()
     reverts: int | None = None
     parameters_given: bool = False
+    why_text: str | None = None  # the why as JSON, parsed only when it is needed (``checks``)
+
+    def checks(self) -> tuple[Mapping[str, Any], ...]:
+        if self.why or self.why_text is None:
+            return self.why
+        return tuple(_DECODER.raw_decode(self.why_text)[0])  # the why, whatever follows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +94,9 @@ class SubjectHistory:
 # --- output ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One evaluated session, on both sides (stage and policy ids are the edit's)."""
+class Step(NamedTuple):
+    """One evaluated session, on both sides (stage and policy ids are the edit's). A named tuple: a
+    cohort's replay makes one per session."""
 
     session: str
     date: date
@@ -200,6 +206,7 @@ class Replay:
         self._depth = _depths(curriculum)
         self._terminal = {s.id for s in curriculum.stages if s.terminal}
         self._stages = {s.id: s for s in curriculum.stages}
+        self._real_cache: dict[tuple[Any, ...], tuple[str | None, tuple[str, ...]]] = {}
 
     def _map(self, version: Hashable) -> Migration:
         found = self._maps.get(version)
@@ -293,12 +300,13 @@ class Replay:
         before: dict[int, tuple[SubjectState | None, tuple[str | None, tuple[str, ...], bool]]] = {}
         consumed: dict[int, set[int]] = {}  # event id -> session indices it consumed (for reverts)
         steps: list[Step] = []
-        evaluations: dict[int, Any] = {}  # step index -> what-if Evaluation (for the first difference)
-        real_why: dict[int, tuple[Mapping[str, Any], ...]] = {}
         real_timeline: list[tuple[int, str | None]] = []
         what_if_timeline: list[tuple[int, str | None]] = []
         real_moves: list[tuple[str | None, str | None]] = []
         what_if_moves: list[tuple[str | None, str | None]] = []
+        first: int | None = None  # the first step where the subject is elsewhere
+        first_parameters: int | None = None  # the first where only the parameters differ
+        decisions: tuple[tuple[Mapping[str, Any], ...], tuple[Mapping[str, Any], ...]] = ((), ())
         errors = 0
         count = 0
 
@@ -328,25 +336,25 @@ class Replay:
             elif kind == APPLIED:
                 if state is None:
                     raise TrainerError("the history has sessions before its enrollment")
-                why_by_session = _by_session(change.why)
                 taken: set[int] = set()
+                last_k = len(change.sessions) - 1
                 for k, session_id in enumerate(change.sessions):
                     i = index.get(session_id)
                     if i is None:
                         raise TrainerError(f"session {session_id!r} of the history is missing")
                     metrics = feed.metrics(i, change.at, sessions)
                     count += 1
-                    real_stage = change.session_stages[k] if k < len(change.session_stages) else None
-                    last = k == len(change.sessions) - 1
-                    if last:
+                    if k == last_k:
                         new_real = self._real_after(change)
                     else:
+                        real_stage = change.session_stages[k] if k < len(change.session_stages) else None
                         new_real = (self._real_stage(change.version, real_stage), None, True)
                     if new_real[0] != real[0]:
                         real_moves.append((real[0], new_real[0]))
                         real_timeline.append((count, new_real[0]))
                     real = (new_real[0], new_real[1] if new_real[1] is not None else real[1], new_real[2])
                     error = None
+                    evaluation = None
                     if state.is_on_curriculum:
                         evaluation = trainer.evaluate(state, metrics)
                         if evaluation.error:
@@ -357,22 +365,26 @@ class Replay:
                             what_if_moves.append((state.stage_id, new_state.stage_id))
                             what_if_timeline.append((count, new_state.stage_id))
                         state = new_state
-                        evaluations[len(steps)] = evaluation
-                    real_why[len(steps)] = why_by_session.get(session_id, ())
-                    steps.append(
-                        Step(
-                            session_id,
-                            sessions[i].date,
-                            count,
-                            real[0],
-                            new_real[1],
-                            state.stage_id,
-                            tuple(state.active_policies),
-                            error,
-                            change.after.parameters if last else None,
-                            state.parameters,
-                        )
+                    step = Step(
+                        session_id,
+                        sessions[i].date,
+                        count,
+                        real[0],
+                        new_real[1],
+                        state.stage_id,
+                        tuple(state.active_policies),
+                        error,
+                        change.after.parameters if k == last_k else None,
+                        state.parameters,
                     )
+                    # The rules that decided, read now: the lists in the metrics go on growing.
+                    if first is None and step.differs:
+                        first = len(steps)
+                        decisions = _decisions(_for_session(change, session_id), evaluation)
+                    elif first is None and first_parameters is None and step.parameters_differ:
+                        first_parameters = len(steps)
+                        decisions = _decisions(_for_session(change, session_id), evaluation, parameters=True)
+                    steps.append(step)
                     feed.consume(i)
                     taken.add(i)
                 consumed[change.event_id] = taken
@@ -395,15 +407,7 @@ class Replay:
                 real_timeline.append((count, real[0]))
                 what_if_timeline.append((count, state.stage_id if state else None))
 
-        first = next((i for i, step in enumerate(steps) if step.differs), None)
-        first_parameters = next((i for i, step in enumerate(steps) if step.parameters_differ), None)
-        real_decision: tuple[Mapping[str, Any], ...] = ()
-        what_if_decision: tuple[Mapping[str, Any], ...] = ()
-        decided = first if first is not None else first_parameters
-        if decided is not None:
-            real_decision, what_if_decision = _decisions(
-                real_why.get(decided, ()), evaluations.get(decided), parameters=first is None
-            )
+        real_decision, what_if_decision = decisions
         what_if_end = (
             (state.stage_id, tuple(state.active_policies), state.is_on_curriculum)
             if state
@@ -437,8 +441,12 @@ class Replay:
         return mapped
 
     def _real_after(self, change: RecordedChange) -> tuple[str | None, tuple[str, ...], bool]:
-        stage, policies = self._in_edit(change.version, change.after)
-        return stage, policies, change.after.is_on_curriculum
+        after = change.after
+        key = (change.version, after.stage_id, after.active_policies)
+        found = self._real_cache.get(key)
+        if found is None:
+            found = self._real_cache[key] = self._in_edit(change.version, after)
+        return found[0], found[1], after.is_on_curriculum
 
     def _override(self, state: SubjectState | None, change: RecordedChange) -> SubjectState:
         """The override's target (mapped) applied to the what-if state, as the store's override does."""
@@ -478,6 +486,8 @@ class Replay:
                 out[("regression" if depth_b < depth_a else "promotion", a, b)] += 1
             return out
 
+        if real == what_if:
+            return (), ()
         r, w = label(real), label(what_if)
         return tuple(sorted((w - r).elements())), tuple(sorted((r - w).elements()))
 
@@ -506,9 +516,8 @@ class _Feed:
                     break
                 add_values(self.history, self.values[self.position])
                 self.position += 1
-            if self.exact:
-                metrics = with_history(self.values[i], self._with(i))
-                return metrics
+            if self.exact:  # shared lists: the replay reads a why at once, before the next session
+                return with_history(self.values[i], self._with(i), copy=False)
         up_to = [self.values[j] for j in range(i + 1) if j == i or _known(sessions[j], at)]
         later = [self.values[j] for j in sorted(self.consumed) if j > i]
         return session_metrics(self.list_metrics, up_to, later)
@@ -546,11 +555,9 @@ def _known(session: RecordedSession, at: datetime | None) -> bool:
     return at is None or session.imported_at is None or session.imported_at <= at
 
 
-def _by_session(why: Sequence[Mapping[str, Any]]) -> dict[str, tuple[Mapping[str, Any], ...]]:
-    out: dict[str, list[Mapping[str, Any]]] = {}
-    for check in why:
-        out.setdefault(check.get("session"), []).append(check)
-    return {k: tuple(v) for k, v in out.items()}
+def _for_session(change: RecordedChange, session: str) -> tuple[Mapping[str, Any], ...]:
+    """The recorded checks of one session of an applied batch."""
+    return tuple(c for c in change.checks() if c.get("session") == session)
 
 
 def _decisions(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Hashable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from ..core.migration import MigrationError, names_something, parse_mapping, spl
 from ..core.model import Curriculum
 from ..core.replay import RecordedChange, RecordedSession, Replay, ReplayResult, SubjectHistory
 from ..core.trainer import SubjectState
-from .context import StoreContext, utc
+from .context import StoreContext
 from .errors import NotFound, StoreError
 from .records import APPLIED, POSITION_KINDS
 from .schema import events as ev_t
@@ -99,8 +99,14 @@ def read_histories(
             if record.name == name or wanted is not None:
                 chosen.append(row)
         pks = {r.id: r.subject_id for r in chosen}
+        # Dates and times as the driver gives them (SQLite: ISO text, parsed below in C), not through
+        # SQLAlchemy's per-value converters: a lab's whole history is hundreds of thousands of rows.
         sessions_q = sa.select(
-            ms_t.c.subject_pk, ms_t.c.session_id, ms_t.c.session_date, ms_t.c.values_json, ms_t.c.imported_at
+            ms_t.c.subject_pk,
+            ms_t.c.session_id,
+            sa.type_coerce(ms_t.c.session_date, sa.String),
+            ms_t.c.values_json,
+            sa.type_coerce(ms_t.c.imported_at, sa.String),
         ).order_by(ms_t.c.subject_pk, ms_t.c.session_date, ms_t.c.id)
         events_q = (
             sa.select(
@@ -108,7 +114,7 @@ def read_histories(
                 ev_t.c.id,
                 ev_t.c.kind,
                 ev_t.c.curriculum_version_id,
-                ev_t.c.at,
+                sa.type_coerce(ev_t.c.at, sa.String),
                 ev_t.c.data_json,
             )
             .where(ev_t.c.kind.in_(POSITION_KINDS))
@@ -119,23 +125,21 @@ def read_histories(
             events_q = events_q.where(ev_t.c.subject_pk.in_(list(pks)))
         sessions: dict[int, list[RecordedSession]] = {}
         loads = json.loads
-        for pk, session_id, day, values_json, imported_at in conn.execute(sessions_q):
+        for pk, session_id, day, values_json, imported_at in conn.execute(sessions_q).all():
             if pk in pks:
                 sessions.setdefault(pk, []).append(
                     RecordedSession(
                         session_id,
-                        day if isinstance(day, date) else date.fromisoformat(day),
+                        date.fromisoformat(day) if isinstance(day, str) else day,
                         loads(values_json),
-                        utc(imported_at) if imported_at is not None else None,
+                        _when(imported_at),
                     )
                 )
         changes: dict[int, list[RecordedChange]] = {}
         version_ids: set[int] = set()
-        for pk, event_id, kind, version_id, at, data_json in conn.execute(events_q):
+        for pk, event_id, kind, version_id, at, data_json in conn.execute(events_q).all():
             if pk in pks:
-                changes.setdefault(pk, []).append(
-                    _change(event_id, kind, version_id, utc(at), loads(data_json))
-                )
+                changes.setdefault(pk, []).append(_change(event_id, kind, version_id, _when(at), data_json))
                 version_ids.add(version_id)
     versions: dict[Hashable, Curriculum] = {v: ctx.loaded(v).curriculum for v in version_ids}
     histories = [
@@ -143,6 +147,12 @@ def read_histories(
         for pk, subject in pks.items()
     ]
     return histories, versions
+
+
+def _when(value: Any) -> datetime | None:
+    """A time as the driver gives it: ISO text (SQLite: naive UTC, as written) or a datetime (PostgreSQL,
+    aware). The replay only compares these with each other, so they are left naive or aware."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _state(data: dict[str, Any]) -> SubjectState:
@@ -157,7 +167,34 @@ def _state(data: dict[str, Any]) -> SubjectState:
     )
 
 
-def _change(event_id: int, kind: str, version_id: int, at: Any, data: dict[str, Any]) -> RecordedChange:
+NEEDED = ("after", "sessions")
+AFTER = ',"after":'
+WHY = ',"why":'
+
+
+def _head(text: str) -> tuple[dict[str, Any], str | None]:
+    """An applied event's data from its "after" state up to its why, neither the state before (the
+    store writes it first) nor the why (last: every value each rule read), which are needed only for a
+    batch of several sessions or where reality and the what-if part: ``(those fields, the why's text)``.
+    A marker found first inside a nested value leaves the slice unbalanced, which does not parse: then,
+    as for anything unexpected, the whole text is parsed."""
+    start, cut = text.find(AFTER), text.find(WHY)
+    if 0 < start < cut and text.endswith("}"):
+        try:
+            data = json.loads("{" + text[start + 1 : cut] + "}")
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and all(k in data for k in NEEDED) and len(data["sessions"]) == 1:
+            return data, text[cut + len(WHY) : -1]
+    return json.loads(text), None
+
+
+def _change(event_id: int, kind: str, version_id: int, at: Any, text: str) -> RecordedChange:
+    if kind != APPLIED:
+        data = json.loads(text)
+        why_text = None
+    else:
+        data, why_text = _head(text)
     after = _state(data.get("after") or {})
     if kind != APPLIED:
         return RecordedChange(
@@ -182,4 +219,6 @@ def _change(event_id: int, kind: str, version_id: int, at: Any, data: dict[str, 
     for session in sessions:
         stage = fired.get(session, stage)
         stages.append(stage)
-    return RecordedChange(event_id, kind, version_id, after, at, sessions, tuple(stages), why)
+    return RecordedChange(
+        event_id, kind, version_id, after, at, sessions, tuple(stages), why, why_text=why_text
+    )
