@@ -215,37 +215,22 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _fields(kind: str, ref: ItemRef, label: str, fields: list[tuple[str, Any, Any, Bump]]) -> list[Change]:
+    """A change for each ``(field, before, after, bump)`` whose values differ."""
+    return [Change(CHANGED, kind, ref, label, name, a, b, bump) for name, a, b, bump in fields if a != b]
+
+
 def _curriculum_changes(old: Curriculum, new: Curriculum) -> list[Change]:
     ref = ItemRef("curriculum")
     out = []
     if old.name != new.name:
         out.append(Change(RENAMED, "curriculum", ref, "curriculum", "name", old.name, new.name, Bump.MINOR))
-    if old.description != new.description:
-        out.append(
-            Change(
-                CHANGED,
-                "curriculum",
-                ref,
-                "curriculum",
-                "description",
-                old.description,
-                new.description,
-                Bump.PATCH,
-            )
-        )
-    if old.start_stage != new.start_stage:
-        out.append(
-            Change(
-                CHANGED,
-                "curriculum",
-                ref,
-                "curriculum",
-                "start stage",
-                _stage_name(old, old.start_stage),
-                _stage_name(new, new.start_stage),
-                Bump.MAJOR,
-            )
-        )
+    out += _fields(
+        "curriculum", ref, "curriculum", [("description", old.description, new.description, Bump.PATCH)]
+    )
+    if old.start_stage != new.start_stage:  # by id: two stages may share a name
+        start = (_stage_name(old, old.start_stage), _stage_name(new, new.start_stage))
+        out.append(Change(CHANGED, "curriculum", ref, "curriculum", "start stage", *start, Bump.MAJOR))
     return out
 
 
@@ -265,38 +250,21 @@ def _metric_changes(old: Curriculum, new: Curriculum) -> list[Change]:
         if was is None:
             out.append(Change(ADDED, "metric", ref, label, None, None, _metric_json(metric), Bump.MINOR))
             continue
-        if was.type != metric.type:
-            out.append(
-                Change(CHANGED, "metric", ref, label, "type", was.type.value, metric.type.value, Bump.MAJOR)
-            )
-        for attr in ("unit", "description"):
-            if getattr(was, attr) != getattr(metric, attr):
-                out.append(
-                    Change(
-                        CHANGED,
-                        "metric",
-                        ref,
-                        label,
-                        attr,
-                        getattr(was, attr),
-                        getattr(metric, attr),
-                        Bump.PATCH,
-                    )
-                )
+        out += _fields(
+            "metric",
+            ref,
+            label,
+            [
+                ("type", was.type.value, metric.type.value, Bump.MAJOR),
+                ("unit", was.unit, metric.unit, Bump.PATCH),
+                ("description", was.description, metric.description, Bump.PATCH),
+            ],
+        )
     for name, metric in before.items():
         if name not in after:
-            out.append(
-                Change(
-                    REMOVED,
-                    "metric",
-                    ItemRef("metric", name),
-                    f"metric {name!r}",
-                    None,
-                    _metric_json(metric),
-                    None,
-                    Bump.MAJOR,
-                )
-            )
+            label = f"metric {name!r}"
+            ref = ItemRef("metric", name)
+            out.append(Change(REMOVED, "metric", ref, label, None, _metric_json(metric), None, Bump.MAJOR))
     return out
 
 
@@ -310,75 +278,37 @@ def _stage_changes(old: Curriculum, new: Curriculum) -> list[Change]:
     out = []
     for stage in new.stages:
         ref = ItemRef("stage", stage.id)
+        label = f"stage {stage.name!r}"
         was = before.get(stage.id)
         if was is None:
-            out.append(
-                Change(ADDED, "stage", ref, f"stage {stage.name!r}", None, None, stage.name, Bump.MINOR)
-            )
+            out.append(Change(ADDED, "stage", ref, label, None, None, stage.name, Bump.MINOR))
             continue
-        label = f"stage {stage.name!r}"
         if was.name != stage.name:
             out.append(Change(RENAMED, "stage", ref, label, "name", was.name, stage.name, Bump.MINOR))
-        if was.description != stage.description:
-            out.append(
-                Change(
-                    CHANGED,
-                    "stage",
-                    ref,
-                    label,
-                    "description",
-                    was.description,
-                    stage.description,
-                    Bump.PATCH,
-                )
-            )
-        if was.terminal != stage.terminal:
-            out.append(
-                Change(CHANGED, "stage", ref, label, "terminal", was.terminal, stage.terminal, Bump.MINOR)
-            )
-        if was.task.name != stage.task.name:
-            out.append(
-                Change(CHANGED, "stage", ref, label, "task", was.task.name, stage.task.name, Bump.MINOR)
-            )
-        if was.task.description != stage.task.description:
-            out.append(
-                Change(
-                    CHANGED,
-                    "stage",
-                    ref,
-                    label,
-                    "task description",
-                    was.task.description,
-                    stage.task.description,
-                    Bump.PATCH,
-                )
-            )
-        if list(was.start_policies) != list(stage.start_policies):
-            out.append(
-                Change(
-                    CHANGED,
-                    "stage",
-                    ref,
-                    label,
+        out += _fields(
+            "stage",
+            ref,
+            label,
+            [
+                ("description", was.description, stage.description, Bump.PATCH),
+                ("terminal", was.terminal, stage.terminal, Bump.MINOR),
+                ("task", was.task.name, stage.task.name, Bump.MINOR),
+                ("task description", was.task.description, stage.task.description, Bump.PATCH),
+                (
                     "start policies",
                     [_policy_name(was, p) for p in was.start_policies],
                     [_policy_name(stage, p) for p in stage.start_policies],
                     Bump.MINOR,
-                )
-            )
+                ),
+            ],
+        )
         out += _parameter_changes(ref, label, was.task.parameters, stage.task.parameters)
     for stage in old.stages:
         if stage.id not in after:
+            label = f"stage {stage.name!r}"
             out.append(
                 Change(
-                    REMOVED,
-                    "stage",
-                    ItemRef("stage", stage.id),
-                    f"stage {stage.name!r}",
-                    None,
-                    stage.name,
-                    None,
-                    Bump.MAJOR,
+                    REMOVED, "stage", ItemRef("stage", stage.id), label, None, stage.name, None, Bump.MAJOR
                 )
             )
     return out
@@ -448,19 +378,9 @@ def _policy_changes(old: Stage, new: Stage) -> list[Change]:
             continue
         if was.name != policy.name:
             out.append(Change(RENAMED, "policy", ref, label, "name", was.name, policy.name, Bump.MINOR))
-        if was.description != policy.description:
-            out.append(
-                Change(
-                    CHANGED,
-                    "policy",
-                    ref,
-                    label,
-                    "description",
-                    was.description,
-                    policy.description,
-                    Bump.PATCH,
-                )
-            )
+        out += _fields(
+            "policy", ref, label, [("description", was.description, policy.description, Bump.PATCH)]
+        )
         if _rule_json(was.updates) != _rule_json(policy.updates):
             out.append(
                 Change(
@@ -469,18 +389,9 @@ def _policy_changes(old: Stage, new: Stage) -> list[Change]:
             )
     for policy in old.policies:
         if policy.id not in after:
-            out.append(
-                Change(
-                    REMOVED,
-                    "policy",
-                    ItemRef("policy", policy.id, old.id),
-                    f"policy {policy.name!r} of stage {old.name!r}",
-                    None,
-                    policy.name,
-                    None,
-                    Bump.MAJOR,
-                )
-            )
+            ref = ItemRef("policy", policy.id, old.id)
+            label = f"policy {policy.name!r} of stage {old.name!r}"
+            out.append(Change(REMOVED, "policy", ref, label, None, policy.name, None, Bump.MAJOR))
     return out
 
 

@@ -68,20 +68,14 @@ def subject_lines(result: ReplayResult, s: SubjectReplay) -> list[str]:
             f"{s.subject}: moves the same; other parameters from session {step.session} ({step.date}, "
             f"#{step.number}): {step_text(result, step)}"
         )
-        for check in s.real_decision:
-            lines.append(f"    really:     {check_text(check)}")
-        for check in s.what_if_decision:
-            lines.append(f"    under edit: {check_text(check)}")
+        lines += decision_lines(s)
     elif s.first_difference is not None:
         step = s.steps[s.first_difference]
         lines.append(
             f"{s.subject}: differs from session {step.session} ({step.date}, #{step.number}): "
             f"{step_text(result, step)}"
         )
-        for check in s.real_decision:
-            lines.append(f"    really:     {check_text(check)}")
-        for check in s.what_if_decision:
-            lines.append(f"    under edit: {check_text(check)}")
+        lines += decision_lines(s)
     elif s.changed:
         lines.append(f"{s.subject}: ends elsewhere")
     if s.errors:
@@ -103,6 +97,13 @@ def subject_lines(result: ReplayResult, s: SubjectReplay) -> list[str]:
         real_now, edit_now = result.stage_name(real_end[0]), result.stage_name(what_if_end[0])
         lines.append(f"    now: really {real_now!r}, under the edit {edit_now!r}")
     return lines
+
+
+def decision_lines(s: SubjectReplay) -> list[str]:
+    """The rules that decided where the two part, on each side."""
+    return [f"    really:     {check_text(c)}" for c in s.real_decision] + [
+        f"    under edit: {check_text(c)}" for c in s.what_if_decision
+    ]
 
 
 def summary_lines(result: ReplayResult) -> list[str]:
