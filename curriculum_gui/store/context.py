@@ -78,12 +78,18 @@ class Loaded:
 
 class StoreContext:
     """An open database: the engine, its transactions and the cache of parsed published versions.
-    The operation modules take one of these; :class:`~.workspace.Workspace` adds the operations."""
+    The operation modules take one of these; :class:`~.workspace.Workspace` adds the operations.
+
+    ``operator``: who signs the changes made without naming someone (the GUI sets the person chosen at
+    the rig); ``ask_operator``: then a change with nobody chosen is refused instead of being signed with
+    the login name (see :meth:`who`)."""
 
     def __init__(self, engine: Engine, url: URL, python_rules: PythonRuleRunner | None = None) -> None:
         self.engine = engine
         self.url = url
         self.python_rules = python_rules
+        self.operator: str | None = None
+        self.ask_operator = False
         self._loaded: dict[int, Loaded] = {}
         # The SQLite file as opened: every transaction checks the path still names it (see engine).
         self._file_id = engines.sqlite_file_id(url)
@@ -115,6 +121,18 @@ class StoreContext:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def who(self, operator: str | None = None) -> str:
+        """The name a change is signed with: ``operator``, else :attr:`operator`, else the login name
+        (unless :attr:`ask_operator`: then a StoreError asking to choose one)."""
+        name = (operator or self.operator or "").strip()
+        if name:
+            return name
+        if self.ask_operator:
+            raise StoreError(
+                "choose who you are first (Operator… at the top of the Rig tab): every change is signed"
+            )
+        return default_operator()
 
     @property
     def where(self) -> str:

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..core.trainer import SubjectState
+from ..core.weights import WEIGHT_FRACTION
+from . import weights
 from .context import Loaded, Progress, StoreContext, default_operator, dumps, now, shown_names
 from .errors import ConflictError
 from .records import APPLIED, AUTOMATIC, EVALUATED, ApplyResult, Suggestion
@@ -44,7 +46,14 @@ def evaluate(
         sub_t.c.id, sub_t.c.subject_id, sub_t.c.curriculum_version_id, sub_t.c.state_json, sub_t.c.row_version
     ).where(sub_t.c.id.in_(pending))
     sessions_q = (
-        sa.select(ms_t.c.subject_pk, ms_t.c.id, ms_t.c.session_id, ms_t.c.values_json, ms_t.c.consumed_by)
+        sa.select(
+            ms_t.c.subject_pk,
+            ms_t.c.id,
+            ms_t.c.session_id,
+            ms_t.c.session_date,
+            ms_t.c.values_json,
+            ms_t.c.consumed_by,
+        )
         .where(ms_t.c.subject_pk.in_(pending))
         .order_by(ms_t.c.subject_pk, ms_t.c.session_date, ms_t.c.id)  # same date: import order
     )
@@ -58,6 +67,7 @@ def evaluate(
         sessions: dict[int, list[Any]] = {}
         for row in conn.execute(sessions_q):
             sessions.setdefault(row.subject_pk, []).append(row)
+        fractions = weights.session_fractions(conn, [r for rows in sessions.values() for r in rows])
     if wanted is not None:
         subjects = [row for row in subjects if row.subject_id in wanted]
     out = []
@@ -65,7 +75,8 @@ def evaluate(
     for i, (pk, subject, version_id, state_json, row_version) in enumerate(subjects, 1):
         state = stored_state(state_json)
         if state.is_on_curriculum or wanted is not None:
-            out.append(_suggest(ws.loaded(version_id), pk, subject, row_version, state, sessions.get(pk, [])))
+            loaded = ws.loaded(version_id)
+            out.append(_suggest(loaded, pk, subject, row_version, state, sessions.get(pk, []), fractions))
         if progress is not None and (i % PROGRESS_EVERY == 0 or i == total):
             progress(i, total)
     return out
@@ -101,9 +112,16 @@ def state_text(state: SubjectState) -> str:
 
 
 def _suggest(
-    loaded: Loaded, pk: int, subject: str, row_version: int, current: SubjectState, sessions: list[Any]
+    loaded: Loaded,
+    pk: int,
+    subject: str,
+    row_version: int,
+    current: SubjectState,
+    sessions: list[Any],
+    fractions: dict[int, float] | None = None,
 ) -> Suggestion:
-    """``sessions``: all of the subject's, evaluated or not, by date then import order."""
+    """``sessions``: all of the subject's, evaluated or not, by date then import order; ``fractions``:
+    the ``weight_fraction`` of sessions by row id (computed from the weights, see :mod:`.weights`)."""
     trainer = loaded.trainer
     history: dict[str, list[Any]] = {name: [] for name in loaded.list_metrics}  # sessions up to this one
     state = current
@@ -111,6 +129,10 @@ def _suggest(
     evaluations = []
     error = None if current.is_on_curriculum else OFF_CURRICULUM
     values_of = [json.loads(session.values_json) for session in sessions]
+    if fractions and loaded.curriculum.metric(WEIGHT_FRACTION) is not None:
+        values_of = [
+            weights.with_fraction(v, fractions.get(s.id)) for s, v in zip(sessions, values_of, strict=True)
+        ]
     for i, session in enumerate(sessions):
         values = values_of[i]
         _add_values(history, values)
@@ -173,10 +195,14 @@ def _add_values(history: dict[str, list[Any]], values: dict[str, Any]) -> None:
             series.append(value)
 
 
-def _event_text(s: Suggestion, after: str | None = None, rejected: bool = False) -> str:
+def _event_text(
+    s: Suggestion, after: str | None = None, rejected: bool = False, more: Mapping[str, Any] | None = None
+) -> str:
     """The ``applied``/``evaluated`` event's data: both states, the sessions, the changes and why (and, for a
-    suggestion turned down, ``"rejected": true``)."""
+    suggestion turned down, ``"rejected": true``; ``more``: what else the history should say, e.g. that a
+    person accepted an underweight mouse's promotion)."""
     extra = {"rejected": True} if rejected else {}
+    extra.update(more or {})
     rest = dumps(
         {
             **extra,
@@ -239,7 +265,9 @@ def apply(
     operator: str | None,
     progress: Progress | None,
     at: datetime | None = None,
+    notes: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ApplyResult:
+    """``notes``: per subject, what its ``applied`` event records besides the suggestion."""
     operator = operator or default_operator()
     at = at or now()
     todo = [s for s in suggestions if s.applicable]
@@ -256,7 +284,7 @@ def apply(
         .values(consumed_by=sa.bindparam("b_event"))
     )
     try:
-        _write_batch(ws, todo, update, consume, operator, at, batch, progress)
+        _write_batch(ws, todo, update, consume, operator, at, batch, progress, notes or {})
     except _Stale:
         raise _conflict(ws, todo) from None
     return ApplyResult(len(todo), skipped, batch)
@@ -275,6 +303,7 @@ def _write_batch(
     at: datetime,
     batch: str,
     progress: Progress | None,
+    notes: Mapping[str, Mapping[str, Any]],
 ) -> None:
     with ws.write() as conn:
         for start in range(0, len(todo), CHUNK):
@@ -305,7 +334,7 @@ def _write_batch(
                         "operator": operator,
                         "reason": None,
                         "batch": batch,
-                        "data_json": _event_text(s, text),
+                        "data_json": _event_text(s, text, more=notes.get(s.subject)),
                     }
                     for s, text in zip(chunk, after, strict=True)
                 ],

@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..core.metrics_import import BadRow, MetricsRow, check_row, read_metrics
+from . import weights
 from .context import Progress, StoreContext, now
 from .records import ImportReport
 from .schema import metrics_sessions as ms_t
@@ -61,6 +62,7 @@ def import_rows(
             )
             existing.update(((pk, sid), values) for pk, sid, values in conn.execute(query))
         first_row: dict[tuple[str, str], int] = {}
+        weighed: list[tuple[int, MetricsRow, float]] = []  # the sessions' weights (``weight_g``)
         for start in range(0, len(rows), PROGRESS_ROWS):
             inserts = []
             for row in rows[start : start + PROGRESS_ROWS]:
@@ -77,14 +79,20 @@ def import_rows(
                     continue
                 pk, version_id = found
                 loaded = ws.loaded(version_id)
+                grams = weights.take_weight(row, (m.name for m in loaded.curriculum.metrics))
                 row_problems = check_row(row, loaded.curriculum.metrics, loaded.record.label)
+                if isinstance(grams, BadRow):
+                    row_problems.append(grams)
                 if row_problems:
                     problems.extend(row_problems)
                     continue
                 values = json.dumps(row.values, sort_keys=True, separators=(",", ":"), allow_nan=False)
                 before = existing.get((pk, row.session))
+                same = before is not None and json.loads(before) == row.values
+                if grams is not None and (before is None or same):
+                    weighed.append((pk, row, grams))
                 if before is not None:
-                    if json.loads(before) == row.values:
+                    if same:
                         already += 1
                     else:
                         problems.append(
@@ -105,5 +113,6 @@ def import_rows(
                 imported += len(inserts)
             if progress is not None:
                 progress(min(start + PROGRESS_ROWS, len(rows)), len(rows))
+        problems.extend(weights.import_weights(conn, weighed, at, ws.operator or "import"))
     problems.sort(key=lambda p: p.row)
     return ImportReport(source, imported, already, tuple(problems))

@@ -19,7 +19,24 @@ REENROLL = "reenroll"
 REVERT = "revert"
 PUBLISHED = "published"
 MIGRATED = "migrated"  # moved to another version of its curriculum
-EVENT_KINDS = (ENROLLED, EVALUATED, APPLIED, OVERRIDE, EJECT, REENROLL, REVERT, PUBLISHED, MIGRATED)
+# At the rig: a note, the next session sent to a rig's folder, a baseline weight set or changed.
+NOTE = "note"
+SENT = "sent"
+BASELINE = "baseline"
+EVENT_KINDS = (
+    ENROLLED,
+    EVALUATED,
+    APPLIED,
+    OVERRIDE,
+    EJECT,
+    REENROLL,
+    REVERT,
+    PUBLISHED,
+    MIGRATED,
+    NOTE,
+    SENT,
+    BASELINE,
+)
 # Kinds that change a subject's position (what `revert` can undo, newest first).
 REVERTIBLE = (APPLIED, OVERRIDE, EJECT, REENROLL, MIGRATED)
 # Kinds whose events a batch groups, undone together by `revert_batch`.
@@ -56,6 +73,7 @@ class SubjectInfo:
     genotype: str | None = None
     rig: str | None = None
     notes: str | None = None
+    baseline_weight_g: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +100,7 @@ class SubjectRow:
     genotype: str | None
     rig: str | None
     notes: str | None
+    baseline_weight_g: float | None = None
 
     @property
     def pending_suggestion(self) -> bool:
@@ -279,3 +298,54 @@ class Event:
         if self.reason:
             what += f" ({self.reason})"
         return f"{self.at:%Y-%m-%d %H:%M} {self.operator}: {what}"
+
+
+@dataclass(frozen=True, slots=True)
+class WeightRecord:
+    """One weighing: ``grams`` on ``day`` (for ``session`` when it came with one), who entered it and how
+    (``source``: ``rig``, ``import``, ``cli``). ``voided``: withdrawn as a mistake (kept, not counted)."""
+
+    id: int
+    subject: str
+    day: date
+    grams: float
+    session: str | None
+    source: str
+    recorded_at: datetime
+    operator: str
+    voided: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WeightStatus:
+    """A subject's latest weight against its baseline and the lab's threshold."""
+
+    subject: str
+    baseline_g: float | None
+    last_g: float | None
+    last_day: date | None
+    fraction: float | None
+    threshold: float
+
+    @property
+    def underweight(self) -> bool:
+        return self.fraction is not None and self.fraction < self.threshold
+
+
+@dataclass(frozen=True, slots=True)
+class RigInfo:
+    """A rig: where "Send to rig" writes (``export_folder``) and which folder is watched for metrics."""
+
+    name: str
+    export_folder: str | None = None
+    watch_folder: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentResult:
+    """What "Send to rig" wrote, and why an aind TrainerState was not written (when it was not)."""
+
+    subject: str
+    files: tuple[str, ...]
+    aind_problem: str | None
+    event_id: int

@@ -5,6 +5,10 @@ not the driver, decides how it is read. ``subjects`` carries a few copies of wha
 (stage, on/off curriculum) so the subjects table can be listed without parsing; ``row_version`` is the
 optimistic-concurrency counter: every change of a subject bumps it, and a writer whose version is stale
 changes nothing.
+
+At the rig (migration 0003): ``weights`` (grams per subject and day, entered or imported; a mistaken entry
+is voided, never deleted), ``rigs`` (each rig's export and watch folders), ``schedule`` (which mice run on
+which rig on which weekdays) and ``lab_settings`` (per-database settings such as the weight threshold).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ subjects = sa.Table(
     sa.Column("genotype", sa.String(500), nullable=True),
     sa.Column("rig", sa.String(200), nullable=True),
     sa.Column("notes", sa.Text, nullable=True),
+    sa.Column("baseline_weight_g", sa.Float, nullable=True),
     sa.Column(
         "curriculum_version_id",
         sa.Integer,
@@ -89,4 +94,58 @@ metrics_sessions = sa.Table(
     sa.UniqueConstraint("subject_pk", "session_id", name="uq_sessions_subject_session"),
     sa.Index("ix_sessions_subject_date", "subject_pk", "session_date", "session_id"),
     sa.Index("ix_sessions_consumed", "consumed_by"),
+)
+
+weights = sa.Table(
+    "weights",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "subject_pk", sa.Integer, sa.ForeignKey("subjects.id", name="fk_weights_subject"), nullable=False
+    ),
+    sa.Column("weighed_on", sa.Date, nullable=False),
+    sa.Column("grams", sa.Float, nullable=False),
+    sa.Column("session_id", sa.String(200), nullable=True),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("operator", sa.String(200), nullable=False),
+    sa.Column("voided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("voided_by", sa.String(200), nullable=True),
+    sa.Index("ix_weights_subject_day", "subject_pk", "weighed_on"),
+)
+
+rigs = sa.Table(
+    "rigs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("export_folder", sa.Text, nullable=True),
+    sa.Column("watch_folder", sa.Text, nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+)
+
+schedule = sa.Table(
+    "schedule",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "subject_pk", sa.Integer, sa.ForeignKey("subjects.id", name="fk_schedule_subject"), nullable=False
+    ),
+    sa.Column("rig", sa.String(200), nullable=False),
+    sa.Column("weekdays", sa.String(7), nullable=False),  # Monday..Sunday, "1" = runs: "1111100"
+    sa.Column("slot", sa.Integer, nullable=True),  # order on the rig that day (run sheet), 1 = first
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+    sa.UniqueConstraint("subject_pk", "rig", name="uq_schedule_subject_rig"),
+    sa.Index("ix_schedule_rig", "rig"),
+)
+
+lab_settings = sa.Table(
+    "lab_settings",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value_json", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
 )

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..core.trainer import SubjectState, TrainerError
+from ..core.weights import WEIGHT_FRACTION, check_grams
 from .context import StoreContext, default_operator, dumps, now, subject_row, utc
 from .errors import ConflictError, StoreError
 from .records import (
@@ -78,6 +79,7 @@ def register(
                         "genotype": i.genotype,
                         "rig": i.rig,
                         "notes": i.notes,
+                        "baseline_weight_g": _baseline(i),
                         "curriculum_version_id": version_id,
                         "state_json": state_json,
                         "stage_id": state.stage_id,
@@ -113,6 +115,15 @@ def register(
     return len(infos)
 
 
+def _baseline(info: SubjectInfo) -> float | None:
+    if info.baseline_weight_g is None:
+        return None
+    try:
+        return check_grams(info.baseline_weight_g, f"the baseline weight of {info.subject!r}")
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
+
+
 def _existing(conn: Connection, ids: list[str]) -> list[str]:
     found: list[str] = []
     for start in range(0, len(ids), 5000):
@@ -144,6 +155,7 @@ def list_subjects(ws: StoreContext, only: Sequence[str] | None) -> list[SubjectR
             sub_t.c.genotype,
             sub_t.c.rig,
             sub_t.c.notes,
+            sub_t.c.baseline_weight_g,
             sessions.c.last_date,
             sessions.c.pending,
         )
@@ -157,7 +169,22 @@ def list_subjects(ws: StoreContext, only: Sequence[str] | None) -> list[SubjectR
     out = []
     loads = json.loads
     names: dict[tuple[int, str | None], tuple[str | None, dict[str, str]]] = {}
-    for sid, vid, state_json, on, change, version, sex, dob, genotype, rig, notes, last, pending in rows:
+    for (
+        sid,
+        vid,
+        state_json,
+        on,
+        change,
+        version,
+        sex,
+        dob,
+        genotype,
+        rig,
+        notes,
+        baseline,
+        last,
+        pending,
+    ) in rows:
         loaded = ws.loaded(vid)
         state = loads(state_json)
         stage_id = state.get("stage_id")
@@ -191,6 +218,7 @@ def list_subjects(ws: StoreContext, only: Sequence[str] | None) -> list[SubjectR
                 genotype,
                 rig,
                 notes,
+                baseline,
             )
         )
     return out
@@ -224,23 +252,34 @@ def batch_subjects(ws: StoreContext, batch: str) -> list[str]:
 
 
 def sessions(ws: StoreContext, subject: str) -> list[MetricsSession]:
+    from . import weights  # the computed weight_fraction, as the trainer reads it
+
     query = (
-        sa.select(ms_t.c.session_id, ms_t.c.session_date, ms_t.c.values_json, ms_t.c.consumed_by)
+        sa.select(
+            ms_t.c.id,
+            ms_t.c.subject_pk,
+            ms_t.c.session_id,
+            ms_t.c.session_date,
+            ms_t.c.values_json,
+            ms_t.c.consumed_by,
+        )
         .where(ms_t.c.subject_pk == sa.bindparam("pk"))
         .order_by(ms_t.c.session_date, ms_t.c.id)  # same date: import order, as the trainer takes them
     )
     with ws.read() as conn:
-        pk = subject_row(conn, subject, ws.where).id
-        rows = conn.execute(query, {"pk": pk}).all()
+        found = subject_row(conn, subject, ws.where)
+        rows = conn.execute(query, {"pk": found.id}).all()
+        declared = ws.curriculum(found.curriculum_version_id).metric(WEIGHT_FRACTION) is not None
+        fractions = weights.session_fractions(conn, rows) if declared else {}
     loads = json.loads
     return [
         MetricsSession(
-            sid,
-            day if isinstance(day, date) else date.fromisoformat(day),
-            loads(values),
-            consumed is not None,
+            r.session_id,
+            _date(r.session_date),
+            weights.with_fraction(loads(r.values_json), fractions.get(r.id)),
+            r.consumed_by is not None,
         )
-        for sid, day, values, consumed in rows
+        for r in rows
     ]
 
 

@@ -21,7 +21,7 @@ from ..core.replay import ReplayResult
 from ..core.trainer import SubjectState
 from . import evaluation, metrics, positions, replay_source, subject_migration, versions
 from . import subjects as subject_ops
-from .context import Progress, StoreContext, default_operator, subject_row
+from .context import Progress, default_operator, subject_row
 from .errors import NotFound
 from .records import (
     ApplyResult,
@@ -35,19 +35,24 @@ from .records import (
     SubjectRow,
     Suggestion,
 )
+from .rig_workspace import RigWorkspace
 
 __all__ = ["Progress", "Workspace", "default_operator"]
 
 
-class Workspace(StoreContext):
-    """A database of subjects, curricula and their history. Use ``with Workspace.open(url) as ws:``."""
+class Workspace(RigWorkspace):
+    """A database of subjects, curricula and their history. Use ``with Workspace.open(url) as ws:``.
+
+    Changes made without naming an ``operator`` are signed with :meth:`~.context.StoreContext.who`
+    (the person chosen in the GUI, else the login name). The rig's methods are in
+    :class:`~.rig_workspace.RigWorkspace`."""
 
     # -- curriculum versions (see .versions) ---------------------------------------------------
 
     def publish(self, curriculum: Curriculum, operator: str | None = None) -> CurriculumVersion:
         """Publish ``curriculum`` as ``name`` + ``version`` (immutable). Publishing the same content
         again returns the existing record; other content under a published version is refused."""
-        return versions.publish(self, curriculum, operator)
+        return versions.publish(self, curriculum, self.who(operator))
 
     def versions(self) -> list[CurriculumVersion]:
         """Every published version, oldest first."""
@@ -119,7 +124,7 @@ class Workspace(StoreContext):
     ) -> int:
         """Register and enroll new subjects on a published version (start stage, or ``start_stage``:
         name or id). All or none: an id already registered refuses the whole call. Returns the count."""
-        return subject_ops.register(self, subjects, version_id, start_stage, operator)
+        return subject_ops.register(self, subjects, version_id, start_stage, self.who(operator))
 
     def subjects(self, subjects: Sequence[str] | None = None) -> list[SubjectRow]:
         """The subjects table in one query, ordered by id (or only ``subjects``)."""
@@ -182,10 +187,12 @@ class Workspace(StoreContext):
         suggestions: Sequence[Suggestion],
         operator: str | None = None,
         progress: Progress | None = None,
+        notes: dict[str, dict[str, Any]] | None = None,
     ) -> ApplyResult:
         """Apply the applicable suggestions as one all-or-nothing transaction; :class:`ConflictError`
-        (and nothing written) if any subject changed since it was evaluated."""
-        return evaluation.apply(self, suggestions, operator, progress)
+        (and nothing written) if any subject changed since it was evaluated. ``notes``: per subject, what
+        else its ``applied`` event keeps (e.g. ``{"underweight_accepted": ...}``)."""
+        return evaluation.apply(self, suggestions, self.who(operator), progress, notes=notes)
 
     def reject(
         self, suggestions: Sequence[Suggestion], *, reason: str | None = None, operator: str | None = None
@@ -193,7 +200,7 @@ class Workspace(StoreContext):
         """Log that these suggestions were turned down (an ``evaluated`` event marked rejected, with what
         was suggested, why, and ``reason``), changing no subject: the sessions stay pending. Returns the
         number of events written."""
-        return evaluation.record(self, suggestions, operator, reason, rejected=True)
+        return evaluation.record(self, suggestions, self.who(operator), reason, rejected=True)
 
     # -- manual changes (see .positions) -------------------------------------------------------
 
@@ -212,14 +219,14 @@ class Workspace(StoreContext):
         policies on a new stage, the current ones on the same stage) and ``parameters`` (default: the
         stage's defaults on a new stage, the current ones on the same stage)."""
         return positions.override(
-            self, subject, stage, policies, parameters, reason, operator, expected_version
+            self, subject, stage, policies, parameters, reason, self.who(operator), expected_version
         )
 
     def eject(
         self, subject: str, *, reason: str, operator: str | None = None, expected_version: int | None = None
     ) -> SubjectRow:
         """Take a subject off its curriculum (the trainer stops evaluating it)."""
-        return positions.eject(self, subject, reason, operator, expected_version)
+        return positions.eject(self, subject, reason, self.who(operator), expected_version)
 
     def reenroll(
         self,
@@ -233,7 +240,9 @@ class Workspace(StoreContext):
     ) -> SubjectRow:
         """Enroll again (on ``version_id``, default its current version), from the start stage or
         ``start_stage``; sessions not yet evaluated are set aside."""
-        return positions.reenroll(self, subject, version_id, start_stage, reason, operator, expected_version)
+        return positions.reenroll(
+            self, subject, version_id, start_stage, reason, self.who(operator), expected_version
+        )
 
     def revert(
         self,
@@ -245,7 +254,7 @@ class Workspace(StoreContext):
     ) -> SubjectRow:
         """Undo the subject's last change not yet undone (applied, override, eject, re-enroll); the undo
         is itself an event. Repeated reverts walk back; enrollment cannot be reverted."""
-        return positions.revert(self, subject, reason, operator, expected_version)
+        return positions.revert(self, subject, reason, self.who(operator), expected_version)
 
     def revert_batch(
         self, batch: str, *, reason: str | None = None, operator: str | None = None
@@ -254,4 +263,4 @@ class Workspace(StoreContext):
         was, its sessions pending again, one ``revert`` event each, in one transaction. If any of them
         changed since (or its apply was already undone), nothing is reverted: :class:`ConflictError`
         naming them."""
-        return positions.revert_batch(self, batch, reason, operator)
+        return positions.revert_batch(self, batch, reason, self.who(operator))
