@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..core.errors import CurriculumGuiError
-from . import curriculum_commands, lifecycle_commands, store_commands
+from . import curriculum_commands, lifecycle_commands, rig_commands, store_commands
 from .common import EXIT_OK, AddCommand, Parser, fail
 from .gui_command import add_gui_options, run_gui
 
@@ -21,6 +21,7 @@ COMMANDS: list[AddCommand] = [
     *curriculum_commands.COMMANDS,
     *store_commands.COMMANDS,
     *lifecycle_commands.COMMANDS,
+    *rig_commands.COMMANDS,
 ]
 
 

@@ -58,6 +58,7 @@ def _add_subjects(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--genotype")
     q.add_argument("--rig")
     q.add_argument("--notes")
+    q.add_argument("--baseline-weight", metavar="GRAMS", help="baseline body weight (for weight_fraction)")
     q.set_defaults(handler=_cmd_register)
 
     q = ss.add_parser("override", help="put a subject on a stage (and policies, parameters) by hand")
@@ -172,7 +173,10 @@ def _cmd_register(args: argparse.Namespace) -> int:
             dob = date.fromisoformat(args.date_of_birth)
         except ValueError:
             raise StoreError(f"--date-of-birth {args.date_of_birth!r} is not a date (YYYY-MM-DD)") from None
-    infos = [SubjectInfo(s, args.sex, dob, args.genotype, args.rig, args.notes) for s in args.subjects]
+    infos = [
+        SubjectInfo(s, args.sex, dob, args.genotype, args.rig, args.notes, args.baseline_weight)
+        for s in args.subjects
+    ]
     with _open(args) as ws:
         version = ws.find_version(args.curriculum, args.version)
         count = ws.register(infos, version.id, args.start_stage, args.operator)

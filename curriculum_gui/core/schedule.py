@@ -44,9 +44,9 @@ def runs_on(mask: str, day: date) -> bool:
 
 def parse_weekdays(text: str) -> str:
     """A mask from what a person typed; ValueError saying what is wrong."""
-    raw = text.strip().lower()
-    if raw in _WORDS:
-        return _WORDS[raw]
+    raw = text.strip()
+    if raw.lower() in _WORDS:
+        return _WORDS[raw.lower()]
     if len(raw) == 7 and set(raw) <= {"0", "1"}:
         if "1" not in raw:
             raise ValueError("no weekday chosen")
