@@ -12,7 +12,7 @@ def add_gui_options(parser: argparse.ArgumentParser) -> None:
         "--view",
         metavar="NAME",
         help="with --screenshot: editor, problems, inspector, history, simulate, policies, "
-        "subjects, review, subject or cohort",
+        "subjects, review, subject, cohort or rig",
     )
     parser.add_argument(
         "--db", metavar="URL", help="subjects database: a SQLite file or postgresql://… (default: your own)"

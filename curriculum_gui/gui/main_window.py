@@ -38,6 +38,7 @@ from .document import Document
 from .inspector import Inspector
 from .outline import Outline
 from .problems_panel import ProblemsPanel
+from .rig.tab import RigTab
 from .simulate_panel import SimulatePanel
 
 FILE_FILTER = "Curriculum files (*.json);;All files (*)"
@@ -50,7 +51,7 @@ MAX_RECENT = 8
 
 EDITOR_VIEWS = ("editor", "policies", "problems", "inspector", "history", "simulate")
 SUBJECT_VIEWS = ("subjects", "review", "subject", "cohort")
-VIEWS = EDITOR_VIEWS + SUBJECT_VIEWS
+VIEWS = (*EDITOR_VIEWS, *SUBJECT_VIEWS, "rig")
 DB_SETTING = "subjects/database"
 EDITOR_DOCKS = ("outline", "problems", "inspector", "history", "simulate")
 
@@ -78,6 +79,8 @@ class MainWindow(QMainWindow):
         self.modes.addTab(self.tabs, "Curriculum editor")
         self.subjects_placeholder = self._subjects_placeholder()
         self.modes.addTab(self.subjects_placeholder, "Subjects")
+        self.rig_tab = RigTab(self, self.modes)  # the Rig tab, the operator and live updates (issue 14)
+        self.modes.addTab(self.rig_tab.placeholder, "Rig")
         self.modes.currentChanged.connect(self._mode_changed)
         self.setCentralWidget(self.modes)
         self._editor_docks_visible: dict[str, bool] = {}
@@ -185,6 +188,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
         file_menu.addAction(self.canvas.export_action)
+        file_menu.addAction(self.rig_tab.runsheet_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
@@ -449,6 +453,7 @@ class MainWindow(QMainWindow):
             self.modes.setCurrentIndex(current)
             self.modes.blockSignals(False)
         self.workspace = workspace
+        self.rig_tab.attach(workspace, self.subjects_view)
         self.statusBar().showMessage(f"Subjects database: {workspace.where}", 8000)
 
     def _workspace_changed(self, workspace: Any) -> None:
@@ -456,6 +461,7 @@ class MainWindow(QMainWindow):
         password (PostgreSQL reads that from ~/.pgpass or PGPASSWORD; settings are plain text)."""
         old = self.workspace
         self.workspace = workspace
+        self.rig_tab.attach(workspace, self.subjects_view)
         if old is not None and old is not workspace:
             old.close()
         from ..store.engine import without_password
@@ -470,6 +476,10 @@ class MainWindow(QMainWindow):
     def show_view(self, name: str) -> None:
         if name not in VIEWS:
             raise CurriculumGuiError(f"unknown view {name!r} (choose from: {', '.join(VIEWS)})")
+        if name == "rig":
+            self.ensure_workspace(raise_errors=True)
+            self.modes.setCurrentWidget(self.rig_tab.widget)
+            return
         if name in SUBJECT_VIEWS:
             self.ensure_workspace(raise_errors=True)
             self.modes.setCurrentWidget(self.subjects_view)
@@ -685,6 +695,7 @@ class MainWindow(QMainWindow):
             if self.modes.currentWidget() is not self.tabs:
                 self.modes.setCurrentWidget(self.tabs)  # save the editor's dock layout, not the hidden one
             self._save_layout()
+            self.rig_tab.close()
             if self.workspace is not None:
                 self.workspace.close()
             if self.autosave is not None:

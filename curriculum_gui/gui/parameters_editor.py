@@ -264,8 +264,10 @@ class ParametersEditor(QWidget):
         self._parameters: dict[str, Any] = {}
         self._filling = False
 
-    def set_parameters(self, parameters: dict[str, Any]) -> None:
-        if parameters == self._parameters and self.tree.topLevelItemCount():
+    def set_parameters(self, parameters: dict[str, Any], force: bool = False) -> None:
+        """Show ``parameters`` (``force``: even if equal to what the editor last showed, e.g. to put back
+        a value its owner refused)."""
+        if parameters == self._parameters and self.tree.topLevelItemCount() and not force:
             return
         if _shape(parameters) == _shape(self._parameters) and self.tree.topLevelItemCount():
             # Same names and types: update values in place. Never rebuild here: this runs inside the

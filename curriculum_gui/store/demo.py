@@ -5,20 +5,24 @@ late) learn at different speeds over six weeks of weekday sessions. Their synthe
 trials rise, bias and licks per reward fall, with noise) go through the real import → evaluate → apply
 cycle day by day, so the stages, parameters and the "why" of every step are the trainer's own; the last
 day's sessions are left for review (pending suggestions). A few overrides and one eject, with reasons and
-operators, fill the history. Seeded: the same cohort every time.
+operators, fill the history. Every mouse has a baseline weight and is weighed with each session (a
+``weight_g`` column, as a rig would write it), runs Monday to Friday on its rig (the schedule), and the
+mice of rig-1 and rig-2 were weighed this morning, one of them under the lab's threshold. Seeded: the
+same cohort every time.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from ..core import native_format
 from ..core.metrics_import import MetricsRow
+from ..core.schedule import ScheduleEntry
 from ..resources import examples
-from . import evaluation, metrics, positions, subjects
+from . import evaluation, metrics, positions, rigs, subjects, weights
 from .errors import StoreError
 from .records import SubjectInfo
 from .workspace import Workspace
@@ -67,6 +71,9 @@ def create_demo(ws: Workspace, today: date | None = None, seed: int = 5) -> int:
         )
         for n in range(1, COHORT + 1)
     ]
+    weigh = random.Random(seed + 1)  # weights: their own stream, so the cohort's story stays the same
+    baselines = {m.info.subject: round(weigh.uniform(20.0, 27.0), 1) for m in mice}
+    mice = [replace(m, info=replace(m.info, baseline_weight_g=baselines[m.info.subject])) for m in mice]
     days = (today - first_day).days
     latest = max(d for d in range(days) if (first_day + timedelta(days=d)).weekday() < 5)
     for day in range(days):
@@ -79,6 +86,8 @@ def create_demo(ws: Workspace, today: date | None = None, seed: int = 5) -> int:
         if when.weekday() >= 5:
             continue  # no sessions at weekends
         rows = [_session(m, when, rng) for m in mice if m.active and day >= m.start]
+        for row in rows:
+            row.values["weight_g"] = round(baselines[row.subject] * row.values["weight_fraction"], 1)
         if not rows:
             continue
         metrics.import_rows(ws, rows, "demo", at=at)
@@ -86,7 +95,29 @@ def create_demo(ws: Workspace, today: date | None = None, seed: int = 5) -> int:
             continue  # the latest sessions (Friday's, on a Monday) wait for review: pending suggestions
         evaluation.apply(ws, evaluation.evaluate(ws, None), operator, None, at=at)
         _events_of_the_day(ws, mice, at)
+    _the_rigs(ws, mice, today, baselines, weigh)
     return len(mice)
+
+
+def _the_rigs(
+    ws: Workspace, mice: list[_Mouse], today: date, baselines: dict[str, float], weigh: random.Random
+) -> None:
+    """Monday to Friday on each mouse's own rig, in id order; this morning's weigh-in on rig-1 and rig-2
+    (M05 at 77% of its baseline)."""
+    by_rig: dict[str, list[str]] = {}
+    for m in mice:
+        by_rig.setdefault(m.info.rig or "rig-1", []).append(m.info.subject)
+    entries = [
+        ScheduleEntry(subject, rig, "1111100", slot)
+        for rig, subjects in by_rig.items()
+        for slot, subject in enumerate(sorted(subjects), 1)
+    ]
+    rigs.set_schedule(ws, entries, OPERATORS[0])
+    for subject in by_rig.get("rig-1", []) + by_rig.get("rig-2", []):
+        fraction = 0.77 if subject == "M05" else weigh.uniform(0.84, 0.95)
+        weights.record_weight(
+            ws, subject, round(baselines[subject] * fraction, 1), today, None, "rig", OPERATORS[1]
+        )
 
 
 def _session(mouse: _Mouse, when: date, rng: random.Random) -> MetricsRow:
