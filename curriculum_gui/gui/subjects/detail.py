@@ -24,7 +24,19 @@ from PySide6.QtWidgets import (
 )
 
 from ...store import Workspace
-from ...store.records import APPLIED, EJECT, ENROLLED, EVALUATED, OVERRIDE, REENROLL, REVERT, Event
+from ...store.records import (
+    APPLIED,
+    BASELINE,
+    EJECT,
+    ENROLLED,
+    EVALUATED,
+    NOTE,
+    OVERRIDE,
+    REENROLL,
+    REVERT,
+    SENT,
+    Event,
+)
 from .table_model import short, tooltip
 from .why_not_yet import why_not_yet
 
@@ -36,6 +48,9 @@ KIND_LABELS = {
     EJECT: "Eject",
     REENROLL: "Re-enrolled",
     REVERT: "Reverted",
+    NOTE: "Note",
+    SENT: "Sent to rig",
+    BASELINE: "Baseline weight",
 }
 KIND_COLOURS = {
     OVERRIDE: QColor("#e65100"),
@@ -61,7 +76,21 @@ def event_what(event: Event) -> str:
         move = f"{before} → {after}" if before != after else f"stays in {after}"
         changes = data.get("parameter_changes") or {}
         extra = f"; {len(changes)} parameter(s) changed" if changes else ""
+        if data.get("underweight_accepted"):
+            extra += "; accepted although underweight"
         return f"{move} after {sessions}{extra}"
+    if event.kind == NOTE:
+        return f"withdrew the note “{data.get('note')}”" if "withdraws" in data else str(data.get("note", ""))
+    if event.kind == SENT:
+        where, stage = data.get("rig") or data.get("folder"), (data.get("next_session") or {}).get("stage")
+        return f"{where}: {stage} ({len(data.get('files') or [])} file(s))"
+    if event.kind == BASELINE:
+        before = data.get("before_g")
+        return (
+            f"{before:g} g → {data.get('after_g'):g} g"
+            if before is not None
+            else f"{data.get('after_g'):g} g"
+        )
     if event.kind == EJECT:
         return f"off curriculum (was in {before})"
     if event.kind == EVALUATED:
@@ -177,6 +206,7 @@ class SubjectDetail(QWidget):
         self._fill_why(why_not_yet(curriculum, row, history), row.on_curriculum)
         if self.plots is not None:
             self.plots.show_subject(curriculum, row.stage_id, history, ws.sessions(subject), focus_session)
+            self.plots.show_weights(ws.weights(subject), row.baseline_weight_g, ws.weight_threshold())
 
     def _fill_timeline(self, history: list[Event]) -> None:
         tree = self.timeline

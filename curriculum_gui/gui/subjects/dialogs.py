@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.engine import URL
 
 from ...core.model import Curriculum
+from ...core.weights import check_grams
 from ...store import StoreError
 from ...store.engine import mask_text, resolve_url, without_password
 from ...store.records import CurriculumVersion, ImportReport, SubjectRow, Suggestion
@@ -132,6 +133,12 @@ class RegisterDialog(_Dialog):
         self.form.addRow("Subject &ids:", self.ids)
         self.form.addRow("&Curriculum:", self.version)
         self.form.addRow("&Start stage:", self.stage)
+        self.baseline = QLineEdit()
+        self.baseline.setPlaceholderText(
+            "optional: grams, for every id above (weight_fraction = weight / baseline)"
+        )
+        self.baseline.textChanged.connect(self.validate)
+        self.form.addRow("Baseline &weight (g):", self.baseline)
         self._fill_stages()
         self.finish()
 
@@ -166,7 +173,23 @@ class RegisterDialog(_Dialog):
         taken = [i for i in ids if i in self._taken]
         if taken:
             return f"Already registered: {', '.join(taken[:5])}" + (" ..." if len(taken) > 5 else "")
+        if hasattr(self, "baseline") and self.baseline.text().strip():
+            try:
+                check_grams(self.baseline.text(), "the baseline weight")
+            except ValueError as exc:
+                return str(exc)[0].upper() + str(exc)[1:] + "."
         return None
+
+    def baseline_grams(self) -> float | None:
+        """The baseline weight typed (None: none, or not a weight: :meth:`problem` says so)."""
+        try:
+            return (
+                check_grams(self.baseline.text(), "the baseline weight")
+                if self.baseline.text().strip()
+                else None
+            )
+        except ValueError:
+            return None
 
     def values(self) -> tuple[list[str], int, str | None]:
         return self.subject_ids(), self.version.currentData(), self.stage.currentData()
@@ -386,6 +409,20 @@ def reject_dialog(suggestions: Sequence[Suggestion], parent: QWidget | None = No
     )
     placeholder = "optional, e.g. not ready yet: bias still high"
     return _change_dialog(suggestions, "Reject", message, placeholder, parent, required=False)
+
+
+def underweight_dialog(held: dict[str, str], parent: QWidget | None = None) -> ReasonDialog:
+    """Accept promotions of underweight mice anyway: said, confirmed, and kept with the operator's name."""
+    names = sorted(held)
+    message = (
+        f"{len(names)} of the selected suggestions promote a mouse under the lab's weight threshold: "
+        + "; ".join(f"{n}: {held[n]}" for n in names[:4])
+        + (f" (and {len(names) - 4} more)" if len(names) > 4 else "")
+        + ". Apply them anyway? The history keeps that you accepted them."
+    )
+    return _change_dialog(
+        names, "Accept anyway", message, "optional, e.g. vet approved", parent, required=False
+    )
 
 
 def undo_batch_dialog(subjects: Sequence[str], label: str, parent: QWidget | None = None) -> ReasonDialog:

@@ -68,6 +68,7 @@ class ReviewPanel(QWidget):
         super().__init__(parent)
         self.busy = False
         self.suggestions: list[Suggestion] = []
+        self.held: dict[str, str] = {}  # underweight promotions: left out of Accept all (subject -> why)
         self.summary = QLabel("No suggestions: import metrics, then Evaluate.")
         self.summary.setWordWrap(True)
         self.model = QStandardItemModel(0, len(HEADERS), self)
@@ -90,7 +91,7 @@ class ReviewPanel(QWidget):
             "Turn these suggestions down: nothing changes and the sessions stay pending; the suggested "
             "changes and your reason are kept in the subjects' history"
         )
-        self.accept_all.clicked.connect(lambda: self.accept_requested.emit(self.applicable(self.suggestions)))
+        self.accept_all.clicked.connect(lambda: self.accept_requested.emit(self.accept_all_list()))
         self.accept_selected.clicked.connect(
             lambda: self.accept_requested.emit(self.applicable(self.selected()))
         )
@@ -110,8 +111,17 @@ class ReviewPanel(QWidget):
     def applicable(suggestions: Sequence[Suggestion]) -> list[Suggestion]:
         return [s for s in suggestions if s.applicable]
 
-    def set_suggestions(self, suggestions: Sequence[Suggestion]) -> None:
+    def accept_all_list(self) -> list[Suggestion]:
+        """What Accept all applies: every applicable suggestion but the held-back (underweight) promotions."""
+        return [s for s in self.applicable(self.suggestions) if s.subject not in self.held]
+
+    def set_suggestions(self, suggestions: Sequence[Suggestion], held: dict[str, str] | None = None) -> None:
+        """``held``: promotions of underweight subjects (subject -> why), not pre-selected: Accept all
+        leaves them out and says so (default: those of the previous call still under review)."""
+        if held is not None:
+            self.held = dict(held)
         self.suggestions = sorted(suggestions, key=lambda s: (kind_of(s), s.subject))
+        self.held = {k: v for k, v in self.held.items() if any(s.subject == k for s in self.suggestions)}
         self.model.removeRows(0, self.model.rowCount())
         root = self.model.invisibleRootItem()
         for s in self.suggestions:
@@ -125,6 +135,12 @@ class ReviewPanel(QWidget):
             f"{policies} policy change(s), {params} parameter update(s), {same} unchanged"
             + (f", <span style='color:#b71c1c'><b>{errors}</b> cannot be applied</span>" if errors else "")
             + ". Expand a row for the parameters and why."
+            + (
+                f"<br><span style='color:#b71c1c'><b>{len(self.held)}</b> promotion(s) of underweight mice "
+                "left out of Accept all: select them and Accept selected to apply them anyway.</span>"
+                if self.held
+                else ""
+            )
         )
         self._update_buttons()
 
@@ -138,7 +154,7 @@ class ReviewPanel(QWidget):
             if s.current_policies != s.suggested_policies
             else ", ".join(s.current_policies)
         )
-        note = s.error or ("" if s.applicable else "no new sessions")
+        note = s.error or self.held.get(s.subject) or ("" if s.applicable else "no new sessions")
         cells = [s.subject, stage, policies, diff_text(s), str(len(s.sessions) or ""), note]
         items = [QStandardItem(text) for text in cells]
         for item in items:
@@ -154,8 +170,9 @@ class ReviewPanel(QWidget):
             items[2].setBackground(STAGE_CHANGE)
         if s.parameter_changes:
             items[3].setBackground(HIGHLIGHT)
-        if s.error:
+        if s.error or s.subject in self.held:
             items[5].setForeground(ERROR)
+            items[5].setToolTip(tooltip(items[5].text()))
         elif kind_of(s) == 4:
             for item in items:
                 item.setForeground(MUTED)
@@ -231,6 +248,6 @@ class ReviewPanel(QWidget):
 
     def _update_buttons(self, *_: object) -> None:
         idle = not self.busy
-        self.accept_all.setEnabled(idle and bool(self.applicable(self.suggestions)))
+        self.accept_all.setEnabled(idle and bool(self.accept_all_list()))
         self.accept_selected.setEnabled(idle and bool(self.applicable(self.selected())))
         self.reject.setEnabled(idle and bool(self.suggestions))

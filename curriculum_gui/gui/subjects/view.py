@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 from ...core.errors import CurriculumGuiError
 from ...store import ConflictError, DatabaseUnavailable, NotFound, StoreError, Workspace
 from ...store.engine import mask_text
-from ...store.records import ApplyResult, ImportReport, RevertResult, SubjectRow, Suggestion
+from ...store.records import ApplyResult, ImportReport, RevertResult, SubjectInfo, SubjectRow, Suggestion
 from . import dialogs, export, worker
 from .cohort import CohortView, cells_of
 from .detail import SubjectDetail
@@ -528,9 +528,11 @@ class SubjectsView(QWidget):
         opens again with what was typed, its "already registered" check brought up to date."""
         ws = self.ws
         ids = list(subjects)
+        baseline = dialog.baseline_grams() if dialog is not None else None
+        infos = [SubjectInfo(i, baseline_weight_g=baseline) for i in ids]
 
         def job(_progress: worker.Progress) -> tuple[int, str]:
-            return ws.register(ids, version_id, start_stage), ws.version(version_id).label
+            return ws.register(infos, version_id, start_stage), ws.version(version_id).label
 
         def failed(_exc: Exception) -> None:
             if dialog is not None:
@@ -603,23 +605,37 @@ class SubjectsView(QWidget):
         self._run(f"Evaluating {len(subjects)} subject(s)…", job, self._evaluated)
 
     def _evaluated(self, suggestions: list[Suggestion]) -> None:
-        self.review.set_suggestions(suggestions)
+        try:
+            held = self.ws.held_back(suggestions)  # underweight promotions: not pre-selected
+        except StoreError as exc:
+            held = {}
+            self.show_message("error", f"Cannot read the weights: {exc}")
+        self.review.set_suggestions(suggestions, held)
         self.model.set_suggested(s.subject for s in suggestions if kind_of(s) in (1, 2, 3))
         self._update_count()
         self.tabs.setCurrentWidget(self.review)
 
-    def apply(self, suggestions: Sequence[Suggestion]) -> None:
-        """One batch, one transaction (all or nothing); Undo apply reverts it."""
+    def apply(
+        self, suggestions: Sequence[Suggestion], confirmed: bool = False, reason: str | None = None
+    ) -> QDialog | None:
+        """One batch, one transaction (all or nothing); Undo apply reverts it. Underweight promotions
+        among them are applied only after a confirmation, and the history keeps who accepted them."""
         todo = [s for s in suggestions if s.applicable]
         if not todo:
             self.show_message("info", "Nothing to apply: no applicable suggestion selected.")
-            return
+            return None
+        held = {s.subject: self.review.held[s.subject] for s in todo if s.subject in self.review.held}
+        if held and not confirmed:
+            dialog = dialogs.underweight_dialog(held, self)
+            return self._open(dialog, lambda: self.apply(todo, True, dialog.reason_text() or None))
+        notes = {s: {"underweight_accepted": {"why_held": why, "reason": reason}} for s, why in held.items()}
         ws = self.ws
         self._run(
             f"Applying {len(todo)} suggestion(s)…",
-            lambda progress: ws.apply(todo, progress=progress),
+            lambda progress: ws.apply(todo, progress=progress, notes=notes or None),
             lambda result: self._applied(result, todo),
         )
+        return None
 
     def _applied(self, result: ApplyResult, todo: Sequence[Suggestion]) -> None:
         applied = {s.subject for s in todo}
