@@ -165,10 +165,13 @@ def test_send_to_rig_writes_into_the_rigs_folder(qtbot, rig: RigView, ws: Worksp
     rig.send_to_rig()
     assert rig.banner.level == "error" and "no folder" in rig.banner.text()
     dialog = rig.rig_settings_dialog()
+    assert dialog.threshold.value() == 0.8
     dialog.export.setText(str(tmp_path))
+    dialog.threshold.setValue(0.75)
     dialog.accept()
     wait_idle(qtbot, rig)
-    assert ws.rig("rig-2").export_folder == str(tmp_path)
+    assert ws.rig("rig-2").export_folder == str(tmp_path) and ws.weight_threshold() == 0.75
+    assert "threshold 75%" in rig.status.text() and "77%" not in rig.list.topLevelItem(1).text(2)
     rig.send_to_rig()
     wait_idle(qtbot, rig)
     sent = json.loads((tmp_path / "M05.json").read_text(encoding="utf-8"))

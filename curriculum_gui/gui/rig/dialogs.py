@@ -12,6 +12,7 @@ import html
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -162,11 +163,20 @@ class RigSettingsDialog(_Dialog):
     """A rig's folders, as its own computer sees them: where "Send to rig" writes, and where the rig
     drops metrics files (watched: each file is imported as soon as it is complete)."""
 
-    def __init__(self, rig: RigInfo, parent: QWidget | None = None) -> None:
+    def __init__(self, rig: RigInfo, threshold: float = 0.8, parent: QWidget | None = None) -> None:
         super().__init__(f"Rig {rig.name}", "Save", parent)
         self.rig = rig
         self.export = self._folder_row("&Send to rig writes to:", rig.export_folder, "Folder the rig reads")
         self.watch = self._folder_row("&Watch for metrics in:", rig.watch_folder, "Folder the rig writes to")
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.5, 1.0)
+        self.threshold.setSingleStep(0.01)
+        self.threshold.setDecimals(2)
+        self.threshold.setValue(threshold)
+        self.threshold.setToolTip(
+            "Below this fraction of its baseline a mouse is underweight (for every rig)"
+        )
+        self.form.addRow("Lab's weight &threshold (all rigs):", self.threshold)
         note = QLabel(
             "Files written by the rig into the watched folder are imported when complete, then moved to "
             "its imported/ subfolder (failed/ with a report when something is wrong). Leave empty for none."

@@ -488,15 +488,20 @@ class RigView(MouseActions, QWidget):
         if not self.rig_name:
             self.show_message("info", "No rig yet: register mice with a rig, or add one in Week schedule….")
             return None
-        dialog = dialogs.RigSettingsDialog(self.ws.rig(self.rig_name), self)
-        ws, name = self.ws, self.rig_name
+        dialog = dialogs.RigSettingsDialog(self.ws.rig(self.rig_name), self.threshold, self)
+        ws, name, before = self.ws, self.rig_name, self.threshold
 
         def accepted() -> None:
             export, watch = dialog.values()
+            threshold = round(dialog.threshold.value(), 2)
+
+            def job() -> None:
+                ws.set_rig(name, export_folder=export, watch_folder=watch)
+                if threshold != round(before, 2):
+                    ws.set_weight_threshold(threshold)
+
             self._run(
-                f"Saving {name}'s folders…",
-                lambda: ws.set_rig(name, export_folder=export, watch_folder=watch),
-                lambda _rig: self._changed(f"Saved {name}'s folders.", None),
+                f"Saving {name}'s folders…", job, lambda _r: self._changed(f"Saved {name}'s settings.", None)
             )
 
         return self._open(dialog, accepted)
