@@ -47,8 +47,19 @@ def flat_parameters(parameters: Mapping[str, Any], prefix: str = "") -> Iterator
 
 
 def exact(value: Any) -> str:
-    """A value exactly as the rig reads it (text as written, everything else as JSON)."""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    """A value as the rig reads it: text as written, everything else as JSON, numbers to 10 significant
+    digits (``2.6999999999999997``, the float a policy's ``2.8 - 0.1`` gives, reads ``2.7``)."""
+    return value if isinstance(value, str) else json.dumps(_tidy(value), ensure_ascii=False)
+
+
+def _tidy(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if isinstance(value, list):
+        return [_tidy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _tidy(v) for k, v in value.items()}
+    return value
 
 
 def grams(value: float | None) -> str:

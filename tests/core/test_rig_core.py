@@ -12,7 +12,7 @@ import pytest
 
 from curriculum_gui.core.errors import LoadError
 from curriculum_gui.core.parameter_types import checked_value, with_values
-from curriculum_gui.core.runsheet import RunSheetEntry, flat_parameters, to_csv, to_html
+from curriculum_gui.core.runsheet import RunSheetEntry, exact, flat_parameters, to_csv, to_html
 from curriculum_gui.core.schedule import (
     ScheduleEntry,
     parse_weekdays,
@@ -124,6 +124,7 @@ def test_the_run_sheet_csv_has_one_column_per_parameter() -> None:
     assert [r[3] for r in rows[1:]] == ["M0", "M1"]  # in running order
     assert rows[1][head.index("contrast_set.lowest")] == "0.5"
     assert dict(flat_parameters({"a": {}, "b": {"c": 1}})) == {"a": {}, "b.c": 1}
+    assert exact(2.8 - 0.1) == "2.7" and exact([0.1 + 0.2, "x"]) == '[0.3, "x"]' and exact(2.0) == "2.0"
 
 
 def test_weight_fraction_and_grams() -> None:

@@ -41,6 +41,11 @@ def _text() -> QLabel:
     return label
 
 
+def _value(value: object, present: bool) -> str:
+    """A parameter value in a suggestion, exactly; "(none)" where the stage has no such parameter."""
+    return esc(exact(value)) if present else "(none)"
+
+
 class MousePanel(QWidget):
     """``record_weight(text)``: the technician typed a weight and pressed Enter or Record."""
 
@@ -223,7 +228,7 @@ class MousePanel(QWidget):
         parts = [f"{head} <span style='color:#555'>after {esc(', '.join(s.sessions))}</span>"]
         if s.parameter_changes:
             changes = ", ".join(
-                f"{esc(k)} {esc(short(a, 20))} → {esc(short(b, 20))}"
+                f"{esc(k)} {_value(a, k in s.current.parameters)} → {_value(b, k in s.suggested.parameters)}"
                 for k, (a, b) in s.parameter_changes.items()
             )
             parts.append(f"Parameters: {changes}")
@@ -232,7 +237,7 @@ class MousePanel(QWidget):
         checks = [c for c in s.why if c.get("fired") or c.get("error")] or s.why[-3:]
         lines = []
         for c in checks:
-            values = ", ".join(f"{esc(k)}={esc(short(v, 16))}" for k, v in (c.get("values") or {}).items())
+            values = ", ".join(f"{esc(k)}={esc(short(v, 40))}" for k, v in (c.get("values") or {}).items())
             verdict = (
                 "ERROR " + esc(c["error"]) if c.get("error") else ("fired" if c.get("fired") else "false")
             )

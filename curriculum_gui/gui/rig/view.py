@@ -299,8 +299,9 @@ class RigView(MouseActions, QWidget):
             stage = row.stage or "—"
             item = QTreeWidgetItem([str(mouse.slot or n), row.subject, " ".join(marks), stage])
             item.setData(0, SUBJECT_ROLE, row.subject)
-            for column in range(4):
+            for column in range(3):
                 item.setToolTip(column, "; ".join(words) or "nothing to note")
+            item.setToolTip(3, stage)
             font = QFont(item.font(1))
             font.setBold(True)
             item.setFont(1, font)
@@ -313,7 +314,7 @@ class RigView(MouseActions, QWidget):
             self.list.addTopLevelItem(item)
             if row.subject == selected:
                 current = item
-        for column in (1, 2, 3):
+        for column in (1, 2):  # the stage column takes the rest, elided ("…"; in full in its tooltip)
             self.list.resizeColumnToContents(column)
         if current is not None:
             self.list.setCurrentItem(current)
