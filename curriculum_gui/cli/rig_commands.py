@@ -191,7 +191,7 @@ def _cmd_runsheet(args: argparse.Namespace) -> int:
     text = runsheet.to_csv(day, entries) if fmt == "csv" else runsheet.to_html(day, entries, threshold)
     _write(args.output, text)
     rigs = len({e.rig for e in entries})
-    print(f"{len(entries)} mouse/mice on {rigs} rig(s) on {day:%a %Y-%m-%d}")
+    print(f"{runsheet.mice(len(entries))} on {rigs} rig(s) on {day:%a %Y-%m-%d}")
     return EXIT_OK
 
 

@@ -62,6 +62,10 @@ def _tidy(value: Any) -> Any:
     return value
 
 
+def mice(n: int) -> str:
+    return f"{n} mouse" if n == 1 else f"{n} mice"
+
+
 def grams(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
@@ -114,7 +118,7 @@ th, td { border: 1px solid #999; padding: 4px 6px; vertical-align: top; text-ali
 th { background: #eee; }
 td.subject { font-size: 14pt; font-weight: bold; white-space: nowrap; }
 td.params { font-family: "DejaVu Sans Mono", monospace; font-size: 10pt; }
-td.box { width: 70px; }
+td.box { width: 110px; }
 tr.under td { color: #b71c1c; }
 span.flag { color: #fff; background: #b71c1c; padding: 0 4px; font-weight: bold; }
 span.off { color: #fff; background: #616161; padding: 0 4px; }
@@ -136,11 +140,11 @@ def to_html(day: date, entries: Sequence[RunSheetEntry], threshold: float, title
     if not ordered:
         parts.append(f"<h1>{esc(title)} — {esc(when)}</h1><p>No mouse is scheduled on this day.</p>")
     for rig, group in groupby(ordered, key=lambda e: e.rig):
-        mice = list(group)
+        group_mice = list(group)
         parts.append('<section class="rig">')
         parts.append(f"<h1>{esc(rig)} — {esc(when)}</h1>")
         parts.append(
-            f'<p class="meta">{len(mice)} mouse/mice · weight threshold {threshold:.0%} of baseline · '
+            f'<p class="meta">{mice(len(group_mice))} · weight threshold {threshold:.0%} of baseline · '
             "weigh each mouse before its session</p>"
         )
         parts.append(
@@ -148,7 +152,7 @@ def to_html(day: date, entries: Sequence[RunSheetEntry], threshold: float, title
             "<th>Next-session parameters</th><th>Baseline / last weight</th>"
             "<th>Weight today (g)</th><th>Done</th></tr></thead><tbody>"
         )
-        for n, e in enumerate(mice, 1):
+        for n, e in enumerate(group_mice, 1):
             parts.append(_row(n, e))
         parts.append("</tbody></table></section>")
     parts.append("</body></html>")

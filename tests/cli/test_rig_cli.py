@@ -59,7 +59,7 @@ def test_schedule_runsheet_weights_and_rigs(
 
     html_out = tmp_path / "sheet.html"
     code, out, _ = run(capsys, "runsheet", "--date", "2025-03-03", "-o", str(html_out), "--db", db)
-    assert code == 0 and "3 mouse/mice on 2 rig(s) on Mon 2025-03-03" in out
+    assert code == 0 and "3 mice on 2 rig(s) on Mon 2025-03-03" in out
     page = html_out.read_text(encoding="utf-8")
     assert page.count('<section class="rig">') == 2 and "reward_volume_ul = 4.0" in page
     csv_out = tmp_path / "sheet.csv"

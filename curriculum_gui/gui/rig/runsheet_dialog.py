@@ -94,7 +94,7 @@ class RunSheetDialog(QDialog):
         self.html = runsheet.to_html(self.day, self.entries, threshold)
         self.preview.setHtml(self.html)
         rigs = len({e.rig for e in self.entries})
-        self.message.setText(f"{len(self.entries)} mouse/mice on {rigs} rig(s).")
+        self.message.setText(f"{runsheet.mice(len(self.entries))} on {rigs} rig(s).")
 
     def save(self, fmt: str, path: str | None = None) -> bool:
         if path is None:

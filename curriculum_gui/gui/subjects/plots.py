@@ -94,6 +94,7 @@ class SubjectPlots(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.metric_plot, 1)
         self.weight_plot = WeightPlot()  # by day, with the lab's threshold line (issue 14)
+        self.weight_plot.getAxis("left").setWidth(190)  # lined up with the plots above
         layout.addWidget(self.weight_plot, 1)
         self._sessions: list[MetricsSession] = []
         self._curriculum: Curriculum | None = None
