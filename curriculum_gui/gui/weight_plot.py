@@ -63,7 +63,8 @@ class WeightPlot(pg.PlotWidget):
                         symbolPen=colour,
                     )
         if baseline:
-            self._line(baseline, BASELINE_COLOUR, f"baseline {baseline:.1f} g", Qt.PenStyle.DotLine)
+            below = [(0, 0), (0, 0)]  # the baseline is at the top: its label under the line, in view
+            self._line(baseline, BASELINE_COLOUR, f"baseline {baseline:.1f} g", Qt.PenStyle.DotLine, below)
             assert self.threshold_g is not None
             self._line(
                 self.threshold_g, THRESHOLD_COLOUR, f"threshold {threshold:.0%} = {self.threshold_g:.1f} g"
@@ -79,13 +80,20 @@ class WeightPlot(pg.PlotWidget):
         note = "" if self.points else " — no weighing yet"
         self.setTitle(f"Body weight (g){note}" if baseline else f"Body weight (g){note} — no baseline set")
 
-    def _line(self, y: float, colour: str, label: str, style: Qt.PenStyle = Qt.PenStyle.DashLine) -> None:
+    def _line(
+        self,
+        y: float,
+        colour: str,
+        label: str,
+        style: Qt.PenStyle = Qt.PenStyle.DashLine,
+        anchors: list[tuple[int, int]] | None = None,
+    ) -> None:
         self.addItem(
             pg.InfiniteLine(
                 y,
                 angle=0,
                 pen=pg.mkPen(colour, width=1.5, style=style),
                 label=label,
-                labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)]},
+                labelOpts={"position": 0.02, "color": colour, "anchors": anchors or [(0, 1), (0, 1)]},
             )
         )

@@ -64,7 +64,7 @@ def test_the_subject_page_plots_weight_with_the_threshold_line(
     ws.add_note("M05", "drank little", operator="bob")
     ws.set_baseline("M05", 21.0, reason="re-weighed", operator="bob")
     view.open_subject("M05")
-    plot = view.subject_page.plots.weight_plot
+    plot = view.subject_page.weight_plot
     days = {w.day for w in ws.weights("M05")}
     assert len(plot.points) == len(days) > 20
     assert plot.threshold_g == 21.0 * 0.8

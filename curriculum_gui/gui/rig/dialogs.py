@@ -182,8 +182,9 @@ class RigSettingsDialog(_Dialog):
             "its imported/ subfolder (failed/ with a report when something is wrong). Leave empty for none."
         )
         note.setWordWrap(True)
+        note.setMinimumHeight(note.heightForWidth(600))  # all its lines, at the dialog's width
         self.form.addRow(note)
-        self.resize(640, 0)
+        self.resize(660, 0)
         self.finish()
 
     def _folder_row(self, label: str, value: str | None, title: str) -> QLineEdit:
@@ -194,7 +195,9 @@ class RigSettingsDialog(_Dialog):
         row = QHBoxLayout()
         row.addWidget(field, 1)
         row.addWidget(browse)
-        self.form.addRow(label, row)
+        caption = QLabel(label)  # a label of its own: a row of a layout gets no buddy (no Alt key) otherwise
+        caption.setBuddy(field)
+        self.form.addRow(caption, row)
         return field
 
     def _browse(self, field: QLineEdit, title: str) -> None:

@@ -161,6 +161,7 @@ class SubjectDetail(QWidget):
         self.tabs.addTab(self.parameters, "&Parameters")
         self.tabs.addTab(self.why, "&Why not yet")
         self.plots = None
+        self.weight_plot = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.header)
@@ -169,8 +170,13 @@ class SubjectDetail(QWidget):
 
             self.plots = SubjectPlots()
             split = QSplitter(Qt.Orientation.Horizontal)
+            from ..weight_plot import WeightPlot
+
             side = QSplitter(Qt.Orientation.Vertical)
             side.addWidget(self.tabs)
+            self.weight_plot = WeightPlot()  # under the timeline: weight by day, the lab's threshold line
+            side.addWidget(self.weight_plot)
+            side.setSizes([500, 260])
             split.addWidget(side)
             split.addWidget(self.plots)
             split.setSizes([700, 700])
@@ -206,7 +212,8 @@ class SubjectDetail(QWidget):
         self._fill_why(why_not_yet(curriculum, row, history), row.on_curriculum)
         if self.plots is not None:
             self.plots.show_subject(curriculum, row.stage_id, history, ws.sessions(subject), focus_session)
-            self.plots.show_weights(ws.weights(subject), row.baseline_weight_g, ws.weight_threshold())
+        if self.weight_plot is not None:
+            self.weight_plot.show_weights(ws.weights(subject), row.baseline_weight_g, ws.weight_threshold())
 
     def _fill_timeline(self, history: list[Event]) -> None:
         tree = self.timeline

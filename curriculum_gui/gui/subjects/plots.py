@@ -25,10 +25,8 @@ from ...store.records import (
     REVERT,
     Event,
     MetricsSession,
-    WeightRecord,
     stages_after_sessions,
 )
-from ..weight_plot import WeightPlot
 from .why_not_yet import thresholds
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#333333")
@@ -93,9 +91,6 @@ class SubjectPlots(QWidget):
         layout.addWidget(self.stage_plot, 1)
         layout.addLayout(row)
         layout.addWidget(self.metric_plot, 1)
-        self.weight_plot = WeightPlot()  # by day, with the lab's threshold line (issue 14)
-        self.weight_plot.getAxis("left").setWidth(190)  # lined up with the plots above
-        layout.addWidget(self.weight_plot, 1)
         self._sessions: list[MetricsSession] = []
         self._curriculum: Curriculum | None = None
         self._stage_id: str | None = None
@@ -155,9 +150,6 @@ class SubjectPlots(QWidget):
             self.metric.setCurrentText(with_threshold[0])
         self.metric.blockSignals(False)
         self._draw_metric()
-
-    def show_weights(self, weights: Sequence[WeightRecord], baseline: float | None, threshold: float) -> None:
-        self.weight_plot.show_weights(weights, baseline, threshold)
 
     def _mark_focus(self, plot: pg.PlotWidget) -> None:
         if self._focus is not None:
