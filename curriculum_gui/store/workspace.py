@@ -98,7 +98,7 @@ class Workspace(RigWorkspace):
         reason: str | None = None,
     ) -> subject_migration.MigrationResult:
         """Apply a migration plan as one batch (undone as one step by :meth:`revert_batch`)."""
-        return subject_migration.apply(self, plan, operator, reason)
+        return subject_migration.apply(self, plan, self.who(operator), reason)
 
     def replay(
         self,
