@@ -38,7 +38,7 @@ class LiveUpdates(QObject):
         self._emit.setInterval(SETTLE_MS)
         self._emit.timeout.connect(self._deliver)
         self._timer = QTimer(self)
-        polling = self._watcher.fileno() is None
+        polling = workspace.url.get_backend_name() == "sqlite"  # PostgreSQL: woken by its socket
         self._timer.setInterval(SQLITE_POLL_MS if polling else PG_CHECK_MS)
         self._timer.timeout.connect(self.check)
         self._timer.start()

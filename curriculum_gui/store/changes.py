@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
+import time
 from typing import Any
 
 from sqlalchemy.engine import URL
@@ -23,6 +25,7 @@ from sqlalchemy.engine import URL
 from .engine import APP_NAME, PG_CONNECT_SECONDS
 
 CHANNEL_PREFIX = "curriculum_gui_"  # + the schema's name: see the trigger function in migration 0003
+RECONNECT_SECONDS = 5.0
 
 
 class ChangeWatcher:
@@ -84,11 +87,25 @@ class SqliteChanges(ChangeWatcher):
 
 
 class PostgresChanges(ChangeWatcher):
+    """A lost connection is opened again on a thread of its own (a server that does not answer must not
+    freeze the caller for the connect timeout), at most every :data:`RECONNECT_SECONDS`."""
+
     def __init__(self, url: URL) -> None:
         self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._conn: Any = None
+        self._reconnecting: threading.Thread | None = None
+        self._last_try = 0.0
         self.channel = ""
         self._connect()
+
+    def _reconnect(self) -> None:
+        if self._reconnecting is not None or time.monotonic() - self._last_try < RECONNECT_SECONDS:
+            return
+        self._last_try = time.monotonic()
+        self._reconnecting = threading.Thread(
+            target=self._connect, name="curriculum-gui changes", daemon=True
+        )
+        self._reconnecting.start()
 
     def _connect(self) -> None:
         import psycopg
@@ -120,9 +137,16 @@ class PostgresChanges(ChangeWatcher):
     def poll(self) -> bool:
         import psycopg
 
+        if self._reconnecting is not None:
+            if self._reconnecting.is_alive():
+                return False
+            self._reconnecting = None
+            if self._conn is not None:
+                return True  # back: something may have changed meanwhile
         if self._conn is None or self._conn.closed:
-            self._connect()
-            return self._conn is not None  # back: something may have changed meanwhile
+            self._conn = None
+            self._reconnect()
+            return False
         try:
             return sum(1 for _ in self._conn.notifies(timeout=0)) > 0
         except psycopg.Error:

@@ -142,7 +142,13 @@ def day_plan(ws: StoreContext, day: date, rig: str | None = None) -> list[tuple[
     running order: by rig, slot, then subject id."""
     entries = schedule(ws)
     scheduled = {e.subject for e in entries}
-    rows = {r.subject: r for r in list_subjects(ws, None)}
+    wanted: list[str] | None = None
+    if rig is not None:  # only the rig's mice are read (a lab may have thousands)
+        query = sa.select(sub_t.c.subject_id).where(sub_t.c.rig == rig)
+        with ws.read() as conn:
+            registered = set(conn.execute(query).scalars())
+        wanted = sorted(registered | {e.subject for e in entries if e.rig == rig and e.runs_on(day)})
+    rows = {r.subject: r for r in list_subjects(ws, wanted)}
     plan: list[tuple[str, int | None, SubjectRow]] = []
     for e in entries:
         if e.runs_on(day) and (rig is None or e.rig == rig) and e.subject in rows:

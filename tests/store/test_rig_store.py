@@ -277,3 +277,26 @@ def test_the_change_watcher_sees_another_connection_commit(ws: Workspace, versio
             assert time.monotonic() < deadline, "no change seen"
             time.sleep(0.02)
         assert watcher.poll() is False  # seen once
+
+
+def test_the_postgresql_listener_comes_back_after_losing_its_connection(
+    pg_url: str, curriculum, monkeypatch
+) -> None:
+    import time
+
+    from curriculum_gui.store import changes
+
+    monkeypatch.setattr(changes, "RECONNECT_SECONDS", 0.0)
+    with Workspace.open(pg_url) as ws, ws.change_watcher() as watcher:
+        pid = watcher._conn.info.backend_pid
+        with ws.engine.begin() as conn:
+            conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+        deadline = time.monotonic() + 20
+        while not watcher.poll():  # the loss is noticed, the connection opened again (off this thread)
+            assert time.monotonic() < deadline, "the listener did not come back"
+            time.sleep(0.05)
+        assert watcher._conn.info.backend_pid != pid
+        ws.publish(curriculum, operator="t")
+        while not watcher.poll():
+            assert time.monotonic() < deadline, "no change seen after the reconnection"
+            time.sleep(0.05)
