@@ -1,8 +1,11 @@
 """Export a curriculum diagram (SVG, PNG or PDF) through Graphviz, with priorities and rules on the edges.
 
-The DOT text is built with the ``graphviz`` package; every piece of user text goes through
-:func:`graphviz.escape`, so a rule such as ``a < b and "x" \\ y`` is shown as written and never read as
-DOT syntax or an HTML label. ``dot`` runs through ``subprocess.run`` with a timeout (``pipe()`` has none).
+The DOT text is built with the ``graphviz`` package. User text never becomes DOT syntax: nodes are named
+``n0``, ``n1``... (ids stay out of the DOT text), and every label is a quoted, escaped string, so a name such
+as ``<<TABLE><TR><TD><IMG SRC="/etc/x.png"/></TD></TR></TABLE>>`` is shown as written and is never read as
+an HTML label (which could make Graphviz read a local file into the picture). Graphviz's own messages are
+not passed on, since they may quote the file's text or tell which local paths exist. ``dot`` runs through
+``subprocess.run`` with a timeout (``pipe()`` has none).
 """
 
 from __future__ import annotations
@@ -26,12 +29,18 @@ class DiagramError(CurriculumGuiError):
 
 
 def _text(text: str) -> str:
-    """User text, escaped, with its line breaks kept as DOT ``\\n`` (centred) line breaks."""
-    return "\\n".join(graphviz.escape(line) for line in text.splitlines() or [""])
+    """User text as a plain label: backslashes escaped, its line breaks kept as DOT ``\\n`` (centred) line
+    breaks, and marked "not HTML" so the ``graphviz`` package always quotes it (``<...>`` would otherwise
+    be written as an HTML label)."""
+    return graphviz.nohtml("\\n".join(line.replace("\\", "\\\\") for line in text.splitlines() or [""]))
+
+
+def _lines(*lines: str) -> str:
+    return graphviz.nohtml("\\n".join(_text(line) for line in lines))
 
 
 def _edge_label(priority: int, rule_text: str) -> str:
-    return f"({priority}) " + (_text(rule_text) if rule_text.strip() else "no rule")
+    return graphviz.nohtml(f"({priority}) " + (_text(rule_text) if rule_text.strip() else "no rule"))
 
 
 def diagram(curriculum: Curriculum, stage_id: str | None = None) -> graphviz.Digraph:
@@ -47,6 +56,11 @@ def diagram(curriculum: Curriculum, stage_id: str | None = None) -> graphviz.Dig
         },
         edge_attr={"fontname": "DejaVu Sans", "fontsize": "10", "color": "#455a64"},
     )
+    node: dict[str, str] = {}  # id -> DOT node name: ids never enter the DOT text
+
+    def name_of(item_id: str) -> str:
+        return node.setdefault(item_id, f"n{len(node)}")
+
     if stage_id is None:
         graph.attr(label=_text(curriculum.name), labelloc="t")
         for stage in curriculum.stages:
@@ -58,7 +72,7 @@ def diagram(curriculum: Curriculum, stage_id: str | None = None) -> graphviz.Dig
                 attrs.update(color=_START, penwidth="2.5")
             if stage.terminal:
                 attrs.update(peripheries="2", color=_TERMINAL)
-            graph.node(stage.id, "\\n".join(_text(line) for line in lines), **attrs)
+            graph.node(name_of(stage.id), _lines(*lines), **attrs)
         transitions = curriculum.stage_transitions
     else:
         stage = curriculum.stage(stage_id)
@@ -68,16 +82,20 @@ def diagram(curriculum: Curriculum, stage_id: str | None = None) -> graphviz.Dig
         for policy in stage.policies:
             attrs = {"color": _START, "penwidth": "2.5"} if policy.id in stage.start_policies else {}
             name = ("▶ " if policy.id in stage.start_policies else "") + policy.name
-            graph.node(policy.id, _text(name), **attrs)
+            graph.node(name_of(policy.id), _text(name), **attrs)
         transitions = stage.policy_transitions
+    declared = set(node)
     priority: dict[str, int] = {}
     for transition in transitions:
         priority[transition.source] = priority.get(transition.source, 0) + 1
         graph.edge(
-            transition.source,
-            transition.destination,
+            name_of(transition.source),
+            name_of(transition.destination),
             label=_edge_label(priority[transition.source], transition.rule.text),
         )
+    for item_id, name in node.items():  # a dangling transition's end: shown by its id, dashed
+        if item_id not in declared:
+            graph.node(name, _text(item_id), style="dashed")
     return graph
 
 
@@ -107,8 +125,10 @@ def export_diagram(
             f"Graphviz 'dot' took longer than {timeout:g} s; the diagram was not written"
         ) from None
     if done.returncode != 0 or not done.stdout:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise DiagramError(f"Graphviz 'dot' failed: {message[0] if message else 'no output'}")
+        # dot's own message is not shown: it can quote the curriculum's text or name local paths.
+        raise DiagramError(
+            f"Graphviz 'dot' could not draw this diagram (exit code {done.returncode}); nothing was written"
+        )
     try:
         target.write_bytes(done.stdout)
     except OSError as exc:

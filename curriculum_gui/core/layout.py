@@ -96,21 +96,18 @@ def layout_edit(result: LayoutResult, stage_id: str | None = None) -> edits.Batc
 # --- Graphviz ----------------------------------------------------------------------------------------
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def dot_source(graph: Graph, node_size: tuple[float, float]) -> str:
+    """DOT text with nodes named ``n0``, ``n1``... in :func:`_dot_names` order: no id or label from the
+    curriculum enters it (nodes are drawn with empty labels), so nothing a file holds is read as DOT."""
     width, height = node_size
     lines = [
         "digraph layout {",
         f"  graph [rankdir=LR, nodesep={NODE_GAP / 72:.3f}, ranksep={RANK_GAP / 72:.3f}];",
         f'  node [shape=box, fixedsize=true, width={width / 72:.3f}, height={height / 72:.3f}, label=""];',
     ]
-    ordered = list(dict.fromkeys([*[r for r in graph.roots if r in graph.nodes], *graph.nodes]))
-    lines += [f"  {_quote(node)};" for node in ordered]
-    known = set(graph.nodes)
-    lines += [f"  {_quote(a)} -> {_quote(b)};" for a, b in graph.edges if a in known and b in known]
+    names = _dot_names(graph)
+    lines += [f"  {name};" for name in names.values()]
+    lines += [f"  {names[a]} -> {names[b]};" for a, b in graph.edges if a in names and b in names]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -127,7 +124,14 @@ def dot_layout(
         timeout=timeout,
         check=True,
     )
-    return parse_json0(done.stdout, node_size)
+    ids = {name: node for node, name in _dot_names(graph).items()}
+    return {ids[name]: xy for name, xy in parse_json0(done.stdout, node_size).items() if name in ids}
+
+
+def _dot_names(graph: Graph) -> dict[str, str]:
+    """Node id -> DOT name, roots first (dot places earlier nodes first)."""
+    ordered = dict.fromkeys([*[r for r in graph.roots if r in graph.nodes], *graph.nodes])
+    return {node: f"n{i}" for i, node in enumerate(ordered)}
 
 
 def parse_json0(text: str, node_size: tuple[float, float]) -> dict[str, tuple[float, float]]:

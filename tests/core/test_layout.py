@@ -116,3 +116,13 @@ def test_policy_layout_edit_moves_policies_of_that_stage(example: Curriculum) ->
 
 def test_an_empty_graph_needs_no_dot() -> None:
     assert layout.layout(layout.Graph([], []), dot="/nonexistent/dot").positions == {}
+
+
+@needs_dot
+def test_ids_never_enter_the_dot_text_and_still_get_positions() -> None:
+    graph = layout.Graph(nodes=['a"b', "<x>", "c:d"], edges=[('a"b', "<x>"), ("<x>", "c:d")], roots=["c:d"])
+    source = layout.dot_source(graph, layout.STAGE_SIZE)
+    assert "<x>" not in source and "c:d" not in source and 'a"b' not in source
+    result = layout.layout(graph, layout.STAGE_SIZE)
+    assert result.engine == "dot" and set(result.positions) == {'a"b', "<x>", "c:d"}
+    assert result.positions['a"b'][0] < result.positions["<x>"][0] < result.positions["c:d"][0]
