@@ -9,6 +9,7 @@ while open is noticed before the next transaction (:func:`check_same_file`), nev
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
+from .credentials import SECRET_QUERY_KEYS, mask, mask_text, without_password
 from .errors import DatabaseUnavailable, StoreError
+
+__all__ = ["SECRET_QUERY_KEYS", "mask", "mask_text", "resolve_url", "where", "without_password"]
 
 APP_NAME = "curriculum-gui"
 ENV_DB = "CURRICULUM_GUI_DB"
@@ -33,20 +37,41 @@ def default_path() -> Path:
     return user_data_path(APP_NAME, appauthor=False) / "curriculum-gui.sqlite3"
 
 
+# "host=h dbname=x password=pw": libpq's keyword form, which would otherwise be taken for a file name.
+_CONNINFO = re.compile(r"(?:^|\s)(?:host|hostaddr|dbname|user|password|port|sslmode)\s*=", re.IGNORECASE)
+
+
 def resolve_url(db: str | os.PathLike[str] | None) -> URL:
     """A SQLAlchemy URL from what a person typed (see the module docstring); StoreError if unusable."""
     if db is None:
         db = os.environ.get(ENV_DB) or default_path()
     text = os.fspath(db)
+    if "://" not in text and _CONNINFO.search(text):
+        raise StoreError(
+            f"not a database: {mask_text(text)!r} looks like a libpq connection string: write it as "
+            "postgresql://user@host/dbname (the password in ~/.pgpass or PGPASSWORD)"
+        )
     if "://" not in text:
         return URL.create("sqlite+pysqlite", database=str(Path(text).expanduser().resolve()))
     try:
         url = make_url(text)
     except (exc.ArgumentError, ValueError) as error:  # ValueError: e.g. a port that is not a number
-        detail = f" ({error})" if isinstance(error, ValueError) else ""
+        # The parser's own words are not shown: they can quote a piece of the password.
+        detail = " (the port must be a number)" if isinstance(error, ValueError) else ""
         raise StoreError(f"not a database URL: {mask_text(text)!r}{detail}") from None
+    if "@" in (url.host or ""):
+        # user:p@ss@host: the parser (and libpq) would take "ss@host" for the host.
+        raise StoreError(
+            f"not a database URL: {mask_text(text)!r} (an '@' in a user name or password must be written "
+            "%40, as in postgresql://user:my%40pw@host/db)"
+        )
     backend = url.get_backend_name()
     if backend == "sqlite":
+        if url.username is not None or url.password is not None or url.host or url.port is not None:
+            raise StoreError(
+                f"not a SQLite URL: {mask_text(text)!r}: a SQLite database is a file, with no user, "
+                "password or host (sqlite:///PATH, or just the path)"
+            )
         if not url.database or url.database == ":memory:":
             raise StoreError(
                 "a SQLite database must be a file (sqlite:///PATH): in-memory data would be lost"
@@ -57,29 +82,6 @@ def resolve_url(db: str | os.PathLike[str] | None) -> URL:
     raise StoreError(
         f"unsupported database {mask(url)!r}: use a SQLite file path, sqlite:///PATH or postgresql://..."
     )
-
-
-def mask(url: URL) -> str:
-    """The URL as text with its password (in the user part or the query) replaced by ``***``."""
-    query = {k: ("***" if k.lower() in SECRET_QUERY_KEYS else v) for k, v in url.query.items()}
-    return url.set(query=query).render_as_string(hide_password=True)
-
-
-SECRET_QUERY_KEYS = {"password", "sslpassword"}
-
-
-def without_password(url: URL) -> str:
-    """The URL to remember in plain-text settings: no password, in the user part or in the query
-    (libpq reads it from ~/.pgpass or PGPASSWORD instead)."""
-    query = {k: v for k, v in url.query.items() if k.lower() not in SECRET_QUERY_KEYS}
-    return url._replace(password=None).set(query=query).render_as_string(hide_password=False)
-
-
-def mask_text(text: str) -> str:
-    """Mask ``user:password@`` in a string that may not parse as a URL."""
-    import re
-
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)
 
 
 def create_engine(url: URL) -> Engine:
@@ -179,7 +181,7 @@ def readable_errors(url: URL) -> Iterator[None]:
 
 def where(url: URL) -> str:
     if url.get_backend_name() == "sqlite":
-        return f"database {url.database}"
+        return f"database {mask_text(url.database or '')}"
     return f"database {mask(url)}"
 
 

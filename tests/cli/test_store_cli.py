@@ -138,3 +138,17 @@ def test_demo(any_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert len(out.splitlines()) == 13 and "new metrics" in out
     code, _, err = run(capsys, "demo", "--db", db)
     assert code == 2 and "already holds data" in err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite://user:S3cretPW@/path",
+        "postgresql://user@host:notaport/db?password=S3cretPW",
+        "postgresql://user:p@S3cretPW@127.0.0.1:1/db",
+    ],
+)
+def test_a_bad_database_url_is_one_line_without_its_password(url: str, capsys) -> None:
+    assert main(["subjects", "list", "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "S3cretPW" not in err and "Traceback" not in err

@@ -39,6 +39,59 @@ def test_passwords_never_reach_remembered_or_shown_urls() -> None:
     assert kept == "postgresql://rig@db/mice?sslmode=require"
 
 
+SECRET = "S3cretPW"
+HOSTILE_URLS = [
+    f"postgresql://user@host:notaport/db?password={SECRET}",  # does not parse: masked as typed
+    f"postgresql://user@host/db?password={SECRET}",
+    f"postgresql://user@host/db?PassWord={SECRET}&sslmode=require",
+    f"postgresql://user@host/db?pass%77ord={SECRET}",  # a percent-encoded key
+    f"postgresql://user@host/db?sslpassword={SECRET}",
+    f"postgresql://user:p@{SECRET}@host/db",  # an unescaped "@": the tail must not pass for the host
+    f"postgresql://user:p@{SECRET}@host:x/db",
+    f"postgresql://user:{SECRET}@[::1/db",
+    f"sqlite://user:{SECRET}@/path",  # used to be a traceback
+    f"host=db password={SECRET} dbname=mice",  # libpq's keyword form
+    f"mysql://u:{SECRET}@h/db",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_URLS)
+def test_no_form_of_url_shows_its_password(text: str) -> None:
+    """resolve_url either refuses (one StoreError) or gives a URL whose every rendering is clean."""
+    assert SECRET not in engine.mask_text(text)
+    try:
+        url = engine.resolve_url(text)
+    except StoreError as exc:
+        assert SECRET not in str(exc) and "***" in str(exc)
+        assert "\n" not in str(exc)
+        return
+    for shown in (engine.mask(url), engine.where(url), engine.without_password(url)):
+        assert SECRET not in shown and "S3cret" not in shown
+    assert engine.mask(url).lower().endswith(("password=***", "sslmode=require"))
+
+
+def test_an_unescaped_at_sign_is_refused_with_how_to_write_it() -> None:
+    with pytest.raises(StoreError, match="%40") as info:
+        engine.resolve_url("postgresql://user:p@ss@host/db")
+    assert "ss@host" not in str(info.value)
+    url = engine.resolve_url("postgresql://user:p%40ss@host/db")  # written as asked: accepted
+    assert url.password == "p@ss" and url.host == "host" and "p@ss" not in engine.mask(url)
+
+
+@pytest.mark.parametrize("text", ["sqlite://user:pw@/path", "sqlite://host/x.db", "sqlite://:pw@/x.db"])
+def test_a_sqlite_url_with_a_user_or_host_is_refused(text: str) -> None:
+    with pytest.raises(StoreError, match="no user, password or host") as info:
+        engine.resolve_url(text)
+    assert "pw" not in str(info.value).replace("password", "")
+
+
+def test_mask_text_masks_every_password_in_running_text() -> None:
+    text = "failed: postgresql://u:a@b:c/d@host/db?x=1&password=p2 and host=h password='p 3' sslpassword=p4"
+    masked = engine.mask_text(text)
+    assert not any(s in masked for s in ("a@b", "c/d", "p2", "p 3", "p4")), masked
+    assert "password=***" in masked and "sslpassword=***" in masked
+
+
 def test_sqlite_file_has_wal_and_foreign_keys(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "folder" / "s.sqlite3"
     with Workspace.open(path) as ws, ws.read() as conn:
