@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from .common import EXIT_OK, EXIT_PROBLEMS, AddCommand, Parser
+from .common import EXIT_OK, EXIT_PROBLEMS, AddCommand, Parser, fail
 
 DB_HELP = (
     "database: a SQLite file path, sqlite:///PATH or postgresql://user@host/db "
@@ -105,11 +105,20 @@ def _add_subjects(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--json", action="store_true", help="the events as JSON, with their data")
     q.set_defaults(handler=_cmd_history)
 
-    q = ss.add_parser("export", help="a subject's next-session parameters as JSON")
+    q = ss.add_parser(
+        "export",
+        help="next-session parameters as JSON (one subject, or many into a folder)",
+        description="One subject: its next-session JSON (or, with --aind, its aind TrainerState) on stdout "
+        "or in -o FILE. With --folder: <name>.json for every SUBJECT (and <name>.trainer_state.json with "
+        "--aind), as the app's Export does; an id that is not a safe file name as it is (or that only "
+        "differs from another in case) gets a cleaned name with a short hash of the id, and is listed.",
+    )
     _db(q)
-    q.add_argument("subject")
+    q.add_argument("subject", nargs="+")
     q.add_argument("--aind", action="store_true", help="as an aind TrainerState")
-    q.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    out = q.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    out.add_argument("--folder", metavar="DIR", help="write one file per subject into DIR")
     q.set_defaults(handler=_cmd_export)
 
     from .lifecycle_commands import add_migrate
@@ -260,8 +269,13 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    if args.folder:
+        return _export_folder(args)
+    if len(args.subject) > 1:
+        return fail("several subjects go into a folder: add --folder DIR")
+    [subject] = args.subject
     with _open(args) as ws:
-        data = ws.trainer_state(args.subject) if args.aind else ws.next_session(args.subject)
+        data = ws.trainer_state(subject) if args.aind else ws.next_session(subject)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         from ..core.native_format import atomic_write_text
@@ -271,6 +285,23 @@ def _cmd_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def _export_folder(args: argparse.Namespace) -> int:
+    with _open(args) as ws:
+        for subject in args.subject:
+            ws.subject(subject)  # an unknown subject: nothing written (NotFound, exit 2)
+        try:
+            result = ws.export_next_sessions(args.subject, args.folder, aind=args.aind)
+        except OSError as exc:
+            return fail(f"{args.folder}: cannot write ({exc.strerror or exc})")
+    for path in result.written:
+        print(f"{path}: written")
+    if result.renamed:
+        print(result.renamed_text(limit=len(result.renamed)))
+    for problem in result.problems:
+        print(f"curriculum-gui: {problem}", file=sys.stderr)
+    return EXIT_PROBLEMS if result.problems else EXIT_OK
 
 
 # --- metrics, evaluate, demo -----------------------------------------------------------

@@ -19,7 +19,7 @@ from ..core.migration import Mapping as IdMapping
 from ..core.model import Curriculum
 from ..core.replay import ReplayResult
 from ..core.trainer import SubjectState
-from . import evaluation, metrics, positions, replay_source, subject_migration, versions
+from . import evaluation, export, metrics, positions, replay_source, subject_migration, versions
 from . import subjects as subject_ops
 from .context import Progress, default_operator, subject_row
 from .errors import NotFound
@@ -165,6 +165,13 @@ class Workspace(RigWorkspace):
     def trainer_state(self, subject: str) -> dict[str, Any]:
         """The same as an aind TrainerState (needs an aind-exportable curriculum: Python rule references)."""
         return subject_ops.trainer_state(self, subject)
+
+    def export_next_sessions(
+        self, subjects: Sequence[str], folder: str | Path, aind: bool = True
+    ) -> export.ExportResult:
+        """``<name>.json`` per subject in ``folder`` (and ``<name>.trainer_state.json`` where it can be
+        made), each file name unique per subject: see :mod:`.export`."""
+        return export.export_next_sessions(self, subjects, folder, aind)
 
     # -- metrics and the trainer (see .metrics, .evaluation) -----------------------------------
 

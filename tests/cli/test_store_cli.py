@@ -152,3 +152,23 @@ def test_a_bad_database_url_is_one_line_without_its_password(url: str, capsys) -
     assert main(["subjects", "list", "--db", url]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "S3cretPW" not in err and "Traceback" not in err
+
+
+def test_export_to_a_folder_names_one_file_per_subject(db: str, tmp_path: Path, capsys) -> None:
+    run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db)
+    ids = ["=1+1", "+1+1", "M 1", "M_1"]
+    code, _, err = run(
+        capsys, "subjects", "register", *ids, "--curriculum", "Two-choice visual discrimination", "--db", db
+    )
+    assert code == 0, err
+    code, out, err = run(capsys, "subjects", "export", *ids, "--folder", str(tmp_path / "out"), "--db", db)
+    assert code == 0, err
+    files = sorted((tmp_path / "out").glob("*.json"))
+    assert sorted(json.loads(f.read_text(encoding="utf-8"))["subject"] for f in files) == sorted(ids)
+    assert "3 subject id(s) cannot be file names as they are" in out and "'M 1' → M_1-" in out
+    code, _, err = run(
+        capsys, "subjects", "export", "M_1", "nobody", "--folder", str(tmp_path / "o2"), "--db", db
+    )
+    assert code == 2 and "nobody" in err and not (tmp_path / "o2").exists()
+    code, _, err = run(capsys, "subjects", "export", "M_1", "=1+1", "--db", db)
+    assert code == 2 and "--folder" in err

@@ -1,69 +1,24 @@
-"""What leaves the screen: next-session parameters per subject (JSON, and aind TrainerState JSON), and a
-tab-separated summary for a spreadsheet. No Qt here: the view picks the folder and the clipboard."""
+"""What leaves the screen as text: a tab-separated summary for a spreadsheet. No Qt here: the view puts it
+on the clipboard. (Next-session files are written by the store: :mod:`curriculum_gui.store.export`.)
+
+Ids, names and parameter values are other people's text: a cell a spreadsheet would read as a formula
+(``=HYPERLINK(...)``, ``+1+1``, ``-2+3``, ``@SUM(...)``) is prefixed with ``'``, as spreadsheets expect, so it
+is shown as written and never computed. Plain numbers (``-0.5``) stay numbers.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from ...core.errors import CurriculumGuiError
-from ...store import Workspace
 from ...store.records import SubjectRow
 from .table_model import COLUMNS
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-@dataclass
-class ExportResult:
-    written: list[Path] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # "M01 (aind): why"
-
-
-def file_stem(subject: str) -> str:
-    return _UNSAFE.sub("_", subject) or "subject"
-
-
-def _write_json(path: Path, data: object) -> None:
-    """Atomically: a rig reading the folder never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False, default=str)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def export_next_sessions(
-    ws: Workspace, subjects: Sequence[str], folder: str | Path, aind: bool = True
-) -> ExportResult:
-    """``<subject>.json`` (stage, task, policies, parameters) for each subject and, with ``aind``,
-    ``<subject>.trainer_state.json`` where the curriculum can be written as aind (Python rules)."""
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    result = ExportResult()
-    for subject in subjects:
-        path = out / f"{file_stem(subject)}.json"
-        _write_json(path, ws.next_session(subject))
-        result.written.append(path)
-        if aind:
-            try:
-                state = ws.trainer_state(subject)
-            except CurriculumGuiError as exc:
-                result.problems.append(f"{subject} (aind TrainerState): {exc}")
-                continue
-            path = out / f"{file_stem(subject)}.trainer_state.json"
-            _write_json(path, state)
-            result.written.append(path)
-    return result
+# A leading character that makes Excel, LibreOffice or Google Sheets read the cell as a formula (or run
+# DDE), in ASCII or full width; tab and carriage return are the OWASP list's too.
+_FORMULA_START = tuple("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def summary_tsv(rows: Sequence[SubjectRow], cells: Sequence[Sequence[str]]) -> str:
@@ -72,13 +27,17 @@ def summary_tsv(rows: Sequence[SubjectRow], cells: Sequence[Sequence[str]]) -> s
     for row in rows:
         keys.update(dict.fromkeys(row.parameters))
     header = [*COLUMNS, "Sessions in all", *keys]
-    lines = ["\t".join(header)]
+    lines = ["\t".join(spreadsheet_cell(h) for h in header)]
     for row, shown in zip(rows, cells, strict=True):
-        params = [_cell(row.parameters.get(k, "")) for k in keys]
-        lines.append("\t".join([*(_cell(c) for c in shown), str(row.sessions_total), *params]))
+        params = [row.parameters.get(k, "") for k in keys]
+        lines.append("\t".join(spreadsheet_cell(c) for c in [*shown, row.sessions_total, *params]))
     return "\n".join(lines) + "\n"
 
 
-def _cell(value: object) -> str:
+def spreadsheet_cell(value: object) -> str:
+    """One cell: on one line, without tabs, and never a formula."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text.replace("\t", " ").replace("\n", " ")
+    text = text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    if text.lstrip().startswith(_FORMULA_START) and not _NUMBER.fullmatch(text.strip()):
+        return "'" + text
+    return text

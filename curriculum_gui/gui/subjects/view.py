@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from ...core.errors import CurriculumGuiError
 from ...store import ConflictError, DatabaseUnavailable, NotFound, StoreError, Workspace
 from ...store.engine import mask_text
+from ...store.export import ExportResult
 from ...store.records import ApplyResult, ImportReport, RevertResult, SubjectInfo, SubjectRow, Suggestion
 from . import dialogs, export, worker
 from .cohort import CohortView, cells_of
@@ -867,16 +868,18 @@ class SubjectsView(QWidget):
         if folder:
             self.export_to(folder, rows)
 
-    def export_to(self, folder: str | Path, rows: Sequence[SubjectRow]) -> export.ExportResult | None:
+    def export_to(self, folder: str | Path, rows: Sequence[SubjectRow]) -> ExportResult | None:
         try:
-            result = export.export_next_sessions(self.ws, [r.subject for r in rows], folder)
+            result = self.ws.export_next_sessions([r.subject for r in rows], folder)
         except (OSError, StoreError) as exc:
             self.show_message("error", f"Export failed: {exc}")
             return None
         text = f"Wrote {len(result.written)} file(s) to {folder}."
+        if result.renamed:
+            text += " " + result.renamed_text()
         if result.problems:
             text += f" No aind TrainerState for {len(result.problems)}: {result.problems[0]}"
-        self.show_message("info" if result.problems else "ok", text)
+        self.show_message("info" if result.problems or result.renamed else "ok", text)
         return result
 
     def summary_text(self, rows: Sequence[SubjectRow] | None = None) -> str:
