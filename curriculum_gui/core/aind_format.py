@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from . import limits
 from .errors import CurriculumGuiError, LoadError
 from .model import (
     Curriculum,
@@ -76,6 +77,18 @@ _POLICY_NODE = re.compile(r"\.policy_(-?\d+)$")
 class _Reader:
     def __init__(self, path: str) -> None:
         self.path = path
+        self.limits = limits.Checker()  # parameter values, over all stages
+        self.policies = 0
+        self.transitions = 0
+
+    def count(self, what: str, n: int, where: str) -> None:
+        """Count policies or transitions before building them: over the limit is one clear line."""
+        total = getattr(self, what) + n
+        setattr(self, what, total)
+        limit = limits.MAX_POLICIES if what == "policies" else limits.MAX_TRANSITIONS
+        if total > limit:
+            words = "policies (in all stages)" if what == "policies" else "transitions (stage and policy)"
+            raise self.fail(limits.too_many(total, words, limit), where)
 
     def fail(self, message: str, where: str | None) -> LoadError:
         return LoadError(self.path, message, where)
@@ -120,6 +133,7 @@ class _Reader:
     ) -> list[tuple[int, list[tuple[str, int]]]]:
         """``{"0": [[rule, dest], ...]}`` -> [(source, [(rule, dest)])], checking every node id."""
         graph = self.obj(graph, where)
+        self.count("transitions", sum(len(e) for e in graph.values() if isinstance(e, list)), where)
         result = []
         for key, entries in graph.items():
             source = self.node_key(key, f"{where}.{key}")
@@ -183,6 +197,8 @@ def curriculum_from_data(data: Any, name: str) -> Curriculum:
     version = r.text(top.get("version"), "version", default="0.1.0")
     graph = r.obj(top.get("graph"), "graph")
     raw_nodes = r.obj(graph.get("nodes", {}), "graph.nodes")
+    if len(raw_nodes) > limits.MAX_STAGES:
+        raise r.fail(limits.too_many(len(raw_nodes), "stages", limits.MAX_STAGES), "graph.nodes")
 
     nodes: dict[int, Any] = {}
     for key, node in raw_nodes.items():
@@ -210,7 +226,7 @@ def curriculum_from_data(data: Any, name: str) -> Curriculum:
         stage.terminal = nid not in outgoing
 
     try:
-        return Curriculum(
+        curriculum = Curriculum(
             name=cur_name,
             version=version,
             stages=stages,
@@ -220,6 +236,11 @@ def curriculum_from_data(data: Any, name: str) -> Curriculum:
     except ValidationError as exc:  # e.g. an absurdly long name
         first = exc.errors(include_url=False)[0]
         raise r.fail(first["msg"], ".".join(str(p) for p in first["loc"])) from None
+    try:
+        limits.check_curriculum(curriculum)  # names and texts: the same limits as the native format's
+    except limits.LimitError as exc:
+        raise r.fail(exc.reason, exc.location) from None
+    return curriculum
 
 
 def _stage_from_node(r: _Reader, nid: int, node: Any, where: str) -> Stage:
@@ -234,6 +255,10 @@ def _stage_from_node(r: _Reader, nid: int, node: Any, where: str) -> Stage:
     if params is None:
         params = {}
     r.obj(params, f"{label}.task.task_parameters")
+    try:
+        r.limits.parameters(params, f"{label}.task.task_parameters")  # before pydantic reads them
+    except limits.LimitError as exc:
+        raise r.fail(exc.reason, exc.location) from None
     task = Task(
         name=r.text(task_data.get("name"), f"{label}.task.name", default=""),
         description=r.text(task_data.get("description"), f"{label}.task.description", default=""),
@@ -242,6 +267,7 @@ def _stage_from_node(r: _Reader, nid: int, node: Any, where: str) -> Stage:
 
     pgraph = r.obj(node.get("graph", {}), f"{label}.graph")
     raw_policies = r.obj(pgraph.get("nodes", {}), f"{label}.graph.nodes")
+    r.count("policies", len(raw_policies), f"{label}.graph.nodes")
     policies: dict[int, str] = {}
     for key, value in raw_policies.items():
         pid = r.node_key(key, f"{label}.graph.nodes.{key}")
@@ -256,12 +282,20 @@ def _stage_from_node(r: _Reader, nid: int, node: Any, where: str) -> Stage:
         raise r.fail(
             f"expected a list of policy references, found {_kind(raw_start)}", f"{label}.start_policies"
         )
+    if len(raw_start) > limits.MAX_POLICIES:
+        raise r.fail(
+            limits.too_many(len(raw_start), "start policies", limits.MAX_POLICIES), f"{label}.start_policies"
+        )
     start_refs = [r.reference(v, f"{label}.start_policies[{i}]") for i, v in enumerate(raw_start)]
     # As aind's Stage.model_post_init: a start policy not in the graph is added as a new node.
+    known = set(policies.values())
+    top = max(policies, default=-1)
     for ref in start_refs:
-        if ref not in policies.values():
-            new = 0 if not policies else max(len(policies), max(policies) + 1)
+        if ref not in known:
+            new = 0 if not policies else max(len(policies), top + 1)
             policies[new] = ref
+            known.add(ref)
+            top = max(top, new)
     by_ref = {ref: pid for pid, ref in policies.items()}
 
     policy_transitions: list[PolicyTransition] = []
@@ -294,9 +328,9 @@ def _stage_from_node(r: _Reader, nid: int, node: Any, where: str) -> Stage:
 
 
 def load(path: str | Path) -> Curriculum:
-    from .native_format import read_json_file
+    from .native_format import read_curriculum_json
 
-    return curriculum_from_data(read_json_file(path), str(path))
+    return curriculum_from_data(read_curriculum_json(path), str(path))
 
 
 def loads(text: str, name: str = "<string>") -> Curriculum:
@@ -456,8 +490,9 @@ def dumps(curriculum: Curriculum) -> str:
 
 
 def save(curriculum: Curriculum, path: str | Path) -> None:
-    from .native_format import atomic_write_text
+    from .native_format import atomic_write_text, check_writable
 
+    check_writable(curriculum, path)
     atomic_write_text(path, dumps(curriculum))
 
 

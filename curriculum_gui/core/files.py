@@ -28,7 +28,7 @@ def detect_format(data: Any) -> str | None:
 def open_curriculum(path: str | Path) -> Opened:
     """Read and parse; raises :class:`LoadError` naming the file and the place."""
     name = str(path)
-    data = native_format.read_json_file(path)
+    data = native_format.read_curriculum_json(path)
     kind = detect_format(data)
     if kind == "native":
         return Opened(native_format.document_from_data(data, name), "native")

@@ -10,44 +10,91 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
+from array import array
 from collections.abc import Callable
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from . import limits
 from .errors import LoadError, SaveError
 from .model import FORMAT_NAME, FORMAT_VERSION, Curriculum, NativeDocument
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_DEPTH = 64
-MAX_INT_DIGITS = 1_000  # a longer whole number in a file is a mistake (and Python refuses past 4,300)
+MAX_FILE_BYTES = limits.MAX_FILE_BYTES
+MAX_DEPTH = limits.MAX_JSON_DEPTH
+MAX_INT_DIGITS = limits.MAX_INT_DIGITS  # a longer whole number in a file is a mistake
 
 
 def read_bytes(path: str | Path, what: str = "") -> bytes:
-    """A file's bytes, at most MAX_FILE_BYTES, with one clear LoadError for every way reading can fail."""
+    """A file's bytes, at most MAX_FILE_BYTES, with one clear LoadError for every way reading can fail.
+
+    Only a regular file is read: a FIFO, a device or a socket would block the program (or never end), so
+    the file is opened without waiting and refused unless it is a plain file."""
     name = str(path)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise LoadError(name, "no such file") from None
     except IsADirectoryError:
         raise LoadError(name, "is a directory, not a file") from None
     except OSError as exc:
         raise LoadError(name, f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise LoadError(name, "is a directory, not a file")
+        if not stat.S_ISREG(mode):
+            raise LoadError(name, f"is not a regular file (it is {_file_kind(mode)}); nothing was read")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise LoadError(name, f"cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
     if len(raw) > MAX_FILE_BYTES:
         raise LoadError(name, f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB{what}")
     return raw
 
 
-def read_json_file(path: str | Path) -> Any:
+def _file_kind(mode: int) -> str:
+    for test, kind in (
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return "not a plain file"
+
+
+def read_json_file(path: str | Path, max_containers: int = limits.MAX_JSON_CONTAINERS) -> Any:
     """Read any JSON file defensively: size, encoding, syntax, NaN/Infinity and nesting depth."""
-    return parse_json_bytes(read_bytes(path, "; not a curriculum file"), str(path))
+    return parse_json_bytes(read_bytes(path, "; not a curriculum file"), str(path), max_containers)
 
 
-def parse_json_bytes(raw: bytes, name: str) -> Any:
+def read_curriculum_json(path: str | Path) -> Any:
+    """A curriculum file's JSON (native or aind), with the curriculum's tighter bound on lists and objects."""
+    raw = read_bytes(path, "; not a curriculum file")
+    return parse_json_bytes(raw, str(path), limits.MAX_CURRICULUM_CONTAINERS, check_depth=False)
+
+
+def parse_json_bytes(
+    raw: bytes, name: str, max_containers: int = limits.MAX_JSON_CONTAINERS, *, check_depth: bool = True
+) -> Any:
+    """Parse JSON defensively, in time and memory bounded by the size: NaN/Infinity, whole numbers of
+    more than MAX_INT_DIGITS digits and infinite numbers are refused, and so are more than
+    ``max_containers`` lists and objects (each costs memory: 50 MB of ``[]`` would take a gigabyte) and,
+    with ``check_depth``, nesting deeper than MAX_DEPTH; all counted at C speed before anything is built.
+
+    ``check_depth=False`` is for curriculum files: json's parser is itself safe from deep nesting (it
+    stops at Python's recursion limit), and :func:`limits.check` bounds every nesting a curriculum can
+    hold before anything else reads it, so the scan (a second or so on a 50 MB file of short strings)
+    is not needed."""
     if not raw.strip():
         raise LoadError(name, "is empty")
     if b"\x00" in raw[:4096]:
@@ -56,11 +103,27 @@ def parse_json_bytes(raw: bytes, name: str) -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LoadError(name, f"is not UTF-8 text (bad byte at offset {exc.start})") from None
-    _check_depth(text, name)
+    brackets = raw.count(b"[") + raw.count(b"{")  # at least the lists and objects (strings hold some)
+    outside_strings = b""
+    if check_depth or brackets > max_containers:
+        outside_strings = _JSON_STRING.sub(b"", raw)
+        steps = outside_strings.translate(*_BRACKET_STEPS)
+        containers = steps.count(1)
+        if containers > max_containers:
+            raise LoadError(
+                name, f"holds {containers:,} lists and objects; at most {max_containers:,} are read"
+            )
+        if check_depth and len(steps) > 2 * MAX_DEPTH and max(accumulate(array("b", steps))) > MAX_DEPTH:
+            _check_depth(text, name)  # says where (and is sure); if it finds nothing, the parser reports
+    # Numbers are checked one by one only when one could be too large (a long run of digits or an
+    # exponent of three digits outside strings): the checks would otherwise cost seconds on big files.
+    hooks = (
+        {"parse_float": _finite_float, "parse_int": _sized_int}
+        if _may_be_huge(outside_strings or raw)
+        else {}
+    )
     try:
-        return json.loads(
-            text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_sized_int
-        )
+        return json.loads(text, parse_constant=_reject_constant, **hooks)
     except json.JSONDecodeError as exc:
         raise LoadError(name, f"invalid JSON: {exc.msg}", f"line {exc.lineno} column {exc.colno}") from None
     except ValueError as exc:  # NaN / Infinity, from _reject_constant; a huge number, from _sized_int
@@ -70,8 +133,18 @@ def parse_json_bytes(raw: bytes, name: str) -> Any:
             column = huge.start() - (text.rfind("\n", 0, huge.start()) + 1) + 1
             raise LoadError(name, str(exc), f"line {line} column {column}") from None
         raise LoadError(name, str(exc)) from None
-    except RecursionError:
-        raise LoadError(name, "is nested too deeply") from None
+    except RecursionError:  # json's own parser stops at Python's recursion limit
+        _check_depth(text, name)
+        raise LoadError(name, f"is nested more than {MAX_DEPTH} levels deep") from None
+
+
+_DIGIT_SHAPES = bytes.maketrans(b"0123456789eE+-", b"0000000000ee++")
+_LONGEST_FINITE = b"0" * 309  # 1 followed by 309 digits is past a float's range
+
+
+def _may_be_huge(outside_strings: bytes) -> bool:
+    shapes = outside_strings.translate(_DIGIT_SHAPES)
+    return _LONGEST_FINITE in shapes or b"e000" in shapes or b"e+000" in shapes
 
 
 def _reject_constant(token: str) -> Any:
@@ -93,8 +166,13 @@ def _finite_float(token: str) -> float:
     return value
 
 
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKET_STEPS = (bytes.maketrans(b"[]{}", b"\x01\xff\x01\xff"), bytes(set(range(256)) - set(b"[]{}")))
+
+
 def _check_depth(text: str, name: str) -> None:
-    """Refuse absurd nesting before the parser recurses (cheap scan; strings are skipped)."""
+    """Raise at the line where nesting first passes MAX_DEPTH (strings are skipped). A walk of the text
+    in Python: used only once the fast count has found the text too deep, to say where."""
     depth = 0
     in_string = False
     escaped = False
@@ -181,14 +259,20 @@ def document_from_data(data: Any, name: str) -> Curriculum:
         raise LoadError(name, f"not a {FORMAT_NAME} file (format key is {fmt!r})", "format")
     data = upgrade(data, name)
     try:
-        document = NativeDocument.model_validate(data)
+        limits.check(data)  # counted before anything is built: a million stages costs nothing
+    except limits.LimitError as exc:
+        raise LoadError(name, exc.reason, exc.location) from None
+    try:
+        return Curriculum.model_validate({k: v for k, v in data.items() if k not in _MARKERS})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = describe_location(tuple(first["loc"]), data)
         more = exc.error_count() - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise LoadError(name, f"{first['msg']}{suffix}", where) from None
-    return Curriculum.model_validate(document.model_dump(exclude={"format", "format_version"}))
+
+
+_MARKERS = ("format", "format_version")
 
 
 def is_native(data: Any) -> bool:
@@ -196,11 +280,14 @@ def is_native(data: Any) -> bool:
 
 
 def load(path: str | Path) -> Curriculum:
-    return document_from_data(read_json_file(path), str(path))
+    return document_from_data(read_curriculum_json(path), str(path))
 
 
 def loads(text: str, name: str = "<string>") -> Curriculum:
-    return document_from_data(parse_json_bytes(text.encode("utf-8"), name), name)
+    return document_from_data(
+        parse_json_bytes(text.encode("utf-8"), name, limits.MAX_CURRICULUM_CONTAINERS, check_depth=False),
+        name,
+    )
 
 
 def to_data(curriculum: Curriculum) -> dict[str, Any]:
@@ -238,7 +325,16 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         ) from None
 
 
+def check_writable(curriculum: Curriculum, path: str | Path) -> None:
+    """The writers refuse what the readers would refuse (see :mod:`.limits`), before writing anything."""
+    try:
+        limits.check_curriculum(curriculum)
+    except limits.LimitError as exc:
+        raise SaveError(f"{path}: {exc}; nothing was written") from None
+
+
 def save(curriculum: Curriculum, path: str | Path) -> None:
+    check_writable(curriculum, path)
     atomic_write_text(path, dumps(curriculum))
 
 

@@ -11,12 +11,13 @@ Types are tracked only as far as they are known: ``number``, ``boolean``, ``stri
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..model import Curriculum, ExpressionRule, MetricType
 from ..problems import ItemRef, Problem, Severity
+from .compiler import compile_parsed
 from .errors import RuleError
 from .functions import CONSTANTS, COUNTERS, FUNCTIONS
 from .parser import BINOP_SYMBOLS, Parsed, dotted_name, parse_condition, parse_update, suggest
@@ -129,6 +130,24 @@ def _parameter_paths(params: Mapping[str, Any], prefix: str = "") -> list[tuple[
     return out
 
 
+class Suggestions:
+    """How many did-you-mean searches may still run (each compares a name with up to a few hundred
+    others): a whole curriculum shares one budget, so a file full of unknown names is still checked
+    fast; past the budget, unknown names are reported without a suggestion."""
+
+    PER_RULE = 20
+    PER_CURRICULUM = 30
+
+    def __init__(self, remaining: int = PER_RULE) -> None:
+        self.remaining = remaining
+
+    def __call__(self, name: str, candidates: Callable[[], Iterable[str]]) -> str:
+        if self.remaining <= 0:
+            return ""
+        self.remaining -= 1
+        return suggest(name, list(candidates()))
+
+
 class _Checker:
     def __init__(
         self,
@@ -137,12 +156,14 @@ class _Checker:
         *,
         policy_rule: bool,
         parameters: Mapping[str, Any] | None,
+        suggestions: Suggestions | None = None,
     ) -> None:
         self.parsed = parsed
         self.metrics = metrics
         self.policy_rule = policy_rule
         self.parameters = parameters
         self.issues: list[RuleIssue] = []
+        self.suggest = suggestions or Suggestions()
 
     def issue(self, node: ast.AST, message: str, severity: str = "error") -> None:
         line, col, end_col = self.parsed.source.span(node)
@@ -183,7 +204,9 @@ class _Checker:
         if name in self.metrics:
             return self.metrics[name]
         what = "metric or task parameter" if self.parameters is not None else "metric"
-        self.issue(node, f"unknown name {name!r}: not a declared {what}{suggest(name, self.known_names())}")
+        self.issue(
+            node, f"unknown name {name!r}: not a declared {what}{self.suggest(name, self.known_names)}"
+        )
         return ANY
 
     def _t_Attribute(self, node: ast.Attribute) -> str:
@@ -213,7 +236,8 @@ class _Checker:
                 if i == 0 and reading and part in self.metrics:
                     self.issue(node, f"{part!r} is a metric: attribute access on values is not allowed")
                     return ANY
-                self.issue(node, f"{where} has no parameter {part!r}{suggest(part, [str(k) for k in level])}")
+                hint = self.suggest(part, lambda keys=level: map(str, keys))
+                self.issue(node, f"{where} has no parameter {part!r}{hint}")
                 return ANY
             level = level[part]
         return type_of_value(level)
@@ -380,21 +404,13 @@ def check_condition(
     *,
     policy_rule: bool = False,
 ) -> list[RuleIssue]:
-    """Problems of a condition: syntax, whitelist, unknown names (did-you-mean), types; it must be boolean.
+    """Problems of a condition: syntax, whitelist, unknown names (did-you-mean), types; it must be boolean;
+    and what cannot be computed (``x > 9**9**9``).
 
     ``names``: the declared metrics, as ``{name: MetricType or type string}`` or just names.
     ``policy_rule``: True for a policy transition (``sessions_in_policy`` and ``ramp`` are available).
     """
-    try:
-        parsed = parse_condition(text)
-    except RuleError as exc:
-        return [_issue_from_error(exc, text)]
-    checker = _Checker(parsed, _metric_types(names), policy_rule=policy_rule, parameters=None)
-    body = parsed.tree.body  # type: ignore[union-attr]
-    result = checker.infer(body)
-    if result not in (ANY, BOOLEAN):
-        checker.issue(body, f"a condition must be true or false; this gives {_WORDS[result]}")
-    return checker.issues
+    return _condition_issues(text, _metric_types(names), policy_rule, Suggestions())
 
 
 def check_update(
@@ -402,13 +418,48 @@ def check_update(
     names: Mapping[str, Any] | Iterable[str],
     parameters: Mapping[str, Any],
 ) -> list[RuleIssue]:
-    """Problems of a policy update against the metrics and the stage's parameters (nested dicts = groups)."""
+    """Problems of a policy update against the metrics and the stage's parameters (nested dicts = groups),
+    and what cannot be computed (``reward_volume_ul = 9**9**9``)."""
+    return _update_issues(text, _metric_types(names), parameters, Suggestions())
+
+
+def _condition_issues(
+    text: str, metrics: dict[str, str], policy_rule: bool, suggestions: Suggestions
+) -> list[RuleIssue]:
+    try:
+        parsed = parse_condition(text)
+    except RuleError as exc:
+        return [_issue_from_error(exc, text)]
+    checker = _Checker(parsed, metrics, policy_rule=policy_rule, parameters=None, suggestions=suggestions)
+    body = parsed.tree.body  # type: ignore[union-attr]
+    result = checker.infer(body)
+    if result not in (ANY, BOOLEAN):
+        checker.issue(body, f"a condition must be true or false; this gives {_WORDS[result]}")
+    return _compiled(checker, text)
+
+
+def _update_issues(
+    text: str, metrics: dict[str, str], parameters: Mapping[str, Any], suggestions: Suggestions
+) -> list[RuleIssue]:
     try:
         parsed = parse_update(text)
     except RuleError as exc:
         return [_issue_from_error(exc, text)]
-    checker = _Checker(parsed, _metric_types(names), policy_rule=True, parameters=parameters)
+    checker = _Checker(parsed, metrics, policy_rule=True, parameters=parameters, suggestions=suggestions)
     checker.check_update()
+    return _compiled(checker, text)
+
+
+def _compiled(checker: _Checker, text: str) -> list[RuleIssue]:
+    """The checker's issues; when it found no error, also what compiling says: constant parts are
+    computed then, so a rule that can never run (``9**9**9``, ``1/0``) is refused here, as the trainer,
+    ``publish`` and the aind package would refuse it."""
+    if any(issue.severity == "error" for issue in checker.issues):
+        return checker.issues
+    try:
+        compile_parsed(checker.parsed)
+    except RuleError as exc:
+        return [*checker.issues, _issue_from_error(exc, text)]
     return checker.issues
 
 
@@ -420,7 +471,8 @@ def _short(text: str, limit: int = 60) -> str:
 def rule_problems(curriculum: Curriculum) -> list[Problem]:
     """Every expression rule of the curriculum checked at edit time (Python references are not checked)."""
     problems: list[Problem] = []
-    metrics = {m.name: m.type for m in curriculum.metrics}
+    metrics = _metric_types({m.name: m.type for m in curriculum.metrics})  # once, not once a rule
+    suggestions = Suggestions(Suggestions.PER_CURRICULUM)
     for metric in curriculum.metrics:
         if metric.name in COUNTERS:
             problems.append(
@@ -458,7 +510,7 @@ def rule_problems(curriculum: Curriculum) -> list[Problem]:
                 f"{stage_names.get(t.destination, t.destination)!r}"
             )
             add(
-                check_condition(t.rule.expression, metrics),
+                _condition_issues(t.rule.expression, metrics, False, suggestions),
                 t.rule.expression,
                 location,
                 ItemRef("stage_transition", t.id),
@@ -472,11 +524,13 @@ def rule_problems(curriculum: Curriculum) -> list[Problem]:
                     f"{scope}policy transition {policy_names.get(t.source, t.source)!r} → "
                     f"{policy_names.get(t.destination, t.destination)!r}"
                 )
-                issues = check_condition(t.rule.expression, metrics, policy_rule=True)
+                issues = _condition_issues(t.rule.expression, metrics, True, suggestions)
                 add(issues, t.rule.expression, location, ItemRef("policy_transition", t.id, stage.id))
         for policy in stage.policies:
             if isinstance(policy.updates, ExpressionRule):
-                issues = check_update(policy.updates.expression, metrics, stage.task.parameters)
+                issues = _update_issues(
+                    policy.updates.expression, metrics, stage.task.parameters, suggestions
+                )
                 add(
                     issues,
                     policy.updates.expression,

@@ -644,15 +644,28 @@ def _set_path(params: dict[str, Any], path: tuple[str, ...], value: Any) -> dict
 
 def compile_condition(text: str) -> CompiledCondition:
     """Parse, check and compile a condition; raises :class:`RuleError` (with the column) if not allowed."""
-    parsed = parse_condition(text)
-    body = parsed.tree.body  # type: ignore[union-attr]
-    fn, _ = _Builder(parsed.source, parsed.mode).build(body)
-    return CompiledCondition(text, parsed, fn, _metric_vs_number(body))
+    return _condition(parse_condition(text))
 
 
 def compile_update(text: str) -> CompiledUpdate:
     """Parse, check and compile a policy update (assignments); raises :class:`RuleError` if not allowed."""
-    parsed = parse_update(text)
+    return _update(parse_update(text))
+
+
+def compile_parsed(parsed: Parsed) -> CompiledCondition | CompiledUpdate:
+    """Compile a rule already parsed (the checker's parse, not a second one). Constant parts are computed
+    here, so what cannot be computed (``9**9**9``, ``1/0``) is a :class:`RuleError` now, not at run time."""
+    return _condition(parsed) if parsed.mode == "condition" else _update(parsed)
+
+
+def _condition(parsed: Parsed) -> CompiledCondition:
+    body = parsed.tree.body  # type: ignore[union-attr]
+    fn, _ = _Builder(parsed.source, parsed.mode).build(body)
+    return CompiledCondition(parsed.source.text, parsed, fn, _metric_vs_number(body))
+
+
+def _update(parsed: Parsed) -> CompiledUpdate:
+    text = parsed.source.text
     builder = _Builder(parsed.source, parsed.mode)
     assignments = []
     for stmt in parsed.tree.body:  # type: ignore[union-attr]

@@ -200,24 +200,43 @@ def _dotted(node: ast.AST) -> tuple[str, ...] | None:
     return tuple(reversed(parts))
 
 
+MAX_SUGGESTION_CANDIDATES = 300  # names compared in one did-you-mean search (it costs ~20 µs a name)
+
+
 def _suggest(name: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    """``; did you mean 'x'?`` for the closest candidate, or "". Bounded: only candidates whose length
+    could reach difflib's 0.6 ratio at all, and at most MAX_SUGGESTION_CANDIDATES of them."""
+    if len(name) > 200:
+        return ""
+    size = len(name)
+    near = [c for c in candidates if 2 * min(size, len(c)) >= 0.6 * (size + len(c))]
+    close = difflib.get_close_matches(name, near[:MAX_SUGGESTION_CANDIDATES], n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _whitelist(tree: ast.AST, source: Source, mode: str) -> None:
     """Raise a :class:`RuleError` at the first node (outermost first) that is not allowed."""
-    # Depth and size first, iteratively, so nothing below recurses deeper than MAX_DEPTH.
+    # Depth and size first, iteratively, so nothing below recurses deeper than MAX_DEPTH. Level by level
+    # over ``_fields`` (five times faster than ast.iter_child_nodes: validate checks thousands of rules).
     count = 0
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
+    level: list[ast.AST] = [tree]
+    for depth in range(MAX_DEPTH + 2):
+        if not level:
+            break
+        count += len(level)
         if count > MAX_NODES:
             raise source.error(f"the rule is too complex (more than {MAX_NODES} parts)")
         if depth > MAX_DEPTH:
-            raise source.error(f"the rule is nested too deeply (more than {MAX_DEPTH} levels)", node)
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+            raise source.error(f"the rule is nested too deeply (more than {MAX_DEPTH} levels)", level[0])
+        below: list[ast.AST] = []
+        for node in level:
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if isinstance(value, ast.AST):
+                    below.append(value)
+                elif type(value) is list:
+                    below += [item for item in value if isinstance(item, ast.AST)]
+        level = below
 
     if isinstance(tree, ast.Module):
         if len(tree.body) > MAX_STATEMENTS:
