@@ -201,37 +201,29 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
 
 
 def _read_metrics_lines(path: str) -> list[tuple[int, dict]]:
-    import json
-
+    """One JSON object per line, each read as defensively as a whole file (size, a regular file only,
+    NaN, huge numbers, nesting): any problem is one LoadError naming the line."""
     from ..core.errors import LoadError
+    from ..core.native_format import parse_json_bytes, read_bytes
 
+    raw = read_bytes(path)
     try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError(path, f"cannot read: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+        lines = raw.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        raise LoadError(path, f"is not UTF-8 text (bad byte at offset {exc.start})") from None
     out = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            value = json.loads(line, parse_constant=lambda c, n=number: _reject_json_constant(path, n, c))
-        except json.JSONDecodeError as exc:
-            reason = f"not valid JSON: {exc.msg} (column {exc.colno})"
-            raise LoadError(path, reason, f"line {number}") from None
-        except RecursionError:
-            raise LoadError(path, "nested too deeply", f"line {number}") from None
+            value = parse_json_bytes(line.encode("utf-8"), path)
+        except LoadError as exc:
+            raise LoadError(path, exc.reason, f"line {number}") from None
         if not isinstance(value, dict):
             reason = 'expected a JSON object of metric values, e.g. {"accuracy": 0.8}'
             raise LoadError(path, reason, f"line {number}")
         out.append((number, value))
     return out
-
-
-def _reject_json_constant(path: str, number: int, token: str):
-    from ..core.errors import LoadError
-
-    raise LoadError(path, f"{token} is not a valid JSON number", f"line {number}")
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:

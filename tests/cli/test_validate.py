@@ -147,3 +147,21 @@ def test_unknown_command_option_is_exit_2(capsys) -> None:
         main(["validate"])
     assert info.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_a_rule_that_cannot_compile_fails_validate_and_publish(
+    example_path: Path, tmp_path: Path, capsys
+) -> None:
+    data = json.loads(example_path.read_text())
+    data["stages"][0]["policies"][1]["updates"] = {"expression": "reward_volume_ul = 9**9**9"}
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(data))
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "policy 'Space rewards out': error: rule 'reward_volume_ul = 9**9**9': column 20: power too large"
+        in out
+    )
+    assert main(["publish", str(path), "--db", str(tmp_path / "lab.sqlite3")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot publish" in err and "power too large" in err and err.count("\n") == 1
