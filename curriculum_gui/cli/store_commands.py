@@ -194,20 +194,45 @@ def _cmd_register(args: argparse.Namespace) -> int:
 
 
 def _cmd_override(args: argparse.Namespace) -> int:
-    from ..store import StoreError
 
     params = None
     if args.parameters is not None:
-        try:
-            params = json.loads(args.parameters)
-        except ValueError as exc:
-            raise StoreError(f"--parameters is not valid JSON: {exc}") from None
+        params = _json_object_argument("--parameters", args.parameters)
     with _open(args) as ws:
         row = ws.override(
             args.subject, args.stage, args.policy, params, reason=args.reason, operator=args.operator
         )
     print(f"{row.subject}: now on {row.stage!r} ({', '.join(row.policies) or 'no policies'})")
     return EXIT_OK
+
+
+def _json_object_argument(option: str, text: str) -> dict[str, Any]:
+    """A JSON object typed on the command line, read as defensively as a file (nesting, NaN, huge
+    numbers, text that is not Unicode) and within the limits of a task's parameters: else one line."""
+    from ..core import limits
+    from ..core.errors import LoadError
+    from ..core.native_format import parse_json_bytes
+    from ..store import StoreError
+
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 in the command line
+        raise StoreError(f"{option} is not valid UTF-8 text") from None
+    try:
+        value = parse_json_bytes(raw, option)
+    except LoadError as exc:
+        where = f" at {exc.location}" if exc.location else ""
+        reason = exc.reason.removeprefix("invalid JSON: ")
+        raise StoreError(f"{option} is not valid JSON{where}: {reason}") from None
+    if not isinstance(value, dict):
+        raise StoreError(
+            f'{option} must be a JSON object of parameter values, e.g. {{"reward_volume_ul": 3}}'
+        )
+    try:
+        limits.Checker().parameters(value, option)
+    except limits.LimitError as exc:
+        raise StoreError(str(exc)) from None
+    return value
 
 
 def _cmd_eject(args: argparse.Namespace) -> int:

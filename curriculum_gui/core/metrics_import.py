@@ -29,7 +29,7 @@ from typing import Any
 
 from .errors import LoadError
 from .model import Metric, MetricType
-from .native_format import parse_json_bytes, read_bytes
+from .native_format import MAX_INT_DIGITS, parse_json_bytes, read_bytes
 
 SUBJECT, SESSION, DATE = "subject", "session", "date"
 KEYS = (SUBJECT, SESSION, DATE)
@@ -310,7 +310,7 @@ def _convert(raw: Any, kind: MetricType) -> Any:
             return raw
         if isinstance(raw, float) and raw.is_integer():
             return int(raw)
-        if text is not None:
+        if text is not None and len(text.strip().lstrip("+-")) <= MAX_INT_DIGITS:
             try:
                 return int(text)
             except ValueError:
@@ -318,10 +318,10 @@ def _convert(raw: Any, kind: MetricType) -> Any:
         return _Problem(f"expected a whole number, found {_show(raw)}")
     if kind is MetricType.NUMBER_LIST:
         if text is not None and text.startswith("["):
-            try:
-                raw = json.loads(text)
-            except ValueError:
-                return _Problem(f"expected a number or a list of numbers, found {_show(text)}")
+            try:  # as defensively as a file: a cell nested 50,000 deep is a bad cell, not a crash
+                raw = parse_json_bytes(text.encode("utf-8", "surrogatepass"), "cell")
+            except LoadError as exc:
+                return _Problem(f"expected a number or a list of numbers, found {_show(text)} ({exc.reason})")
         if isinstance(raw, list):
             items = [_number(v) for v in raw]
             bad = next((v for v in items if isinstance(v, _Problem)), None)

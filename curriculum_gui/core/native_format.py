@@ -123,7 +123,10 @@ def parse_json_bytes(
         else {}
     )
     try:
-        return json.loads(text, parse_constant=_reject_constant, **hooks)
+        data = json.loads(text, parse_constant=_reject_constant, **hooks)
+        if _SURROGATE_ESCAPE.search(raw):
+            _check_unicode(data, name)
+        return data
     except json.JSONDecodeError as exc:
         raise LoadError(name, f"invalid JSON: {exc.msg}", f"line {exc.lineno} column {exc.colno}") from None
     except ValueError as exc:  # NaN / Infinity, from _reject_constant; a huge number, from _sized_int
@@ -136,6 +139,20 @@ def parse_json_bytes(
     except RecursionError:  # json's own parser stops at Python's recursion limit
         _check_depth(text, name)
         raise LoadError(name, f"is nested more than {MAX_DEPTH} levels deep") from None
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _check_unicode(data: Any, name: str) -> None:
+    """Refuse text that is not Unicode: a ``\\ud800`` escape alone (not half of a pair) gives a string
+    that no file, database or terminal can take. Checked only when such an escape is in the file."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise LoadError(
+            name, "holds text that is not valid Unicode (a lone surrogate escape such as \\ud800)"
+        ) from None
 
 
 _DIGIT_SHAPES = bytes.maketrans(b"0123456789eE+-", b"0000000000ee++")

@@ -155,3 +155,14 @@ def test_simulate_matches_aind_on_random_curricula(tmp_path, capsys):
         assert ours == _aind_steps(curriculum, sessions)
 
     check()
+
+
+def test_a_huge_number_in_the_metrics_is_one_line(tmp_path, capsys):
+    for line, fragment in [
+        ('{"accuracy": ' + "9" * 5_000 + "}", "line 1: a whole number of 5,000 digits is too large"),
+        ('{"accuracy": 1e999}', "line 1: 1e999 is too large"),
+        ('{"accuracy": ' + "[" * 50_000 + "]" * 50_000 + "}", "line 1: is nested more than 64 levels"),
+        ('{"label": "\\ud800"}', "line 1: holds text that is not valid Unicode"),
+    ]:
+        code, out, err = run_raw(capsys, "simulate", EXAMPLE, "--metrics", write(tmp_path, [line]))
+        assert code == 2 and out == "" and fragment in err and err.count("\n") == 1, err

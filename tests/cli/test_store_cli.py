@@ -172,3 +172,54 @@ def test_export_to_a_folder_names_one_file_per_subject(db: str, tmp_path: Path, 
     assert code == 2 and "nobody" in err and not (tmp_path / "o2").exists()
     code, _, err = run(capsys, "subjects", "export", "M_1", "=1+1", "--db", db)
     assert code == 2 and "--folder" in err
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        '{"a": ' + "[" * 50_000 + "]" * 50_000 + "}",
+        '{"reward_volume_ul": NaN}',
+        '{"reward_volume_ul": 1e999}',
+        '{"label": "\\ud800"}',
+        '{"x": ' + "9" * 5_000 + "}",
+        '{"x": "' + "t" * 20_000 + '"}',
+        "[1, 2]",
+    ],
+)
+def test_override_parameters_that_cannot_be_kept_are_one_line(parameters: str, db: str, capsys) -> None:
+    run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db)
+    run(capsys, "subjects", "register", "M1", "--curriculum", "Two-choice visual discrimination", "--db", db)
+    before = json.loads(run(capsys, "subjects", "list", "--json", "--db", db)[1])
+    code, out, err = run(
+        capsys,
+        "subjects",
+        "override",
+        "M1",
+        "--stage",
+        "Warm-up: one side",
+        "--parameters",
+        parameters,
+        "--reason",
+        "r",
+        "--db",
+        db,
+    )
+    assert code == 2 and out == "" and err.startswith("curriculum-gui: --parameters") and err.count("\n") == 1
+    assert "Traceback" not in err and len(err) < 300
+    assert json.loads(run(capsys, "subjects", "list", "--json", "--db", db)[1]) == before
+
+
+def test_a_number_list_cell_nested_deep_is_a_bad_row(db: str, tmp_path: Path, capsys) -> None:
+    run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db)
+    run(capsys, "subjects", "register", "M1", "--curriculum", "Two-choice visual discrimination", "--db", db)
+    deep = "[" * 50_000 + "]" * 50_000
+    path = tmp_path / "m.csv"
+    path.write_text(
+        f'subject,session,date,accuracy\nM1,s1,2026-01-01,"{deep}"\nM1,s2,2026-01-02,{"9" * 2_000}\n'
+        "M1,s3,2026-01-03,0.8\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "metrics", "import", str(path), "--db", db)
+    assert code == 1 and "Traceback" not in err
+    assert "row 2, column 'accuracy'" in err and "nested more than 64 levels" in err
+    assert "row 3, column 'accuracy'" in err and "imported 1 session(s)" in out
