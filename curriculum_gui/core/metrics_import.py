@@ -95,7 +95,7 @@ def parse_metrics(raw: bytes, name: str, format: str | None = None) -> MetricsFi
         if first == b"{":  # one JSON document, or JSON Lines (several objects, one a line)?
             try:
                 json.loads(raw.decode("utf-8-sig"))
-            except ValueError:
+            except (ValueError, RecursionError):  # not one document (RecursionError: read as lines)
                 format = "jsonl"
     if format == "json":
         return _from_json(parse_json_bytes(raw, name), name)

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.errors import LoadError
+from ..core.native_format import parse_json_bytes
 from ..core.rules.functions import short_repr
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -80,12 +82,14 @@ def parse_value(text: str, kind: str) -> Any:
             return False
         raise ValueError(f"{short_repr(text)} is not true or false")
     if kind == "list":
-        try:
-            value = json.loads(text or "[]")
-        except json.JSONDecodeError:
-            raise ValueError("a list is written as JSON, e.g. [1, 2, 3]") from None
-        except ValueError:  # valid JSON, but a number past Python's int conversion limit
-            raise ValueError("a number in the list has too many digits") from None
+        try:  # as defensively as a file: nesting, NaN, huge numbers, text that is not Unicode
+            value = parse_json_bytes((text or "[]").encode("utf-8", "surrogatepass"), "the list")
+        except LoadError as exc:
+            if "invalid JSON" in exc.reason:
+                raise ValueError("a list is written as JSON, e.g. [1, 2, 3]") from None
+            if "digits" in exc.reason:
+                raise ValueError("a number in the list has too many digits") from None
+            raise ValueError(f"this list cannot be kept: it {exc.reason}") from None
         if not isinstance(value, list):
             raise ValueError("a list is written as JSON, e.g. [1, 2, 3]")
         return value

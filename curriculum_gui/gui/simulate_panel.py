@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import CurriculumGuiError
+from ..core.errors import CurriculumGuiError, LoadError
 from ..core.model import Curriculum, MetricType
-from ..core.native_format import read_bytes, read_json_file
+from ..core.native_format import parse_json_bytes, read_bytes, read_json_file
 from ..core.trainer import Check, SubjectState, Trainer
 
 MAX_SESSIONS = 10_000
@@ -59,9 +59,10 @@ def parse_cell(text: str, metric_type: MetricType, where: str) -> Any:
             if lowered in ("false", "no", "0"):
                 return False
             raise ValueError("not true or false")
-        value = json.loads(text)
-    except ValueError:
-        raise SimulationError(f"{where}: {text!r} is not a {metric_type.value.replace('_', ' ')}") from None
+        value = parse_json_bytes(text.encode("utf-8", "surrogatepass"), where)  # no deep nesting, NaN...
+    except (ValueError, LoadError):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise SimulationError(f"{where}: {shown!r} is not a {metric_type.value.replace('_', ' ')}") from None
     numbers = value if isinstance(value, list) else [value]
     if any(isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) for v in numbers):
         raise SimulationError(f"{where}: {text!r} is not a {metric_type.value.replace('_', ' ')}")
@@ -218,9 +219,9 @@ class SimulatePanel(QWidget):
             for number, line in enumerate(text.splitlines(), start=1):
                 if line.strip():
                     try:
-                        sessions.append(json.loads(line))
-                    except ValueError as exc:
-                        raise SimulationError(f"{path} line {number}: not JSON ({exc.msg})") from None
+                        sessions.append(parse_json_bytes(line.encode("utf-8", "surrogatepass"), str(path)))
+                    except LoadError as exc:
+                        raise SimulationError(f"{path} line {number}: {exc.reason}") from None
         else:
             sessions = read_json_file(path)
         if not isinstance(sessions, list) or not all(isinstance(s, dict) for s in sessions):

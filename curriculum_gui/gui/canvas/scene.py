@@ -425,7 +425,7 @@ class GraphScene(QGraphicsScene):
             return []
         try:
             payload = json.loads(bytes(mime.data(CLIPBOARD_MIME).data()).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # another program's data, not ours
             self.notice.emit("The clipboard does not hold curriculum items.")
             return []
         self._paste_count += 1
