@@ -480,3 +480,65 @@ def test_pip_install_and_curriculum_run(tmp_path: Path) -> None:
         env=env,
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+# --- names that would keep the package from importing ----------------------------------------------
+
+
+def test_metrics_named_like_types_do_not_shadow_them() -> None:
+    """A metric ``bool`` became ``bool: bool | None = None``: the class attribute hid the type (TypeError)."""
+    c = _example()
+    shadowing = ["bool", "list", "Text", "int", "float", "Any", "Literal", "json", "dict", "str"]
+    c.metrics += [Metric(name=n, type=MetricType.BOOLEAN) for n in shadowing[:2]]
+    c.metrics += [Metric(name=n, type=MetricType.NUMBER) for n in shadowing[2:]]
+    c.stages[0].task.parameters.update({"int": 1, "bool": True, "Text": "t", "Any": [1], "list": [2]})
+    c.stage_transitions[0].rule = ExpressionRule(expression="bool and int > 1")
+    with imported(c) as package:
+        fields = package.CurriculumMetrics.model_fields
+        assert fields["bool"].annotation == bool | None and fields["int"].annotation == int | float | None
+        aind_trainer = package.trainer()
+        state = aind_trainer.create_enrollment()
+        assert state.stage.task.task_parameters.model_dump()["Text"] == "t"
+        moved = package.evaluate(aind_trainer, state, {"bool": True, "int": 2, "list": False})
+        assert moved.stage.name == "Warm-up: one side"
+
+
+def test_a_curriculum_name_aind_cannot_take_is_refused_with_the_reason(tmp_path: Path) -> None:
+    c = _example()
+    c.name = "Two\x00choice"
+    with pytest.raises(AindPackageError, match=r"'Two\\x00choice' holds a NUL character") as info:
+        write_package(c, tmp_path / "pkg")
+    assert "makes a Python class of that name" in str(info.value)
+    assert not (tmp_path / "pkg").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("pydantic", "aind-behavior-curriculum or the package itself needs"),
+        ("semver", "aind-behavior-curriculum or the package itself needs"),
+        ("curriculum", "aind-behavior-curriculum or the package itself needs"),
+        ("site", "standard module"),
+        ("json", "standard module"),
+        ("os", "standard module"),
+        ("test", "standard module"),
+        ("_cg", "starting with a letter"),
+        ("numpy", "installed here"),
+    ],
+)
+def test_package_names_that_replace_other_modules_are_refused(name: str, reason: str, tmp_path: Path) -> None:
+    with pytest.raises(AindPackageError, match="--package-name") as info:
+        write_package(_example(), tmp_path / "out", package_name=name)
+    assert f"cannot use {name!r} as the package name" in str(info.value) and reason in str(info.value)
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(AindPackageError, match="standard module"):  # the default name: the folder's
+        write_package(_example(), tmp_path / "json")
+
+
+def test_a_folder_of_the_same_name_is_no_conflict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exporting again into ./pkg: the folder itself (a bare directory on the path) is not a module."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    write_package(_example(), Path("pkg"))
+    write_package(_example(), Path("pkg"), force=True)
+    assert (tmp_path / "pkg" / "pkg" / "curriculum.py").is_file()

@@ -29,10 +29,12 @@ compile, validation errors (e.g. two stages with one name), a version that is no
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import keyword
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -52,8 +54,27 @@ from ..rules.parser import Parsed, parse_condition, parse_update
 from .runtime import COUNTER_FIELDS, STATE_KEY
 
 AIND_REQUIREMENT = "aind-behavior-curriculum==0.0.42"
-PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
-RESERVED_PACKAGES = {"aind_behavior_curriculum", "curriculum_gui", "example_project", "example_project_2"}
+PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# What the package runs beside on a rig (aind and what it needs) and what it is itself: a package of one
+# of these names would replace that module, or be hidden by it, and the rig's `curriculum run` would fail.
+RESERVED_PACKAGES = {
+    "aind_behavior_curriculum",
+    "curriculum_gui",
+    "example_project",
+    "example_project_2",
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "typing_extensions",
+    "typing_inspection",
+    "semver",
+    "jinja2",
+    "markupsafe",
+    "curriculum",  # the console script every generated package installs
+    "setuptools",
+    "pip",
+    "pkg_resources",
+}
 _HERE = Path(__file__).resolve().parent
 _RULES = _HERE.parent / "rules"
 
@@ -142,6 +163,19 @@ def check_exportable(curriculum: Curriculum) -> None:
     clash = [m.name for m in curriculum.metrics if m.name in COUNTER_FIELDS or m.name == STATE_KEY]
     if clash:
         raise AindPackageError(f"{prefix}: metric {clash[0]!r} has a name the package keeps for its counters")
+    if "\x00" in curriculum.name or _unencodable(curriculum.name):
+        raise AindPackageError(
+            f"{prefix}: the curriculum name {curriculum.name!r} holds a NUL character or text that is not "
+            "Unicode, which aind cannot take (it makes a Python class of that name): rename the curriculum"
+        )
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 # --- names --------------------------------------------------------------------------------------
@@ -213,25 +247,41 @@ def _field_name_ok(name: str) -> bool:
     )
 
 
+# Field annotations name only these module-level aliases: their leading "_" keeps any field (a metric
+# named ``bool``, ``int``, ``Text`` or ``Any``, which becomes a class attribute) from hiding the type that
+# a later field's annotation needs (``bool: bool | None = None`` sets bool to None, then reads it).
+_TYPE_ALIASES = (
+    "# Field types under names no field can take (a field is never named with a leading '_').",
+    "_Number = int | float",
+    "_Bool = bool",
+    "_Text = Text",
+    "_List = list[Any]",
+    "_Numbers = list[int | float]",
+    "_Group = dict[str, Any]",
+    "_Any = Any",
+    "_Int = int",
+    "_Counts = dict[str, int]",
+)
+
 _ANNOTATIONS = {  # the rule checker's value types -> field annotations (numbers stay as given: 5 or 5.0)
-    NUMBER: "int | float",
-    BOOLEAN: "bool",
-    STRING: "Text",
-    LIST: "list[Any]",
-    GROUP: "dict[str, Any]",
+    NUMBER: "_Number",
+    BOOLEAN: "_Bool",
+    STRING: "_Text",
+    LIST: "_List",
+    GROUP: "_Group",
 }
 
 
 def _kind(value: Any) -> str:
-    return _ANNOTATIONS.get(type_of_value(value), "Any")
+    return _ANNOTATIONS.get(type_of_value(value), "_Any")
 
 
 _METRIC_TYPES = {
-    MetricType.NUMBER: "int | float",
-    MetricType.INTEGER: "int | float",  # the trainer reads 5.0 as readily as 5
-    MetricType.BOOLEAN: "bool",
-    MetricType.STRING: "Text",
-    MetricType.NUMBER_LIST: "list[int | float]",
+    MetricType.NUMBER: "_Number",
+    MetricType.INTEGER: "_Number",  # the trainer reads 5.0 as readily as 5
+    MetricType.BOOLEAN: "_Bool",
+    MetricType.STRING: "_Text",
+    MetricType.NUMBER_LIST: "_Numbers",
 }
 
 
@@ -291,6 +341,7 @@ class _Generator:
             "",
             "# Text kept as given (aind's models strip whitespace; curriculum-gui's trainer does not).",
             "Text = Annotated[str, StringConstraints(strip_whitespace=False)]",
+            *_TYPE_ALIASES,
             f"CURRICULUM_NAME = {c.name!r}",
             f"CURRICULUM_VERSION = {c.version!r}",
             f"USES_COUNTERS = {self.counters!r}",
@@ -323,10 +374,10 @@ class _Generator:
         if self.counters:
             self.emit(
                 "    # Counters, filled in by evaluate(), counting this session: see _cg/runtime.py.",
-                "    sessions_total: int | None = None",
-                "    sessions_in_stage: int | None = None",
-                "    sessions_in_policy: dict[str, int] | None = None",
-                "    sessions_in_policy_applied: dict[str, int] | None = None",
+                "    sessions_total: _Int | None = None",
+                "    sessions_in_stage: _Int | None = None",
+                "    sessions_in_policy: _Counts | None = None",
+                "    sessions_in_policy_applied: _Counts | None = None",
             )
         self.emit("")
 
@@ -352,7 +403,7 @@ class _Generator:
             for key in common:
                 kinds = {_kind(s.task.parameters[key]) for s in stages}
                 if _field_name_ok(key):
-                    self.emit(f"    {key}: {kinds.pop() if len(kinds) == 1 else 'Any'}")
+                    self.emit(f"    {key}: {kinds.pop() if len(kinds) == 1 else '_Any'}")
             self.emit(
                 "",
                 "",
@@ -628,13 +679,28 @@ def package_files(curriculum: Curriculum, package: str) -> dict[str, str]:
 
 def _package_name(output: Path, package_name: str | None) -> str:
     name = package_name if package_name is not None else re.sub(r"[^a-z0-9_]", "_", output.name.lower())
+    hint = "choose another with --package-name NAME"
     if not PACKAGE_NAME.match(name) or keyword.iskeyword(name):
         raise AindPackageError(
-            f"cannot use {name!r} as the package name: use lower-case letters, digits and '_', not starting "
-            "with a digit (--package-name NAME)"
+            f"cannot use {name!r} as the package name: use lower-case letters, digits and '_', starting "
+            f"with a letter ({hint})"
+        )
+    if name in sys.stdlib_module_names or name == "test":  # CPython's own tests are not in that list
+        raise AindPackageError(
+            f"cannot use {name!r} as the package name: Python has a standard module of that name, which "
+            f"the package would replace or be hidden by ({hint})"
         )
     if name in RESERVED_PACKAGES:
-        raise AindPackageError(f"cannot use {name!r} as the package name: it is taken (--package-name NAME)")
+        raise AindPackageError(
+            f"cannot use {name!r} as the package name: aind-behavior-curriculum or the package itself needs "
+            f"a module of that name on the rig ({hint})"
+        )
+    spec = importlib.util.find_spec(name)  # looks the name up; imports nothing
+    if spec is not None and spec.origin is not None:  # a real module (a bare folder is no conflict)
+        raise AindPackageError(
+            f"cannot use {name!r} as the package name: a module of that name is installed here, and "
+            f"installing the package would replace it or be hidden by it ({hint})"
+        )
     return name
 
 
