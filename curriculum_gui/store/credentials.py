@@ -18,6 +18,8 @@ SECRET_QUERY_KEYS = frozenset({"password", "sslpassword"})
 
 # scheme://user:PASSWORD@ ... up to the LAST "@" (a password may hold "@", ":", "/" or "?").
 _USERINFO = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:/?#]*):(?P<secret>.*)@", re.DOTALL)
+# The same inside a sentence: up to the last "@" before a blank or a quote, not the sentence's last "@".
+_USERINFO_IN_TEXT = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:/?#\s'\"]*):(?P<secret>[^\s'\"]*)@")
 # key=value in a query string or a libpq keyword string; the key may be percent-encoded.
 _PAIR = re.compile(r"(?P<key>[^\s=&;?#'\"]+)(?P<eq>\s*=\s*)(?P<value>'(?:[^'\\]|\\.)*'?|[^\s&;#]*)")
 
@@ -27,8 +29,20 @@ def is_secret_key(key: str) -> bool:
 
 
 def mask_text(text: str) -> str:
-    """Any text that may hold a database URL or connection string, with every password as ``***``."""
+    """A database URL or connection string as typed (alone), with every password as ``***``."""
     text = _USERINFO.sub(lambda m: f"{m['head']}:{MASK}@", text)
+    return _mask_pairs(text)
+
+
+def mask_message(text: str) -> str:
+    """A message that may quote URLs (a driver's error, an exception), with every password as ``***``:
+    a URL's password ends at its last ``@`` before a blank or a quote, so the rest of the sentence stays.
+    (URLs in this project's own messages are masked already, each on its own, by :func:`mask_text`.)"""
+    text = _USERINFO_IN_TEXT.sub(lambda m: f"{m['head']}:{MASK}@", text)
+    return _mask_pairs(text)
+
+
+def _mask_pairs(text: str) -> str:
     return _PAIR.sub(lambda m: f"{m['key']}{m['eq']}{MASK}" if is_secret_key(m["key"]) else m[0], text)
 
 

@@ -19,10 +19,18 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from .credentials import SECRET_QUERY_KEYS, mask, mask_text, without_password
+from .credentials import SECRET_QUERY_KEYS, mask, mask_message, mask_text, without_password
 from .errors import DatabaseUnavailable, StoreError
 
-__all__ = ["SECRET_QUERY_KEYS", "mask", "mask_text", "resolve_url", "where", "without_password"]
+__all__ = [
+    "SECRET_QUERY_KEYS",
+    "mask",
+    "mask_message",
+    "mask_text",
+    "resolve_url",
+    "where",
+    "without_password",
+]
 
 APP_NAME = "curriculum-gui"
 ENV_DB = "CURRICULUM_GUI_DB"
@@ -62,8 +70,7 @@ def resolve_url(db: str | os.PathLike[str] | None) -> URL:
     if "@" in (url.host or ""):
         # user:p@ss@host: the parser (and libpq) would take "ss@host" for the host.
         raise StoreError(
-            f"not a database URL: {mask_text(text)!r} (an '@' in a user name or password must be written "
-            "%40, as in postgresql://user:my%40pw@host/db)"
+            f"not a database URL: {mask_text(text)!r} (write an '@' in a user name or password as %40)"
         )
     backend = url.get_backend_name()
     if backend == "sqlite":
@@ -200,4 +207,4 @@ def _reason(e: exc.DBAPIError) -> str:
         return "connection refused (is the PostgreSQL server running and the host/port right?)"
     if "password authentication failed" in lowered:
         return "password authentication failed"
-    return mask_text(text)
+    return mask_message(text)

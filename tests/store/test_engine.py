@@ -85,11 +85,15 @@ def test_a_sqlite_url_with_a_user_or_host_is_refused(text: str) -> None:
     assert "pw" not in str(info.value).replace("password", "")
 
 
-def test_mask_text_masks_every_password_in_running_text() -> None:
+def test_mask_message_masks_every_password_and_keeps_the_sentence() -> None:
     text = "failed: postgresql://u:a@b:c/d@host/db?x=1&password=p2 and host=h password='p 3' sslpassword=p4"
-    masked = engine.mask_text(text)
+    masked = engine.mask_message(text)
     assert not any(s in masked for s in ("a@b", "c/d", "p2", "p 3", "p4")), masked
-    assert "password=***" in masked and "sslpassword=***" in masked
+    assert "password=***" in masked and "sslpassword=***" in masked and "@host/db" in masked
+    sentence = "not a database URL: 'postgresql://lab:p@ss@db/rigs' (write an '@' in a password as %40)"
+    assert engine.mask_message(sentence) == (
+        "not a database URL: 'postgresql://lab:***@db/rigs' (write an '@' in a password as %40)"
+    )
 
 
 def test_sqlite_file_has_wal_and_foreign_keys(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from ...core.errors import CurriculumGuiError
 from ...store import ConflictError, DatabaseUnavailable, NotFound, StoreError, Workspace
-from ...store.engine import mask_text
+from ...store.engine import mask_message
 from ...store.export import ExportResult
 from ...store.records import ApplyResult, ImportReport, RevertResult, SubjectInfo, SubjectRow, Suggestion
 from . import dialogs, export, worker
@@ -909,7 +909,7 @@ class SubjectsView(QWidget):
         try:
             workspace = Workspace.open(url)
         except Exception as exc:  # StoreError, and whatever a malformed URL raises: a message, not a crash
-            text = mask_text(str(exc))
+            text = mask_message(str(exc))
             if not isinstance(exc, StoreError):
                 text = f"not a usable database URL ({type(exc).__name__}: {text})"
             self.show_message("error", f"Could not open that database — {text}. The current one stays open.")
