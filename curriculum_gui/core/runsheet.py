@@ -16,6 +16,8 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
+from .spreadsheet import guard
+
 
 @dataclass(frozen=True, slots=True)
 class RunSheetEntry:
@@ -83,11 +85,12 @@ def to_csv(day: date, entries: Sequence[RunSheetEntry]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     head = ["date", "rig", "slot", "subject", "curriculum", "stage", "policies", "on_curriculum"]
     head += ["baseline_g", "last_weight_g", "last_weighed_on", "weight_fraction", "underweight"]
-    writer.writerow([*head, *names])
+    writer.writerow([guard(h) for h in (*head, *names)])
     for e in _ordered(entries):
         params = dict(flat_parameters(e.parameters))
         writer.writerow(
-            [
+            guard(cell)  # ids, names and values are other people's text: never a formula
+            for cell in [
                 day.isoformat(),
                 e.rig,
                 "" if e.slot is None else e.slot,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .errors import LoadError
+from .spreadsheet import guard, unguard
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _NAMES = {name.lower(): i for i, name in enumerate(WEEKDAYS)} | {
@@ -129,7 +130,7 @@ def read_csv(text: str, name: str = "schedule") -> list[ScheduleEntry]:
                 continue
             if len(cells) != len(header):
                 raise LoadError(name, f"has {len(cells)} cells, the header has {len(header)}", line)
-            subject, rig = cells[col["subject"]].strip(), cells[col["rig"]].strip()
+            subject, rig = (unguard(cells[col[c]].strip()) for c in ("subject", "rig"))  # as exported
             for what, value in (("subject", subject), ("rig", rig)):
                 if not value or len(value) > MAX_NAME:
                     raise LoadError(name, f"a {what} of 1 to {MAX_NAME} characters is required", line)
@@ -159,5 +160,5 @@ def to_csv(entries: Iterable[ScheduleEntry]) -> str:
     writer.writerow(HEADER)
     for e in sorted(entries, key=lambda e: (e.rig, e.slot if e.slot is not None else 10**6, e.subject)):
         days = weekdays_text(e.weekdays).replace("–", "-")  # plain ASCII for spreadsheets
-        writer.writerow([e.subject, e.rig, days, "" if e.slot is None else e.slot])
+        writer.writerow([guard(e.subject), guard(e.rig), days, "" if e.slot is None else e.slot])
     return out.getvalue()

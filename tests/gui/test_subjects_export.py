@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from curriculum_gui.gui.subjects.export import spreadsheet_cell, summary_tsv
+from curriculum_gui.core.spreadsheet import tsv_cell, unguard
+from curriculum_gui.gui.subjects.export import summary_tsv
 from curriculum_gui.store import Workspace
 
 from .conftest import wait_idle
@@ -34,7 +35,9 @@ from .conftest import wait_idle
     ],
 )
 def test_cells_are_never_formulas(value: object, pasted: str) -> None:
-    assert spreadsheet_cell(value) == pasted
+    assert tsv_cell(value) == pasted
+    if isinstance(value, str) and "\t" not in value and "\r" not in value and "\n" not in value:
+        assert unguard(pasted) == value  # what a reader of this project's CSV takes back
 
 
 def test_the_summary_prefixes_ids_names_and_parameters(ws: Workspace) -> None:
@@ -63,3 +66,30 @@ def test_export_names_files_per_subject_and_says_so(qtbot, view, ws: Workspace, 
     ]
     assert sorted(subjects) == sorted(ids)
     assert "cannot be file names as they are" in view.banner.text() and "'M 1' → M_1-" in view.banner.text()
+
+
+def test_the_run_sheet_and_schedule_csv_hold_no_formulas() -> None:
+    import csv
+    import io
+    from datetime import date
+
+    from curriculum_gui.core import runsheet, schedule
+
+    entry = runsheet.RunSheetEntry(
+        rig="=rig",
+        slot=1,
+        subject="+M1",
+        curriculum="@c",
+        stage="-s",
+        policies=("=p",),
+        parameters={"=k": '=HYPERLINK("x")', "n": -1.5},
+        on_curriculum=True,
+    )
+    rows = list(csv.reader(io.StringIO(runsheet.to_csv(date(2026, 11, 20), [entry]))))
+    cells = [c for row in rows for c in row]
+    assert not any(c.startswith(("=", "+", "@")) or (c.startswith("-") and c != "-1.5") for c in cells)
+    assert '\'=HYPERLINK("x")' in cells and "'=k" in cells and "-1.5" in cells
+    entries = [schedule.ScheduleEntry("=1+1", "@rig", "1111100", 1)]
+    text = schedule.to_csv(entries)
+    assert "'=1+1" in text and "'@rig" in text
+    assert schedule.read_csv(text) == entries  # read back as it was
