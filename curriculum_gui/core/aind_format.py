@@ -14,6 +14,12 @@ Mapping (stable, so import -> export -> import is lossless):
   always gets the lowest node id.
 - A stage without outgoing stage transitions is marked terminal (aind has no such flag).
 
+Everything else aind's model holds is kept verbatim and written back: ``pkg_location`` (the package that
+defines the curriculum, how aind's ``curriculum run`` finds it), each stage's ``metrics_provider``, the
+task's ``version`` and ``stage_name``, and any field a newer aind or a package's subclass adds (at the
+curriculum, stage or task level, in ``aind_extra``). So a package's curriculum comes back as its own
+``Curriculum`` subclass validates it.
+
 aind has no place for the curriculum's description, declared metrics, positions or the terminal flag: export
 drops them. Exporting needs every rule to be a Python reference; a curriculum written with expressions is
 exported as a generated aind Python package instead (``convert --to aind-package``).
@@ -41,6 +47,11 @@ from .model import (
 )
 
 DEFAULT_PKG_LOCATION = "aind_behavior_curriculum.curriculum.ModelMetaclass"
+"""What aind writes for a curriculum that is no package's subclass (we write it when none is known)."""
+CURRICULUM_KEYS = ("pkg_location", "name", "version", "graph")
+STAGE_KEYS = ("name", "task", "graph", "start_policies", "metrics_provider")
+TASK_KEYS = ("name", "description", "task_parameters", "version", "stage_name")
+TRAINER_STATE_KEYS = ("curriculum", "stage", "is_on_curriculum", "active_policies")
 SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
     r"(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
@@ -104,6 +115,9 @@ class _Reader:
         if not isinstance(value, str):
             raise self.fail(f"expected a string, found {_kind(value)}", where)
         return value
+
+    def optional_text(self, value: Any, where: str) -> str | None:
+        return None if value is None else self.text(value, where)
 
     def reference(self, value: Any, where: str) -> str:
         if isinstance(value, dict) and "rule" in value:
@@ -183,6 +197,11 @@ def _known(nodes: dict[int, Any]) -> str:
     return (shown + ", ...") if len(keys) > 10 else (shown or "none")
 
 
+def _extra(data: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
+    """The fields this model has no place for, kept verbatim (a newer aind's, a package subclass's)."""
+    return {k: v for k, v in data.items() if k not in known}
+
+
 def is_aind(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("graph"), dict) and "nodes" in data["graph"]
 
@@ -195,6 +214,7 @@ def curriculum_from_data(data: Any, name: str) -> Curriculum:
         raise r.fail("this is an aind TrainerState file, not a curriculum (its 'curriculum' holds one)", None)
     cur_name = r.text(top.get("name"), "name", default="Untitled curriculum")
     version = r.text(top.get("version"), "version", default="0.1.0")
+    pkg_location = r.optional_text(top.get("pkg_location"), "pkg_location")
     graph = r.obj(top.get("graph"), "graph")
     raw_nodes = r.obj(graph.get("nodes", {}), "graph.nodes")
     if len(raw_nodes) > limits.MAX_STAGES:
@@ -232,6 +252,8 @@ def curriculum_from_data(data: Any, name: str) -> Curriculum:
             stages=stages,
             stage_transitions=stage_transitions,
             start_stage=stage_id_for(min(nodes)) if nodes else None,
+            pkg_location=pkg_location,
+            aind_extra=_extra(top, CURRICULUM_KEYS),
         )
     except ValidationError as exc:  # e.g. an absurdly long name
         first = exc.errors(include_url=False)[0]
@@ -263,7 +285,13 @@ def _stage_from_node(r: _Reader, nid: int, node: Any, where: str) -> Stage:
         name=r.text(task_data.get("name"), f"{label}.task.name", default=""),
         description=r.text(task_data.get("description"), f"{label}.task.description", default=""),
         parameters=params,
+        version=r.optional_text(task_data.get("version"), f"{label}.task.version"),
+        stage_name=r.optional_text(task_data.get("stage_name"), f"{label}.task.stage_name"),
+        aind_extra=_extra(task_data, TASK_KEYS),
     )
+    provider = node.get("metrics_provider")
+    if provider is not None:
+        provider = r.reference(provider, f"{label}.metrics_provider")
 
     pgraph = r.obj(node.get("graph", {}), f"{label}.graph")
     raw_policies = r.obj(pgraph.get("nodes", {}), f"{label}.graph.nodes")
@@ -321,6 +349,8 @@ def _stage_from_node(r: _Reader, nid: int, node: Any, where: str) -> Stage:
             ],
             policy_transitions=policy_transitions,
             start_policies=[policy_id_for(sid, by_ref[ref]) for ref in start_refs],
+            metrics_provider=provider,
+            aind_extra=_extra(node, STAGE_KEYS),
         )
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
@@ -431,10 +461,11 @@ def curriculum_to_aind_data(curriculum: Curriculum) -> dict[str, Any]:
         assert isinstance(t.rule, PythonRule)
         graph[str(stage_nums[t.source])].append([t.rule.python, stage_nums[t.destination]])
     return {
-        "pkg_location": DEFAULT_PKG_LOCATION,
+        "pkg_location": curriculum.pkg_location or DEFAULT_PKG_LOCATION,
         "name": curriculum.name,
         "version": curriculum.version,
         "graph": {"nodes": nodes, "graph": graph},
+        **_kept(curriculum.aind_extra, CURRICULUM_KEYS),
     }
 
 
@@ -467,19 +498,27 @@ def _stage_to_node(stage: Stage) -> dict[str, Any]:
                 f"cannot export to aind JSON: start policy {pid!r} of {where} does not exist"
             )
         start.append(refs[pid])
+    task = stage.task
     return {
         "name": stage.name,
         "task": {
-            "name": stage.task.name,
-            "description": stage.task.description,
-            "task_parameters": stage.task.parameters,
-            "version": None,
-            "stage_name": None,
+            "name": task.name,
+            "description": task.description,
+            "task_parameters": task.parameters,
+            "version": task.version,
+            "stage_name": task.stage_name,
+            **_kept(task.aind_extra, TASK_KEYS),
         },
         "graph": {"nodes": {str(nums[p.id]): refs[p.id] for p in stage.policies}, "graph": pgraph},
         "start_policies": start,
-        "metrics_provider": None,
+        "metrics_provider": stage.metrics_provider,
+        **_kept(stage.aind_extra, STAGE_KEYS),
     }
+
+
+def _kept(extra: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
+    """Kept fields, never overriding one this model writes itself (a hand-edited file could try)."""
+    return {k: v for k, v in extra.items() if k not in known}
 
 
 def dumps(curriculum: Curriculum) -> str:
@@ -554,11 +593,17 @@ def trainer_state_from_data(data: Any, curriculum: Curriculum, name: str) -> Any
     )
 
 
-def trainer_state_to_data(curriculum: Curriculum, state: Any) -> dict[str, Any]:
-    """Our ``SubjectState`` -> aind TrainerState JSON data (the curriculum must be aind-exportable)."""
+def trainer_state_to_data(
+    curriculum: Curriculum, state: Any, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Our ``SubjectState`` -> aind TrainerState JSON data (the curriculum must be aind-exportable).
+
+    ``extra``: the fields of the input TrainerState that aind's model has no place for (a package's
+    subclass of TrainerState), written back as they came."""
     data = curriculum_to_aind_data(curriculum)
+    kept = _kept(extra or {}, TRAINER_STATE_KEYS)
     if state is None or state.stage_id is None:
-        return {"curriculum": data, "stage": None, "is_on_curriculum": False, "active_policies": None}
+        return {"curriculum": data, "stage": None, "is_on_curriculum": False, "active_policies": None, **kept}
     stage = curriculum.stage(state.stage_id)
     if stage is None:
         raise AindExportError(f"stage {state.stage_id!r} is not in curriculum {curriculum.name!r}")
@@ -571,4 +616,10 @@ def trainer_state_to_data(curriculum: Curriculum, state: Any) -> dict[str, Any]:
         "stage": node,
         "is_on_curriculum": bool(state.is_on_curriculum),
         "active_policies": active or ([] if state.is_on_curriculum else None),
+        **kept,
     }
+
+
+def trainer_state_extra(data: Any) -> dict[str, Any]:
+    """The fields of a TrainerState document beyond aind's own (kept through ``suggest``)."""
+    return _extra(data, TRAINER_STATE_KEYS) if isinstance(data, dict) else {}

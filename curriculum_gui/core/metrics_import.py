@@ -297,6 +297,13 @@ _FALSE = {"false", "no", "0"}
 
 def _convert(raw: Any, kind: MetricType) -> Any:
     text = raw if isinstance(raw, str) else None
+    if kind is MetricType.JSON:  # any JSON value; a CSV cell holds it as JSON text
+        if text is None:
+            return raw
+        try:
+            return json.loads(text, parse_constant=_no_constant)
+        except ValueError:
+            return _Problem(f"expected a JSON value, found {_show(text)}")
     if kind is MetricType.STRING:
         return raw if isinstance(raw, str) else _Problem(f"expected text, found {_show(raw)}")
     if kind is MetricType.BOOLEAN:
@@ -328,6 +335,10 @@ def _convert(raw: Any, kind: MetricType) -> Any:
             return _Problem(f"in the list: {bad.text}") if bad else items
         return _number(raw)
     return _number(raw)
+
+
+def _no_constant(token: str) -> Any:
+    raise ValueError(token)
 
 
 def _number(raw: Any) -> float | int | _Problem:

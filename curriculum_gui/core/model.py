@@ -70,6 +70,15 @@ class MetricType(StrEnum):
     BOOLEAN = "boolean"
     STRING = "string"
     NUMBER_LIST = "number_list"
+    JSON = "json"
+    """Any JSON value (an object of counts per patch, a nested list...): what a package's ``Metrics``
+    class declares beyond the simple types; rules read it as it is."""
+
+
+class MetricSource(StrEnum):
+    DECLARED = "declared"
+    PACKAGE = "package"
+    """Read from the aind package's ``Metrics`` class (refilled when the package is read again)."""
 
 
 class Metric(_Model):
@@ -79,14 +88,27 @@ class Metric(_Model):
     type: MetricType = MetricType.NUMBER
     unit: str = ""
     description: str = ""
+    source: MetricSource = MetricSource.DECLARED
+    optional: bool = Field(default=False, description="May be null (not measured) in a session.")
+
+
+AindExtra = dict[str, JsonValue]
+"""Fields of aind's model (or of a newer aind, or of a package's subclass) that this model has no place
+for, kept verbatim, in their order, and written back on export."""
 
 
 class Task(_Model):
-    """What the rig runs: a task name and its parameter values (nested groups are dicts)."""
+    """What the rig runs: a task name and its parameter values (nested groups are dicts).
+
+    ``version`` and ``stage_name`` are aind's task fields of the same names (a package's task class may
+    require them, e.g. its own version)."""
 
     name: str = ""
     description: str = ""
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    version: str | None = None
+    stage_name: str | None = None
+    aind_extra: AindExtra = Field(default_factory=dict)
 
 
 class Policy(_Model):
@@ -127,6 +149,12 @@ class Stage(_Model):
         default_factory=list, description="Policy ids active on entering the stage."
     )
     position: Point | None = None
+    metrics_provider: str | None = Field(
+        default=None,
+        max_length=1_000,
+        description="aind: 'module.function' that computes a session's metrics from its data folder.",
+    )
+    aind_extra: AindExtra = Field(default_factory=dict)
 
     def policy(self, policy_id: str) -> Policy | None:
         return next((p for p in self.policies if p.id == policy_id), None)
@@ -144,6 +172,12 @@ class Curriculum(_Model):
     stages: list[Stage] = Field(default_factory=list)
     stage_transitions: list[StageTransition] = Field(default_factory=list)
     start_stage: str | None = None
+    pkg_location: str | None = Field(
+        default=None,
+        max_length=1_000,
+        description="aind: the Python package that defines the curriculum (its curriculum run finds it so).",
+    )
+    aind_extra: AindExtra = Field(default_factory=dict)
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)

@@ -8,18 +8,17 @@ The runner calls the functions exactly as aind-behavior-curriculum's ``Trainer``
 ``rule(metrics) -> bool`` for stage and policy transitions and ``policy(metrics, task) -> task`` for
 policies, with an aind ``Metrics`` object built from the metric values and an aind ``Task`` built from the
 stage's task name and current parameters. Where the function's annotations name a ``Metrics`` or ``Task``
-subclass (as aind's own examples do), that class is used, so its defaults and types apply; when the values
-do not fit it, the plain aind class is used instead.
+subclass (as aind's own examples do), that class is used, so its defaults and types apply. Metrics that
+do not fit the function's ``Metrics`` class are refused, as aind refuses them (a rule error saying which
+field and why); a task that does not fit its ``Task`` class is given as aind's plain ``Task``.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import inspect
 import json
 import sys
-import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,28 +283,22 @@ class AindRuleRunner:
 
     @staticmethod
     def _annotation(fn: Any, index: int) -> Any:
-        try:
-            hints = typing.get_type_hints(fn)
-            params = list(inspect.signature(fn).parameters)
-        except Exception:
-            return None
-        return hints.get(params[index]) if index < len(params) else None
+        from .aind_metrics import annotation_of
+
+        return annotation_of(fn, index)
 
     def _metrics_for(self, fn: Any, metrics: Mapping[str, Any]) -> Any:
+        """The function's own ``Metrics`` class validates the values as aind reads them from JSON (strict;
+        a refusal is a :class:`~curriculum_gui.core.aind_metrics.MetricsRejected`, never a fallback);
+        an unannotated function gets aind's plain ``Metrics``."""
         from aind_behavior_curriculum import Metrics
-        from pydantic import ValidationError
 
-        values = dict(metrics)
+        from .aind_metrics import is_metrics_class, validate_metrics
+
         cls = self._annotation(fn, 0)
-        if isinstance(cls, type) and issubclass(cls, Metrics) and cls is not Metrics:
-            try:
-                return cls.model_validate(values)
-            except ValidationError:
-                try:
-                    return cls.model_validate_json(json.dumps(values))  # lax JSON mode: 5.0 for an int, ...
-                except (ValidationError, TypeError, ValueError):
-                    pass
-        return Metrics.model_validate(values)
+        if is_metrics_class(cls):
+            return validate_metrics(cls, metrics)
+        return Metrics.model_validate(dict(metrics))
 
     def _task_for(self, fn: Any, task_name: str, parameters: Mapping[str, Any]) -> Any:
         from aind_behavior_curriculum import Task

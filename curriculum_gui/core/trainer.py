@@ -642,10 +642,7 @@ class Trainer:
         try:
             value = self.python_rules.condition(reference, metrics)
         except Exception as exc:
-            return (
-                None,
-                f"Python reference {reference!r} failed: {type(exc).__name__}: {short_repr(str(exc), 200)}",
-            )
+            return None, _python_failure(reference, exc)
         if type(value) is not bool:
             return None, f"Python reference {reference!r} returned {describe(value)}, not true/false"
         return value, None
@@ -673,11 +670,7 @@ class Trainer:
         try:
             result = self.python_rules.update(rule.python, metrics, stage.task_name, copy_json(dict(params)))
         except Exception as exc:
-            return (
-                params,
-                None,
-                f"Python reference {rule.python!r} failed: {type(exc).__name__}: {short_repr(str(exc), 200)}",
-            )
+            return params, None, _python_failure(rule.python, exc)
         if not isinstance(result, dict):
             return (
                 params,
@@ -933,3 +926,13 @@ def _failed(
     what = kind.replace("_", " ")
     label = f"{what} {source!r}" + (f" → {destination!r}" if destination is not None else "")
     return _lazy(state, True, f"{label}: {error}", records)
+
+
+def _python_failure(reference: str, exc: Exception) -> str:
+    """One line: the runner's own errors carry their reason (e.g. which metric the package's class
+    refused); anything else is named by its type."""
+    reason = getattr(exc, "reason", None)
+    if not isinstance(reason, str):
+        reason = f"{type(exc).__name__}: {exc}"
+    reason = " ".join(reason.split())
+    return f"Python reference {reference!r} failed: {reason if len(reason) <= 300 else reason[:297] + '...'}"

@@ -60,6 +60,8 @@ def parse_cell(text: str, metric_type: MetricType, where: str) -> Any:
                 return False
             raise ValueError("not true or false")
         value = parse_json_bytes(text.encode("utf-8", "surrogatepass"), where)  # no deep nesting, NaN...
+        if metric_type is MetricType.JSON:
+            return value
     except (ValueError, LoadError):
         shown = text if len(text) <= 40 else text[:37] + "..."
         raise SimulationError(f"{where}: {shown!r} is not a {metric_type.value.replace('_', ' ')}") from None

@@ -72,8 +72,22 @@ def test_conditions_run_as_aind_with_metrics_object() -> None:
     assert runner.condition(f"{EP}.t2_10_rule", {"theta_2": 10}) is False
     # The annotated Metrics subclass gives its defaults, as aind's own metrics objects do.
     assert runner.condition(f"{EP}.t2_5_rule", {}) is False
-    # Floats that aind's strict int fields refuse still work (lax JSON validation).
-    assert runner.condition(f"{EP}.t1_5_rule", {"theta_1": 6.0}) is True
+    assert runner.condition(f"{EP}.t1_5_rule", {"theta_1": 6}) is True
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [(6.0, "valid integer (got 6.0)"), ("6", 'valid integer (got "6")'), (None, "valid integer (got null)")],
+)
+def test_metrics_the_class_refuses_are_refused_in_one_line(value, why) -> None:
+    """As aind reads metrics (strict): no silent fallback to a plain Metrics object."""
+    from curriculum_gui.core.aind_metrics import MetricsRejected
+
+    runner = AindRuleRunner(trust=Trust.of(["example_project"]))
+    with pytest.raises(MetricsRejected) as info:
+        runner.condition(f"{EP}.t1_5_rule", {"theta_1": value})
+    message = str(info.value)
+    assert "\n" not in message and "ExampleMetrics" in message and "theta_1" in message and why in message
 
 
 def test_policies_get_the_task_and_return_plain_parameters() -> None:

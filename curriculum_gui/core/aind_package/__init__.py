@@ -282,6 +282,7 @@ _METRIC_TYPES = {
     MetricType.BOOLEAN: "_Bool",
     MetricType.STRING: "_Text",
     MetricType.NUMBER_LIST: "_Numbers",
+    MetricType.JSON: "_Any",
 }
 
 

@@ -48,6 +48,7 @@ _METRIC_TYPES = {
     MetricType.BOOLEAN: BOOLEAN,
     MetricType.STRING: STRING,
     MetricType.NUMBER_LIST: LIST,
+    MetricType.JSON: ANY,
 }
 
 
