@@ -9,7 +9,8 @@ Mapping (stable, so import -> export -> import is lossless):
 - aind stage node ``"3"`` -> stage id ``stage_3``; its policy node ``"1"`` -> ``stage_3.policy_1``;
   the k-th outgoing stage transition of ``stage_3`` -> ``stage_3.t<k>``, the k-th outgoing policy
   transition of a policy -> ``<policy id>.t<k>``. List order is priority, kept as is.
-- A policy is named by its reference string; the task name, description and parameters are kept.
+- A policy is named by its function (``p_learn_to_run``; by its whole reference where two policies of a
+  stage share a function name); the task name, description and parameters are kept.
 - The start stage is the lowest node id (aind's ``Trainer.create_enrollment``); on export the start stage
   always gets the lowest node id.
 - A stage without outgoing stage transitions is marked terminal (aind has no such flag).
@@ -338,13 +339,14 @@ def _stage_from_node(r: _Reader, nid: int, node: Any, where: str) -> Stage:
                     rule=PythonRule(python=rule),
                 )
             )
+    names = _policy_names(list(policies.values()))
     try:
         return Stage(
             id=sid,
             name=stage_name,
             task=task,
             policies=[
-                Policy(id=policy_id_for(sid, pid), name=ref, updates=PythonRule(python=ref))
+                Policy(id=policy_id_for(sid, pid), name=names[ref], updates=PythonRule(python=ref))
                 for pid, ref in policies.items()
             ],
             policy_transitions=policy_transitions,
@@ -355,6 +357,13 @@ def _stage_from_node(r: _Reader, nid: int, node: Any, where: str) -> Stage:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         raise r.fail(first["msg"], f"{label}." + ".".join(str(p) for p in first["loc"])) from None
+
+
+def _policy_names(refs: list[str]) -> dict[str, str]:
+    """A policy is named by its function (``p_learn_to_run``), or by its whole reference where two
+    policies of the stage share a function name."""
+    short = [ref.rpartition(".")[2] or ref for ref in refs]
+    return {ref: (s if short.count(s) == 1 else ref) for ref, s in zip(refs, short, strict=True)}
 
 
 def load(path: str | Path) -> Curriculum:

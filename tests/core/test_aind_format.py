@@ -57,12 +57,13 @@ def test_import_example_project_maps_everything() -> None:
     a = c.stage("stage_0")
     assert a.task == Task(name="Task A", description="", parameters={"field_a": 0})
     assert c.stage("stage_2").task.parameters == {"field_b": 0.0}
-    assert [p.name for p in a.policies] == [
-        "example_project.curriculum.init_stage_rule",
-        "example_project.curriculum.stageA_policyB_rule",
-        "example_project.curriculum.stageA_policyA_rule",
+    assert [p.updates for p in a.policies] == [
+        PythonRule(python="example_project.curriculum.init_stage_rule"),
+        PythonRule(python="example_project.curriculum.stageA_policyB_rule"),
+        PythonRule(python="example_project.curriculum.stageA_policyA_rule"),
     ]
-    assert all(p.updates == PythonRule(python=p.name) for p in a.policies)
+    # named by the function, readable on the canvas and in lists
+    assert [p.name for p in a.policies] == ["init_stage_rule", "stageA_policyB_rule", "stageA_policyA_rule"]
     assert a.start_policies == ["stage_0.policy_0"]
     # priorities: list order kept
     out = a.outgoing_policy_transitions("stage_0.policy_0")

@@ -22,6 +22,7 @@ from ...core.model import (
     StageTransition,
 )
 from ...core.problems import ItemRef
+from ...core.python_source import rule_label
 
 CLIPBOARD_MIME = "application/x-curriculum-gui+json"
 
@@ -62,7 +63,8 @@ def _edge_data(transitions: Iterable[StageTransition | PolicyTransition]) -> lis
     out = []
     for t in transitions:
         seen[t.source] = seen.get(t.source, 0) + 1
-        out.append(EdgeData(t.id, t.source, t.destination, seen[t.source], counts[t.source], t.rule.text))
+        label = rule_label(t.rule)  # a Python reference by its function name, not its long module path
+        out.append(EdgeData(t.id, t.source, t.destination, seen[t.source], counts[t.source], label))
     return out
 
 
@@ -211,7 +213,7 @@ class PolicyLevel(StageLevel):
             return []
         out = []
         for p in stage.policies:
-            update = p.updates.text
+            update = rule_label(p.updates)
             out.append(
                 NodeData(
                     p.id,
