@@ -5,8 +5,8 @@ The translation reads the function's source as text (:mod:`.python_source`; noth
 this shape: a docstring, local names assigned once from an expression, ``if <condition>: return <value>``
 guards, and a final ``return <condition>``. Inside, ``metrics.name`` (whatever the argument is called)
 becomes the metric ``name``; comparisons (``is None`` becomes ``== None``), ``and``/``or``/``not``,
-arithmetic, ``x if c else y``, ``len``/``min``/``max``/``abs``/``round``/``sum``, indexing and slicing of lists
-and module constants (``N = 5``, also imported from another module of the package) are kept. Anything
+arithmetic, ``x if c else y``, ``len``/``min``/``max``/``abs``/``round``/``sum``, indexing and slicing of
+lists and module constants (``N = 5``, also imported from another module of the package) are kept. Anything
 else (a method call such as ``dict.get``, a loop, an attribute of a value) is refused, saying what and
 where.
 
@@ -147,7 +147,8 @@ class _Translator:
                 called = ast.unparse(node.func)
                 raise self.fail(
                     node,
-                    f"calls {called}(), which has no equivalent (only {', '.join(sorted(FUNCTIONS))} convert)",
+                    f"calls {called}(), which has no equivalent "
+                    f"(only {', '.join(sorted(FUNCTIONS))} convert)",
                 )
             if node.keywords:
                 raise self.fail(node, f"{node.func.id}() with keyword arguments has no equivalent")
@@ -317,7 +318,7 @@ class _Sampler:
             value = rng.uniform(0, 2 * max(self.numbers) + 1)
         else:
             value = base * rng.uniform(0.5, 1.5)
-        return int(round(value)) if whole else float(value)
+        return round(value) if whole else float(value)
 
     def value(self, annotation: Any, optional: bool = False) -> Any:
         rng = self.rng
