@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..core.errors import CurriculumGuiError
-from . import curriculum_commands, lifecycle_commands, rig_commands, store_commands
+from . import curriculum_commands, gui_command, lifecycle_commands, rig_commands, store_commands
 from .common import EXIT_OK, AddCommand, Parser, fail
 from .gui_command import add_gui_options, run_gui
 
@@ -22,6 +22,7 @@ COMMANDS: list[AddCommand] = [
     *store_commands.COMMANDS,
     *lifecycle_commands.COMMANDS,
     *rig_commands.COMMANDS,
+    *gui_command.COMMANDS,
 ]
 
 

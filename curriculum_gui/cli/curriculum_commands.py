@@ -117,13 +117,31 @@ def _add_suggest(sub: argparse._SubParsersAction) -> None:
         "suggest",
         help="print a CurriculumSuggestion JSON (as AIND's curriculum `run` command does)",
         description="Evaluate one session: from an aind TrainerState and the session's metrics, print the "
-        "suggested next TrainerState as a CurriculumSuggestion JSON on stdout.",
+        "suggested next TrainerState as a CurriculumSuggestion JSON on stdout. As aind's `curriculum run`: "
+        "with --data-directory the stage's metrics_provider computes the metrics from the session folder "
+        "(its module must be trusted), the metrics are validated by the curriculum's own Metrics class, and "
+        "a state marked off the curriculum that still holds a stage is evaluated (and comes back on it).",
     )
     p.add_argument("curriculum", nargs="?", help="curriculum file (default: the trainer state's own)")
-    p.add_argument("--input-trainer-state", required=True, metavar="FILE", help="aind TrainerState JSON")
+    p.add_argument(
+        "--input-trainer-state",
+        required=True,
+        metavar="FILE",
+        help="aind TrainerState JSON (or a CurriculumSuggestion: its trainer_state is read)",
+    )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--metrics", metavar="FILE", help="JSON object of metric values")
-    src.add_argument("--data-directory", metavar="DIR", help="a session folder holding metrics.json")
+    src.add_argument(
+        "--data-directory",
+        metavar="DIR",
+        help="the session's data folder: read by the stage's metrics_provider (trusted), or its metrics.json "
+        "when the stage names none",
+    )
+    p.add_argument("--compact", action="store_true", help="one line of JSON, as aind's command prints it")
+    p.add_argument("--mute-suggestion", action="store_true", help="print nothing (with --output-suggestion)")
+    p.add_argument(
+        "--output-suggestion", metavar="DIR", help="also write DIR/suggestion.json (as aind's command does)"
+    )
     _add_python_rule_options(p)
     p.set_defaults(handler=_cmd_suggest)
 
@@ -135,39 +153,102 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     from ..core import aind_format
     from ..core.errors import LoadError
     from ..core.files import open_curriculum
-    from ..core.native_format import read_json_file
+    from ..core.native_format import atomic_write_text, read_json_file
     from ..core.trainer import Trainer
 
     state_data = read_json_file(args.input_trainer_state)
+    if isinstance(state_data, dict) and isinstance(state_data.get("trainer_state"), dict):
+        state_data = state_data["trainer_state"]  # a CurriculumSuggestion, as the launcher keeps it
     if args.curriculum:
         curriculum = open_curriculum(args.curriculum).curriculum
     else:
         curriculum = aind_format.trainer_state_curriculum(state_data, args.input_trainer_state)
         if curriculum is None:
             raise LoadError(args.input_trainer_state, "holds no curriculum: give the curriculum file too")
-    metrics_path = args.metrics or str(Path(args.data_directory) / "metrics.json")
-    metrics = read_json_file(metrics_path)
-    if not isinstance(metrics, dict):
-        raise LoadError(metrics_path, "expected a JSON object of metric values")
     state = aind_format.trainer_state_from_data(state_data, curriculum, args.input_trainer_state)
-    trainer = Trainer(
-        curriculum, python_rules=_python_runner(args, curriculum, args.curriculum or args.input_trainer_state)
-    )
+    runner = _python_runner(args, curriculum, args.curriculum or args.input_trainer_state)
+    metrics = _session_metrics(args, curriculum, state_data, runner)
+    trainer = Trainer(curriculum, python_rules=runner)
     if state is None:
         state = trainer.enroll()
-    elif state.is_on_curriculum:
+    elif state.stage_id is not None:
+        # aind's Trainer.evaluate looks only at the stage: a state marked off the curriculum that still holds
+        # a stage is evaluated, and the result is on the curriculum again.
+        state = state._replace(is_on_curriculum=True)
         evaluation = trainer.evaluate(state, metrics)
         if evaluation.error:
             return _fail(f"{args.input_trainer_state}: not evaluated: {evaluation.message}")
         state = evaluation.state
     suggestion = {
-        "trainer_state": aind_format.trainer_state_to_data(curriculum, state),
+        "trainer_state": aind_format.trainer_state_to_data(
+            curriculum, state, aind_format.trainer_state_extra(state_data)
+        ),
         "metrics": metrics,
         "version": curriculum.version,
         "dsl_version": _aind_version(),
     }
-    print(json.dumps(suggestion, indent=2, ensure_ascii=False))
+    if args.output_suggestion:
+        folder = Path(args.output_suggestion)
+        if not folder.is_dir():
+            return _fail(f"{folder}: not a folder (--output-suggestion names the folder for suggestion.json)")
+        atomic_write_text(folder / "suggestion.json", json.dumps(suggestion, indent=2, ensure_ascii=False))
+    if not args.mute_suggestion:
+        if args.compact:
+            print(json.dumps(suggestion, separators=(",", ":"), ensure_ascii=False))
+        else:
+            print(json.dumps(suggestion, indent=2, ensure_ascii=False))
     return EXIT_OK
+
+
+def _session_metrics(args: argparse.Namespace, curriculum, state_data, runner) -> dict:
+    """The session's metrics, as aind's ``curriculum run`` gets them: from the stage's metrics_provider on the
+    data folder (else the folder's metrics.json, or the --metrics file); validated by the curriculum's own
+    Metrics class when its module is trusted (one line saying which field, if it refuses them)."""
+    from pathlib import Path
+
+    from ..core import aind_metrics
+    from ..core.errors import CurriculumGuiError, LoadError
+    from ..core.native_format import read_json_file
+    from ..core.python_rules import PythonRuleUnavailable, references
+
+    if args.metrics:
+        source = args.metrics
+        metrics = read_json_file(source)
+    else:
+        folder = Path(args.data_directory)
+        provider = _metrics_provider(curriculum, state_data)
+        if provider is not None:
+            if not runner.trust.allows(provider.rpartition(".")[0]):
+                raise CurriculumGuiError(f"{folder}: {aind_metrics.untrusted_provider_message(provider)}")
+            return aind_metrics.metrics_from_provider(runner, provider, folder)
+        source = str(folder / "metrics.json")
+        metrics = read_json_file(source)
+    if not isinstance(metrics, dict):
+        raise LoadError(source, "expected a JSON object of metric values")
+    if references(curriculum):
+        try:
+            cls = aind_metrics.metrics_class(curriculum, runner)
+        except PythonRuleUnavailable:
+            cls = None  # not trusted (or not installed): evaluating the rules says so
+        if cls is not None:
+            try:
+                instance = aind_metrics.validate_metrics(cls, metrics)
+            except aind_metrics.MetricsRejected as exc:
+                raise LoadError(source, exc.reason) from None
+            return instance.model_dump(mode="json")
+    return metrics
+
+
+def _metrics_provider(curriculum, state_data) -> str | None:
+    """The metrics_provider of the trainer state's stage (as aind reads it), else of that stage here."""
+    stage = state_data.get("stage") if isinstance(state_data, dict) else None
+    if not isinstance(stage, dict):
+        return None
+    provider = stage.get("metrics_provider")
+    if isinstance(provider, str) and provider.strip():
+        return provider.strip()
+    ours = curriculum.stage_by_name(stage.get("name")) if isinstance(stage.get("name"), str) else None
+    return ours.metrics_provider if ours is not None else None
 
 
 def _aind_version() -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 
-def add_gui_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", nargs="?", help="curriculum file to open")
+def add_gui_options(parser: argparse.ArgumentParser, file: bool = True) -> None:
+    if file:
+        parser.add_argument("file", nargs="?", help="curriculum file to open")
     parser.add_argument("--screenshot", metavar="PATH", help="render the window offscreen to a PNG and exit")
     parser.add_argument(
         "--view",
@@ -22,4 +23,29 @@ def add_gui_options(parser: argparse.ArgumentParser) -> None:
 def run_gui(args: argparse.Namespace) -> int:
     from ..gui.app import run_app
 
-    return run_app(file=args.file, screenshot=args.screenshot, view=args.view, db=args.db)
+    return run_app(
+        file=getattr(args, "file", None),
+        screenshot=args.screenshot,
+        view=args.view,
+        db=args.db,
+        aind_module=getattr(args, "aind_module", None),
+        python_path=tuple(getattr(args, "python_path", ()) or ()),
+    )
+
+
+def _add_open(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "open",
+        help="open the application on a curriculum built by an installed aind package (runs its code)",
+        description="Import MODULE (naming it trusts it: its code runs) and open the application on its "
+        "CURRICULUM, or what its construct_curriculum() returns, as aind itself would export it; its rules "
+        "are trusted for that document and its Metrics class fills the declared metrics. A package that "
+        "holds several curricula (one per subpackage) is refused with their names.",
+    )
+    p.add_argument("--aind-module", required=True, metavar="MODULE", help="e.g. my_lab_curricula.shaping")
+    p.add_argument("--python-path", action="append", default=[], metavar="DIR", help="also import from DIR")
+    add_gui_options(p, file=False)
+    p.set_defaults(handler=run_gui)
+
+
+COMMANDS = [_add_open]

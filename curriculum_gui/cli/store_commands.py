@@ -333,31 +333,82 @@ def _export_folder(args: argparse.Namespace) -> int:
 
 
 def _add_metrics(sub: argparse._SubParsersAction) -> None:
+    from .curriculum_commands import _add_python_rule_options
+
     p = sub.add_parser("metrics", help="import session metrics")
     ms = p.add_subparsers(dest="metrics_command", metavar="ACTION", required=True, parser_class=Parser)
     q = ms.add_parser(
         "import",
-        help="import a CSV, JSON or JSON Lines metrics file",
+        help="import a CSV, JSON or JSON Lines metrics file, or one session's data folder",
         description="One row per subject and session: columns subject, session, date (YYYY-MM-DD) and one "
         "per metric the subject's curriculum declares. Bad rows are listed and skipped; the good ones are "
-        "imported; sessions already imported are not duplicated. Exit 1 if any row was bad.",
+        "imported; sessions already imported are not duplicated. Exit 1 if any row was bad. "
+        "With --data-directory DIR --subject ID instead of a file: the subject's stage's metrics_provider "
+        "(an aind package's function; its module must be trusted) computes the session's metrics from DIR, "
+        "as aind's `curriculum run` does.",
     )
     _db(q)
-    q.add_argument("file")
+    q.add_argument("file", nargs="?", help="a metrics file (or give --data-directory)")
     q.add_argument("--format", choices=["csv", "tsv", "json", "jsonl"], help="default: from the file name")
+    q.add_argument("--data-directory", metavar="DIR", help="a session's data folder (with --subject)")
+    q.add_argument("--subject", metavar="ID", help="with --data-directory: whose session it is")
+    q.add_argument(
+        "--session", metavar="ID", help="with --data-directory: the session id (default: DIR's name)"
+    )
+    q.add_argument(
+        "--date", metavar="YYYY-MM-DD", help="with --data-directory: the session's date (default: today)"
+    )
+    _add_python_rule_options(q)
     q.set_defaults(handler=_cmd_metrics_import)
 
 
 def _cmd_metrics_import(args: argparse.Namespace) -> int:
-    with _open(args) as ws:
-        report = ws.import_metrics(args.file, args.format)
+    from ..core.errors import CurriculumGuiError
+
+    folder_options = [o for o in ("subject", "session", "date") if getattr(args, o)]
+    if args.data_directory is None:
+        if args.file is None:
+            raise CurriculumGuiError(
+                "metrics import: give a metrics file, or --data-directory DIR --subject ID"
+            )
+        if folder_options:
+            raise CurriculumGuiError(f"metrics import: --{folder_options[0]} goes with --data-directory")
+        with _open(args) as ws:
+            report = ws.import_metrics(args.file, args.format)
+        source = args.file
+    else:
+        if args.file is not None:
+            raise CurriculumGuiError("metrics import: give a metrics file or --data-directory, not both")
+        if not args.subject:
+            raise CurriculumGuiError(
+                "metrics import --data-directory needs --subject ID (whose session it is)"
+            )
+        from .curriculum_commands import _python_runner
+
+        on = _parse_date(args.date) if args.date else None
+        with _open(args) as ws:
+            report = ws.import_session_folder(
+                args.subject, args.data_directory, _python_runner(args), args.session, on
+            )
+        source = args.data_directory
     for bad in report.bad:
-        print(f"{args.file}: {bad}", file=sys.stderr)
+        print(f"{source}: {bad}", file=sys.stderr)
     print(
-        f"{args.file}: imported {report.imported} session(s), {report.already_there} already there, "
+        f"{source}: imported {report.imported} session(s), {report.already_there} already there, "
         f"{len(report.bad)} problem(s)"
     )
     return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def _parse_date(text: str):
+    from datetime import date
+
+    from ..core.errors import CurriculumGuiError
+
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise CurriculumGuiError(f"--date {text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:

@@ -157,6 +157,12 @@ def declared_metrics(cls: type) -> list[Metric]:
     return out
 
 
+def package_metrics(runner: AindRuleRunner, reference: str) -> list[Metric]:
+    """The metrics declared by the ``Metrics`` class a rule function's argument names (empty if none)."""
+    cls = annotation_of(runner.resolve(reference), 0)
+    return declared_metrics(cls) if is_metrics_class(cls) else []
+
+
 def merge_declared(existing: list[Metric], from_package: list[Metric]) -> list[Metric]:
     """The package's metrics (in its order) then the person's own that the package does not name.
     Metrics read from the package before are replaced (the class is the truth)."""

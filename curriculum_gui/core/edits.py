@@ -50,7 +50,7 @@ _ITEM_TYPES = {
 }
 # Fields an edit may set; ids are never changed (that is what makes them stable).
 _SETTABLE: dict[str, set[str]] = {
-    "curriculum": {"name", "version", "description", "start_stage"},
+    "curriculum": {"name", "version", "description", "start_stage", "metrics"},
     "stage": {"name", "description", "task", "terminal", "start_policies", "position"},
     "stage_transition": {"source", "destination", "rule"},
     "policy": {"name", "description", "updates", "position"},
@@ -514,6 +514,11 @@ def add_metric(metric: Metric, index: int | None = None) -> Insert:
 
 def remove_metric(name: str) -> Delete:
     return Delete("metric", name, text=f"Remove metric {name!r}")
+
+
+def set_metrics(metrics: Sequence[Metric], text: str = "Declare metrics") -> SetField:
+    """Replace the declared metrics (e.g. with those read from an aind package's Metrics class)."""
+    return SetField("curriculum", None, "metrics", [m.model_copy(deep=True) for m in metrics], text=text)
 
 
 def set_info(

@@ -28,10 +28,20 @@ def _example_document():
     return Document(native_format.loads(text, "bundled example"), path=None)
 
 
-def build_window(file: str | None, db: str | None = None):
+def build_window(
+    file: str | None, db: str | None = None, aind_module: str | None = None, python_path: tuple[str, ...] = ()
+):
     from .document import Document
     from .main_window import MainWindow
 
+    if aind_module:
+        from ..core.aind_module import open_module
+        from ..core.python_rules import runner_for
+
+        opened = open_module(aind_module, python_path)  # the person named it: its code runs
+        window = MainWindow(Document(opened.curriculum, path=None, source_format="aind"), db=db)
+        window.simulate.python_rules = runner_for(modules=opened.trusted, paths=python_path)
+        return window
     document = Document.open(file) if file else _example_document()
     return MainWindow(document, db=db)
 
@@ -50,7 +60,12 @@ def take_screenshot(window, path: str | Path) -> None:
 
 
 def run_app(
-    file: str | None = None, screenshot: str | None = None, view: str | None = None, db: str | None = None
+    file: str | None = None,
+    screenshot: str | None = None,
+    view: str | None = None,
+    db: str | None = None,
+    aind_module: str | None = None,
+    python_path: tuple[str, ...] = (),
 ) -> int:
     if view and not screenshot:
         raise CurriculumGuiError("--view only applies with --screenshot")
@@ -59,7 +74,7 @@ def run_app(
     app = _application()
 
     if screenshot:
-        window = build_window(file, db)  # a bad file or database is an error here: one line, exit 2
+        window = build_window(file, db, aind_module, python_path)  # a bad file or database: one line, exit 2
         window.show_view(view or "editor")
         take_screenshot(window, screenshot)
         print(f"wrote {screenshot}")
@@ -67,6 +82,10 @@ def run_app(
 
     from PySide6.QtWidgets import QMessageBox
 
+    if aind_module:  # a module that cannot be opened: one line, exit 2 (nothing to fall back to)
+        window = build_window(None, db, aind_module, python_path)
+        window.show()
+        return app.exec()
     try:
         window = build_window(file, db)
     except CurriculumGuiError as exc:

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -29,18 +28,23 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core import edits
 from ..core.errors import EditError
-from ..core.model import Curriculum, ExpressionRule, Metric, MetricType, PythonRule, Stage, new_id
+from ..core.model import (
+    Curriculum,
+    ExpressionRule,
+    PythonRule,
+    Stage,
+)
 from ..core.problems import ItemRef
 from .document import Document
+from .metrics_table import MetricsEditor
 from .parameters_editor import ParametersEditor
+from .python_rule_panel import PythonRulePanel, python_to_expression
 from .rule_editor import RuleEditor
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -209,28 +213,9 @@ class CurriculumPage(_Page):
         _FocusOut(self.description, lambda: self._set(description=self.description.toPlainText()))
 
         box = QGroupBox("Declared metrics")
-        self.metrics = QTableWidget(0, 4)
-        self.metrics.setHorizontalHeaderLabels(["Name", "Type", "Unit", "Description"])
-        header = self.metrics.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.metrics.setColumnWidth(2, 70)
-        self.metrics.setWordWrap(False)
-        self.metrics.verticalHeader().hide()
-        self.metrics.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.metrics.itemChanged.connect(self._metric_changed)
-        add = QPushButton("Add metric")
-        add.clicked.connect(self.add_metric)
-        remove = QPushButton("Remove")
-        remove.clicked.connect(self.remove_metric)
-        row = QHBoxLayout()
-        row.addWidget(add)
-        row.addWidget(remove)
-        row.addStretch(1)
-        box_layout = QVBoxLayout(box)
-        box_layout.addWidget(self.metrics)
-        box_layout.addLayout(row)
+        self.metrics_editor = MetricsEditor(lambda: self.document.curriculum, self.apply)
+        self.metrics = self.metrics_editor.table
+        QVBoxLayout(box).addWidget(self.metrics_editor)
         self.layout_.addWidget(box)
         self.layout_.addStretch(1)
         self._filling = False
@@ -245,66 +230,14 @@ class CurriculumPage(_Page):
         _set_text(self.name, c.name)
         _set_text(self.version, c.version)
         _set_text(self.description, c.description)
-        self._filling = True
-        self.metrics.setRowCount(len(c.metrics))
-        for row, metric in enumerate(c.metrics):
-            for column, value in enumerate((metric.name, None, metric.unit, metric.description)):
-                if column == 1:
-                    combo = self.metrics.cellWidget(row, 1)
-                    if not isinstance(combo, QComboBox):
-                        combo = QComboBox()
-                        combo.addItems([t.value for t in MetricType])
-                        combo.currentTextChanged.connect(self._type_changed)
-                        self.metrics.setCellWidget(row, 1, combo)
-                    combo.blockSignals(True)
-                    combo.setCurrentText(metric.type.value)
-                    combo.setProperty("metric", metric.name)
-                    combo.blockSignals(False)
-                    continue
-                item = self.metrics.item(row, column)
-                if item is None:
-                    item = QTableWidgetItem()
-                    self.metrics.setItem(row, column, item)
-                item.setText(value)
-                item.setToolTip(value)
-                item.setData(ID_ROLE, metric.name)
-        self._filling = False
+        self.metrics_editor.load()
         return True
 
-    def _metric_changed(self, item: QTableWidgetItem) -> None:
-        if self._filling:
-            return
-        name = item.data(ID_ROLE)
-        field = {0: "name", 2: "unit", 3: "description"}[item.column()]
-        value = item.text().strip() if field == "name" else item.text()
-        if (
-            self.document.curriculum.metric(name) is None
-            or getattr(self.document.curriculum.metric(name), field) == value
-        ):
-            return
-        if not self.apply(edits.set_field("metric", name, field, value, text=f"Edit metric {name!r}")):
-            self.load(ItemRef("curriculum"))
-
-    def _type_changed(self, value: str) -> None:
-        combo = self.sender()
-        name = combo.property("metric") if combo else None
-        if name:
-            self.apply(
-                edits.set_field("metric", name, "type", MetricType(value), text=f"Edit metric {name!r}")
-            )
-
     def add_metric(self) -> None:
-        taken = {m.name for m in self.document.curriculum.metrics}
-        name = new_id("metric_", taken)
-        if self.apply(edits.add_metric(Metric(name=name))):
-            row = len(self.document.curriculum.metrics) - 1
-            self.metrics.setCurrentCell(row, 0)
-            self.metrics.editItem(self.metrics.item(row, 0))
+        self.metrics_editor.add_metric()
 
     def remove_metric(self) -> None:
-        row = self.metrics.currentRow()
-        if row >= 0:
-            self.apply(edits.remove_metric(self.document.curriculum.metrics[row].name))
+        self.metrics_editor.remove_metric()
 
 
 class StagePage(_Page):
@@ -461,6 +394,9 @@ class TransitionPage(_Page):
         box = QGroupBox("Rule (a condition over the declared metrics)")
         QVBoxLayout(box).addWidget(self.rule)
         self.layout_.addWidget(box)
+        self.python = PythonRulePanel()
+        self.python.converted.connect(self._converted)
+        self.layout_.addWidget(self.python, 1)
         self.layout_.addStretch(1)
 
     def _transition(self) -> Any:
@@ -479,6 +415,18 @@ class TransitionPage(_Page):
         self.apply(
             edits.set_rule(self.ref.kind, transition.id, ExpressionRule(expression=text), self.ref.stage_id)
         )
+
+    def _converted(self, reference: str, result: tuple) -> None:
+        """Converted and checked: the expression (and the package's metrics it reads) as one step."""
+        conversion, package_metrics = result
+        transition = self._transition()
+        if transition is None or transition.rule != PythonRule(python=reference):
+            return  # changed meanwhile: nothing to replace
+        edit = python_to_expression(
+            self.document.curriculum, self.ref, conversion.expression, package_metrics
+        )
+        if self.apply(edit):
+            self.inspector.notice.emit(f"Converted to an expression, {conversion.summary()}")
 
     def _retarget(self, index: int) -> None:
         transition = self._transition()
@@ -518,6 +466,10 @@ class TransitionPage(_Page):
         self.priority.setText(f"{position} of {len(siblings)} (reorder in the source's inspector)")
         self.rule.set_context("condition", {m.name: m.type for m in c.metrics}, policy_rule=policy_level)
         self.rule.set_text(transition.rule.text, python_reference=isinstance(transition.rule, PythonRule))
+        self.python.trusted_runner = self.inspector.trusted_runner
+        if isinstance(transition.rule, PythonRule):
+            self.python.show_reference(transition.rule.python, condition=True)
+        self.python.setVisible(isinstance(transition.rule, PythonRule))
         return True
 
 
@@ -537,6 +489,8 @@ class PolicyPage(_Page):
         box = QGroupBox("Updates (one assignment per line, applied to the current parameters)")
         QVBoxLayout(box).addWidget(self.updates)
         self.layout_.addWidget(box)
+        self.python = PythonRulePanel()
+        self.layout_.addWidget(self.python, 1)
         self.priorities = PriorityList()
         self.priorities.reordered.connect(
             lambda order: self.apply(
@@ -603,6 +557,9 @@ class PolicyPage(_Page):
             "update", {m.name: m.type for m in c.metrics}, parameters=stage.task.parameters
         )
         self.updates.set_text(policy.updates.text, python_reference=isinstance(policy.updates, PythonRule))
+        if isinstance(policy.updates, PythonRule):
+            self.python.show_reference(policy.updates.python, condition=False)
+        self.python.setVisible(isinstance(policy.updates, PythonRule))
         self.priorities.set_transitions(
             [(t.id, _transition_label(c, stage, t)) for t in stage.outgoing_policy_transitions(policy.id)]
         )
@@ -614,6 +571,7 @@ class Inspector(QWidget):
     """Shows the page for the current selection; ``select_requested`` asks the window to select an item."""
 
     select_requested = Signal(ItemRef)
+    notice = Signal(str)  # a passing message for the status bar
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -636,6 +594,8 @@ class Inspector(QWidget):
         layout.addWidget(self.stack)
         self.ref = ItemRef("curriculum")
         self.document = document
+        # Gives a runner trusting the document's Python modules (asking first), or None: the window sets it.
+        self.trusted_runner: Callable[[], Any] = lambda: None
         self.set_document(document)
 
     def set_document(self, document: Document) -> None:

@@ -32,6 +32,7 @@ from .. import __version__
 from ..core.errors import CurriculumGuiError
 from ..core.model import Curriculum
 from ..core.problems import ItemRef, Severity
+from . import aind_package
 from .autosave import Autosave
 from .canvas import CanvasWidget
 from .document import Document
@@ -91,6 +92,8 @@ class MainWindow(QMainWindow):
         self.problems.item_activated.connect(self.select_item)
         self.inspector = Inspector(self.document)
         self.inspector.select_requested.connect(self.select_item)
+        self.inspector.trusted_runner = self.trusted_runner
+        self.inspector.notice.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.undo_group = QUndoGroup(self)
         self.history = QUndoView(self.undo_group)
         self.history.setEmptyLabel("(opened)")
@@ -150,6 +153,11 @@ class MainWindow(QMainWindow):
         self.open_action = self._action(
             "&Open…", self.open_dialog, key.Open, "Open a native or aind JSON file"
         )
+        self.open_package_action = self._action(
+            "Open aind &Package…",
+            lambda: aind_package.ask_and_open(self),
+            tip="Open a curriculum from the installed Python package that defines it (runs its code)",
+        )
         self.save_action = self._action("&Save", self.save, key.Save, "Save the curriculum")
         self.save_as_action = self._action("Save &As…", self.save_as, key.SaveAs, "Save under a new name")
         self.quit_action = self._action("&Quit", self.close, key.Quit)
@@ -182,6 +190,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.new_action)
         file_menu.addAction(self.open_action)
+        file_menu.addAction(self.open_package_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
@@ -680,7 +689,14 @@ class MainWindow(QMainWindow):
         self.simulate.python_rules = runner_for(modules=modules)
         self.simulate.reset()
         self.statusBar().showMessage(f"Trusted Python rules from {', '.join(modules)} for this session", 8000)
+        aind_package.fill_package_metrics(self, self.simulate.python_rules)
         return True
+
+    def trusted_runner(self) -> Any:
+        """A runner for this document's Python rules, asking the person to trust them first if need be."""
+        if self.simulate.python_rules is None and not self.trust_python_rules():
+            return None
+        return self.simulate.python_rules
 
     def about(self) -> None:
         QMessageBox.about(

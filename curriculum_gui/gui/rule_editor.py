@@ -278,8 +278,8 @@ class RuleEditor(QWidget):
             self.highlighter.known = {text}
             self.highlighter.rehighlight()
             self._show_message(
-                f"Python reference {text!r}: code in your own package, run only when you trust its module. "
-                "Edit it there.",
+                "Python reference: code in your own package (its function is shown below), run only when "
+                "you trust its module. Edit it there.",
                 None,
             )
         else:

@@ -3,20 +3,27 @@
 Good rows are imported and bad rows reported (row, column, problem) in one transaction. A session is
 identified by subject and session id: importing the same file again adds nothing; the same session with
 other values is a bad row (the first import stands, nothing is overwritten).
+
+A session's data folder is imported through the subject's stage's ``metrics_provider`` (an aind package's
+function, called as aind's ``curriculum run`` calls it, only when its module is trusted): its metrics,
+already validated by the package's own ``Metrics`` class, become one row, stored as the class gave them
+(nulls included), through the same path as a file's rows.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
-from ..core.metrics_import import BadRow, MetricsRow, check_row, read_metrics
+from ..core.metrics_import import MAX_ID, BadRow, MetricsRow, check_row, read_metrics
 from . import weights
-from .context import Progress, StoreContext, now
+from .context import Progress, StoreContext, now, subject_row
+from .errors import StoreError
 from .records import ImportReport
 from .schema import metrics_sessions as ms_t
 from .schema import subjects as sub_t
@@ -39,9 +46,12 @@ def import_rows(
     bad: Iterable[BadRow] = (),
     at: datetime | None = None,
     progress: Progress | None = None,
+    validated: bool = False,
 ) -> ImportReport:
     """Check and import rows already read (see :mod:`curriculum_gui.core.metrics_import`), written
-    ``PROGRESS_ROWS`` at a time so ``progress(rows done, rows)`` moves while the transaction runs."""
+    ``PROGRESS_ROWS`` at a time so ``progress(rows done, rows)`` moves while the transaction runs.
+    ``validated``: the values come from a package's ``Metrics`` class (a metrics_provider) and are stored
+    as they are, not checked against the declared metrics."""
     problems = list(bad)
     at = at or now()
     imported = 0
@@ -79,8 +89,11 @@ def import_rows(
                     continue
                 pk, version_id = found
                 loaded = ws.loaded(version_id)
-                grams = weights.take_weight(row, (m.name for m in loaded.curriculum.metrics))
-                row_problems = check_row(row, loaded.curriculum.metrics, loaded.record.label)
+                if validated:  # a package's Metrics class checked them: stored as they are
+                    grams, row_problems = None, []
+                else:
+                    grams = weights.take_weight(row, (m.name for m in loaded.curriculum.metrics))
+                    row_problems = check_row(row, loaded.curriculum.metrics, loaded.record.label)
                 if isinstance(grams, BadRow):
                     row_problems.append(grams)
                 if row_problems:
@@ -116,3 +129,41 @@ def import_rows(
         problems.extend(weights.import_weights(conn, weighed, at, ws.operator or "import"))
     problems.sort(key=lambda p: p.row)
     return ImportReport(source, imported, already, tuple(problems))
+
+
+def import_session_folder(
+    ws: StoreContext,
+    subject: str,
+    folder: str | Path,
+    runner: Any,
+    session: str | None = None,
+    on: date | None = None,
+) -> ImportReport:
+    """One session of ``subject`` from its data folder, through its current stage's ``metrics_provider``
+    (run by ``runner``, which must trust its module); the session id defaults to the folder's name and the
+    date to today. Raises :class:`StoreError` (or the runner's error) in one line when it cannot."""
+    from ..core import aind_metrics
+    from ..core.python_rules import AindRuleRunner
+
+    folder = Path(folder)
+    with ws.read() as conn:
+        found = subject_row(conn, subject, ws.where)
+    loaded = ws.loaded(found.curriculum_version_id)
+    state = json.loads(found.state_json)
+    stage = loaded.curriculum.stage(state.get("stage_id") or "")
+    if stage is None:
+        raise StoreError(f"subject {subject!r} is on no stage (off curriculum): no metrics_provider to call")
+    provider = stage.metrics_provider
+    if not provider:
+        raise StoreError(
+            f"stage {stage.name!r} of {loaded.record.label} names no metrics_provider: import a metrics "
+            "file (CSV, JSON) instead"
+        )
+    if not isinstance(runner, AindRuleRunner) or not runner.trust.allows(provider.rpartition(".")[0]):
+        raise StoreError(aind_metrics.untrusted_provider_message(provider))
+    values = aind_metrics.metrics_from_provider(runner, provider, folder)
+    session_id = (session or folder.resolve().name).strip()
+    if not session_id or len(session_id) > MAX_ID:
+        raise StoreError(f"a session id of 1 to {MAX_ID} characters is needed (--session)")
+    row = MetricsRow(1, subject, session_id, on or date.today(), values)
+    return import_rows(ws, [row], str(folder), validated=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,20 @@ class Workspace(RigWorkspace):
         """Import a CSV/JSON/JSONL metrics file; bad rows are reported and skipped, sessions already
         imported are not duplicated. ``progress(rows checked and written, rows read)``."""
         return metrics.import_file(self, source, format, progress)
+
+    def import_session_folder(
+        self,
+        subject: str,
+        folder: str | Path,
+        python_rules: Any = None,
+        session: str | None = None,
+        on: date | None = None,
+    ) -> ImportReport:
+        """One session from its data folder, read by the subject's stage's aind ``metrics_provider`` (its
+        module trusted by ``python_rules``, default: this workspace's runner). Session id: the folder's
+        name unless given; date: today unless given."""
+        runner = python_rules if python_rules is not None else self.python_rules
+        return metrics.import_session_folder(self, subject, folder, runner, session, on)
 
     def evaluate(
         self, subjects: Sequence[str] | None = None, progress: Progress | None = None
