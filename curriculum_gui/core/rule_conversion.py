@@ -289,7 +289,8 @@ def translate(reference: str, search_path: Any = None) -> str:
 # --- the check (runs the trusted function) -------------------------------------------------------
 
 
-def _numbers_in(source: FunctionSource) -> list[float]:
+def numbers_in(source: FunctionSource) -> list[float]:
+    """The numbers a function compares with (and 0, 1): where random metrics are worth drawing."""
     found = {0.0, 1.0}
     for node in ast.walk(source.node):
         if (
@@ -301,24 +302,35 @@ def _numbers_in(source: FunctionSource) -> list[float]:
     return sorted(found)
 
 
-class _Sampler:
-    """Random JSON values for a pydantic annotation, near the numbers the rule compares with."""
+class MetricsSampler:
+    """Random JSON values for a pydantic annotation, near the numbers the rule compares with.
 
-    def __init__(self, rng: random.Random, numbers: list[float]) -> None:
+    ``high``: the share of numbers drawn above all of them (so that conjunctions of thresholds come true
+    often enough, e.g. to walk a curriculum's stages)."""
+
+    def __init__(self, rng: random.Random, numbers: list[float], high: float = 0.0) -> None:
         self.rng = rng
         self.numbers = numbers
+        self.high = high
 
     def number(self, whole: bool) -> float | int:
         rng = self.rng
         pick = rng.random()
         base = rng.choice(self.numbers)
-        if pick < 0.6:
+        if rng.random() < self.high:
+            top = max(self.numbers)
+            value = rng.uniform(top, 2 * top + 1)
+        elif pick < 0.6:
             value = base + rng.choice((-1, 0, 1)) * (1 if whole or base > 2 else 0.01)
         elif pick < 0.8:
             value = rng.uniform(0, 2 * max(self.numbers) + 1)
         else:
             value = base * rng.uniform(0.5, 1.5)
         return round(value) if whole else float(value)
+
+    def metrics(self, cls: Any) -> dict[str, Any]:
+        """Values for every field of a ``Metrics`` class (the class may still refuse some)."""
+        return {name: self.value(f.annotation) for name, f in cls.model_fields.items()}
 
     def value(self, annotation: Any, optional: bool = False) -> Any:
         rng = self.rng
@@ -384,12 +396,12 @@ def check(
             "its argument is not annotated with a Metrics class, so random metrics cannot be made to check it"
         )
     compiled = compile_condition(expression)
-    sampler = _Sampler(random.Random(reference), _numbers_in(function_source(reference, search_path)))
+    sampler = MetricsSampler(random.Random(reference), numbers_in(function_source(reference, search_path)))
     accepted = true_count = 0
     for _ in range(samples * 5):
         if accepted >= samples:
             break
-        raw = {name: sampler.value(f.annotation) for name, f in cls.model_fields.items()}
+        raw = sampler.metrics(cls)
         try:
             instance = validate_metrics(cls, raw)
         except MetricsRejected:
@@ -425,4 +437,4 @@ def convert(reference: str, runner: Any, samples: int = SAMPLES, search_path: An
     return check(reference, expression, runner, samples, search_path)
 
 
-__all__ = ["Conversion", "NotConvertible", "check", "convert", "translate"]
+__all__ = ["Conversion", "MetricsSampler", "NotConvertible", "check", "convert", "numbers_in", "translate"]

@@ -395,6 +395,7 @@ class TransitionPage(_Page):
         QVBoxLayout(box).addWidget(self.rule)
         self.layout_.addWidget(box)
         self.python = PythonRulePanel()
+        self.python.trusted_runner = lambda: self.inspector.trusted_runner()  # asked when clicked
         self.python.converted.connect(self._converted)
         self.layout_.addWidget(self.python, 1)
         self.layout_.addStretch(1)
@@ -466,7 +467,6 @@ class TransitionPage(_Page):
         self.priority.setText(f"{position} of {len(siblings)} (reorder in the source's inspector)")
         self.rule.set_context("condition", {m.name: m.type for m in c.metrics}, policy_rule=policy_level)
         self.rule.set_text(transition.rule.text, python_reference=isinstance(transition.rule, PythonRule))
-        self.python.trusted_runner = self.inspector.trusted_runner
         if isinstance(transition.rule, PythonRule):
             self.python.show_reference(transition.rule.python, condition=True)
         self.python.setVisible(isinstance(transition.rule, PythonRule))

@@ -261,6 +261,12 @@ class SubjectsView(QWidget):
             "Import session metrics (CSV/JSON); or drop files here",
             "Ctrl+I",
         )
+        self.import_folder_action = a(
+            "Import folder…",
+            self.import_folder_dialog,
+            "Import one session's data folder, read by its stage's metrics_provider (aind); or drop it here",
+            "Ctrl+Shift+I",
+        )
         self.evaluate_action = a(
             "Evaluate", self.evaluate, "Run the trainer on every subject with new metrics", "Ctrl+E"
         )
@@ -289,7 +295,12 @@ class SubjectsView(QWidget):
         # On no toolbar, and not hidden: a hidden action's shortcut does nothing.
         a("Find", lambda: self.filter.setFocus(), "Filter the table", "Ctrl+F")
         tb = self.toolbar
-        for action in (self.register_action, self.import_action, self.evaluate_action):
+        for action in (
+            self.register_action,
+            self.import_action,
+            self.import_folder_action,
+            self.evaluate_action,
+        ):
             tb.addAction(action)
         tb.addSeparator()
         for action in (self.override_action, self.eject_action, self.reenroll_action, self.revert_action):
@@ -411,7 +422,13 @@ class SubjectsView(QWidget):
         rows = self.selected_rows() if hasattr(self, "table") else []
         idle = not self.busy
         on = [r for r in rows if r.on_curriculum]
-        for action in (self.register_action, self.import_action, self.database_action, self.refresh_action):
+        for action in (
+            self.register_action,
+            self.import_action,
+            self.import_folder_action,
+            self.database_action,
+            self.refresh_action,
+        ):
             action.setEnabled(idle)
         self.evaluate_action.setEnabled(idle and any(r.pending_suggestion for r in self.rows))
         self.override_action.setEnabled(idle and bool(on))
@@ -563,6 +580,11 @@ class SubjectsView(QWidget):
         )
         for path in paths[:1]:
             self.import_file(path)
+
+    def import_folder_dialog(self, folder: str | Path | None = None) -> None:
+        from .session_folder import import_folder
+
+        import_folder(self, folder)
 
     def import_file(self, path: str | Path) -> None:
         ws = self.ws
@@ -956,11 +978,13 @@ class SubjectsView(QWidget):
 
     @staticmethod
     def _metrics_paths(event: QDragEnterEvent | QDropEvent) -> list[str]:
+        """Metrics files, or session folders (read by their stage's metrics_provider)."""
         urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
         return [
             u.toLocalFile()
             for u in urls
-            if u.isLocalFile() and u.toLocalFile().lower().endswith(METRICS_FILES)
+            if u.isLocalFile()
+            and (u.toLocalFile().lower().endswith(METRICS_FILES) or Path(u.toLocalFile()).is_dir())
         ]
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -971,4 +995,7 @@ class SubjectsView(QWidget):
         paths = self._metrics_paths(event)
         if paths:
             event.acceptProposedAction()
-            self.import_file(paths[0])
+            if Path(paths[0]).is_dir():
+                self.import_folder_dialog(paths[0])
+            else:
+                self.import_file(paths[0])
