@@ -1,4 +1,4 @@
-"""AIND's real curricula (``aind-behavior-vr-foraging-curricula``): how long the things a person waits for take.
+"""AIND's real curricula (``aind-behavior-vr-foraging-curricula``): how long what a person waits for takes.
 
 Prints, for the nine curricula: opening the aind JSON here and exporting it back (``round_trip_seconds``),
 reading every rule's source without importing (``source_seconds``), converting and checking the simple
@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curriculum_gui.core import aind_format  # noqa: E402
-from curriculum_gui.core.aind_metrics import metrics_class, validate_metrics  # noqa: E402
-from curriculum_gui.core.python_rules import references, runner_for  # noqa: E402
-from curriculum_gui.core.python_source import function_source  # noqa: E402
-from curriculum_gui.core.rule_conversion import MetricsSampler, NotConvertible, convert  # noqa: E402
-from curriculum_gui.core.trainer import Trainer  # noqa: E402
+from curriculum_gui.core import aind_format
+from curriculum_gui.core.aind_metrics import metrics_class, validate_metrics
+from curriculum_gui.core.python_rules import references, runner_for
+from curriculum_gui.core.python_source import function_source
+from curriculum_gui.core.rule_conversion import MetricsSampler, NotConvertible, convert
+from curriculum_gui.core.trainer import Trainer
 
 
 def main() -> None:
