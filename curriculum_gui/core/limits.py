@@ -1,8 +1,9 @@
 """What a curriculum may hold, in one place: the readers refuse more, the writers never write more.
 
-Real curricula are far below every limit (a few dozen stages, rules of a few lines); the limits exist so
-that a file from anywhere is read, shown and validated in bounded time and memory (``validate`` of any
-accepted file takes well under 2 s: ``benchmarks/hostile_files.py``). The README lists them.
+Real curricula are below every limit (a few dozen stages, rules of a few lines; AIND's largest task, 10,033
+parameter values, fits five times over); the limits exist so that a file from anywhere is read, shown and
+validated in bounded time and memory (``validate`` of any accepted file takes well under 2 s:
+``benchmarks/hostile_files.py``). The README lists them.
 
 :func:`check` works on the native document's plain data (``native_format.to_data`` shape) *before* it is
 turned into model objects, so a file with a million stages is refused after counting, not after building
@@ -34,7 +35,9 @@ MAX_METRIC_NAME_CHARS = 200
 MAX_ID_CHARS = 200
 MAX_SHORT_TEXT_CHARS = 200  # version, metric unit
 MAX_DESCRIPTION_CHARS = 20_000
-MAX_TASK_VALUES = 10_000  # in one task's parameters: every number, text, list, group and their items
+# in one task's parameters: every number, text, list, group and their items (AIND's learning_sets curriculum
+# holds 10,033 in one task: a session's patch sequence of 10,000 items)
+MAX_TASK_VALUES = 50_000
 MAX_PARAMETER_VALUES = 100_000  # in every task together
 MAX_PARAMETER_DEPTH = 32  # groups and lists inside one another
 MAX_TEXT_VALUE_CHARS = 10_000  # one text in the task parameters

@@ -62,7 +62,7 @@ def over(data: dict[str, Any], case: str) -> str:
         )
     if case == "parameter values":
         stage["task"]["parameters"]["table"] = list(range(limits.MAX_TASK_VALUES))
-        return "stages[1] 'Warm-up: one side'.task.parameters: 10,0"
+        return f"stages[1] 'Warm-up: one side'.task.parameters: {limits.MAX_TASK_VALUES // 1000},0"
     if case == "parameter text":
         stage["task"]["parameters"]["note"] = "n" * (limits.MAX_TEXT_VALUE_CHARS + 1)
         return "task.parameters.note: 10,001 characters is more than curriculum-gui accepts (at most 10,000)"
@@ -134,7 +134,8 @@ def test_aind_files_have_the_same_limits(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match=r"graph\.nodes: 1,00\d stages is more than curriculum-gui accepts"):
         open_curriculum(path)
     data = json.loads((DATA / "aind" / "example_project_curriculum.json").read_text(encoding="utf-8"))
-    next(iter(data["graph"]["nodes"].values()))["task"]["task_parameters"]["big"] = list(range(20_000))
+    big = list(range(limits.MAX_TASK_VALUES + 1))
+    next(iter(data["graph"]["nodes"].values()))["task"]["task_parameters"]["big"] = big
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(LoadError, match="parameter values in one task is more than"):
         open_curriculum(path)
