@@ -167,34 +167,46 @@ def _state(data: dict[str, Any]) -> SubjectState:
     )
 
 
-NEEDED = ("after", "sessions")
 AFTER = ',"after":'
+NEXT = ',"before_stage":'
+SESSIONS = ',"sessions":'
 WHY = ',"why":'
+_RAW = json.JSONDecoder().raw_decode
 
 
-def _head(text: str) -> tuple[dict[str, Any], str | None]:
-    """An applied event's data from its "after" state up to its why, neither the state before (the
-    store writes it first) nor the why (last: every value each rule read), which are needed only for a
-    batch of several sessions or where reality and the what-if part: ``(those fields, the why's text)``.
-    A marker found first inside a nested value leaves the slice unbalanced, which does not parse: then,
-    as for anything unexpected, the whole text is parsed."""
-    start, cut = text.find(AFTER), text.find(WHY)
-    if 0 < start < cut and text.endswith("}"):
-        try:
-            data = json.loads("{" + text[start + 1 : cut] + "}")
-        except ValueError:
-            data = None
-        if isinstance(data, dict) and all(k in data for k in NEEDED) and len(data["sessions"]) == 1:
-            return data, text[cut + len(WHY) : -1]
-    return json.loads(text), None
+def _single(text: str) -> tuple[dict[str, Any], str, str] | None:
+    """``(after state, session id, the why's text)`` of an applied event of one session, read without
+    parsing the rest: the state before (the store writes it first) and the why (last: every value each
+    rule read), needed only where reality and the what-if part. Each value is parsed where its key is
+    found and must end where the next key the store writes starts, so a key found inside a nested value
+    is never taken for the event's own; None for anything else (then the whole text is parsed)."""
+    start = text.find(AFTER)
+    if start < 0:
+        return None
+    try:
+        after, end = _RAW(text, start + len(AFTER))
+        if not text.startswith(NEXT, end) or not isinstance(after, dict) or "stage_id" not in after:
+            return None
+        at = text.find(SESSIONS, end)
+        cut = text.find(WHY, at)
+        if at < 0 or cut < 0 or not text.endswith("}"):
+            return None
+        sessions, end = _RAW(text, at + len(SESSIONS))
+    except ValueError:
+        return None
+    if not text.startswith(",", end) or not isinstance(sessions, list) or len(sessions) != 1:
+        return None
+    return after, sessions[0], text[cut + len(WHY) : -1]
 
 
 def _change(event_id: int, kind: str, version_id: int, at: Any, text: str) -> RecordedChange:
-    if kind != APPLIED:
-        data = json.loads(text)
-        why_text = None
-    else:
-        data, why_text = _head(text)
+    single = _single(text) if kind == APPLIED else None
+    if single is not None:  # the usual case: one session a day, read from a few slices of the text
+        after = _state(single[0])
+        return RecordedChange(
+            event_id, kind, version_id, after, at, (single[1],), (after.stage_id,), (), why_text=single[2]
+        )
+    data = json.loads(text)
     after = _state(data.get("after") or {})
     if kind != APPLIED:
         return RecordedChange(
@@ -219,6 +231,4 @@ def _change(event_id: int, kind: str, version_id: int, at: Any, text: str) -> Re
     for session in sessions:
         stage = fired.get(session, stage)
         stages.append(stage)
-    return RecordedChange(
-        event_id, kind, version_id, after, at, sessions, tuple(stages), why, why_text=why_text
-    )
+    return RecordedChange(event_id, kind, version_id, after, at, sessions, tuple(stages), why)
