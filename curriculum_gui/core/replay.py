@@ -37,6 +37,7 @@ from .histories import add_values, session_metrics, with_history
 from .migration import DROP, Migration, MigrationError
 from .migration import Mapping as IdMapping
 from .model import Curriculum
+from .python_rules import references
 from .trainer import POLICY_UPDATE, PythonRuleRunner, SubjectState, Trainer, TrainerError, copy_json
 
 ENROLLED = "enrolled"
@@ -195,6 +196,7 @@ class Replay:
         mapping: IdMapping | None = None,
         include_manual: bool = True,
         python_rules: PythonRuleRunner | None = None,
+        shortcut: bool = True,
     ) -> None:
         self.curriculum = curriculum
         self.trainer = Trainer(curriculum, python_rules)
@@ -207,6 +209,29 @@ class Replay:
         self._terminal = {s.id for s in curriculum.stages if s.terminal}
         self._stages = {s.id: s for s in curriculum.stages}
         self._real_cache: dict[tuple[Any, ...], tuple[str | None, tuple[str, ...]]] = {}
+        # Where the edit cannot decide otherwise, reality's own outcome is the what-if (see _unchanged).
+        self.shortcut = shortcut and not references(curriculum)
+        self._unchanged: dict[Hashable, frozenset[str]] = {}
+
+    def unchanged(self, version: Hashable) -> frozenset[str]:
+        """The stages of ``version`` from which the edit evaluates exactly as that version did: the same
+        rules, priorities, destinations, policies and the same stages to enter (defaults and start
+        policies), with the same list metrics and no Python rule (which might not be pure). A subject in
+        the same state as reality on such a stage gets reality's outcome without being evaluated again."""
+        found = self._unchanged.get(version)
+        if found is None:
+            source = self.versions.get(version)
+            same: frozenset[str] = frozenset()
+            if self.shortcut and source is not None and not references(source):
+                lists = {m.name for m in source.metrics if m.type.value == "number_list"}
+                if lists == set(self.list_metrics):
+                    same = frozenset(
+                        s.id
+                        for s in source.stages
+                        if _signature(source, s.id) == _signature(self.curriculum, s.id)
+                    )
+            found = self._unchanged[version] = same
+        return found
 
     def _map(self, version: Hashable) -> Migration:
         found = self._maps.get(version)
@@ -297,6 +322,7 @@ class Replay:
 
         state: SubjectState | None = None  # the what-if
         real: tuple[str | None, tuple[str, ...], bool] = (None, (), True)  # reality, in the edit's ids
+        real_state: SubjectState | None = None  # reality as recorded (its version's ids)
         before: dict[int, tuple[SubjectState | None, tuple[str | None, tuple[str, ...], bool]]] = {}
         consumed: dict[int, set[int]] = {}  # event id -> session indices it consumed (for reverts)
         steps: list[Step] = []
@@ -312,6 +338,7 @@ class Replay:
 
         for change in history.changes:
             kind = change.kind
+            before_real_state, real_state = real_state, change.after
             if kind == REVERT:
                 undone = before.pop(change.reverts, None) if change.reverts is not None else None
                 real = self._real_after(change)
@@ -355,7 +382,18 @@ class Replay:
                     real = (new_real[0], new_real[1] if new_real[1] is not None else real[1], new_real[2])
                     error = None
                     evaluation = None
-                    if state.is_on_curriculum:
+                    if (
+                        last_k == 0
+                        and state == before_real_state
+                        and state.is_on_curriculum
+                        and state.stage_id in self.unchanged(change.version)
+                    ):
+                        new_state = change.after  # what the edit would do: it decides here as reality did
+                        if new_state.stage_id != state.stage_id:
+                            what_if_moves.append((state.stage_id, new_state.stage_id))
+                            what_if_timeline.append((count, new_state.stage_id))
+                        state = new_state
+                    elif state.is_on_curriculum:
                         evaluation = trainer.evaluate(state, metrics)
                         if evaluation.error:
                             error = evaluation.message or "a rule failed"
@@ -543,6 +581,25 @@ class _Feed:
         for j in taken:
             self.consume(j)
         return taken
+
+
+def _signature(curriculum: Curriculum, stage_id: str) -> Any:
+    """All a trainer reads when it evaluates a subject on ``stage_id`` (None when there is no such
+    stage): its transitions in order, its policies and their transitions, and the stages it can enter."""
+    stage = curriculum.stage(stage_id)
+    if stage is None:
+        return None
+    out = [t for t in curriculum.stage_transitions if t.source == stage_id]
+    entered = {t.destination: curriculum.stage(t.destination) for t in out}
+    return (
+        [t.model_dump(mode="json") for t in out],
+        [p.model_dump(mode="json", exclude={"position", "name", "description"}) for p in stage.policies],
+        [t.model_dump(mode="json") for t in stage.policy_transitions],
+        {
+            dest: (s.task.parameters, s.start_policies, [p.id for p in s.policies]) if s else None
+            for dest, s in entered.items()
+        },
+    )
 
 
 def _unmapped(migration: Migration, stage_id: str) -> MigrationError:

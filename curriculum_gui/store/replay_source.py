@@ -37,13 +37,14 @@ def replay(
     include_manual: bool = True,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    shortcut: bool = True,
 ) -> ReplayResult:
     """Replay ``curriculum`` over the recorded histories of ``subjects`` (default: every subject now on a
     version of a curriculum of the same name; a subject asked for by id is replayed whatever it is on,
     through ``mapping``, or skipped with the reason)."""
     histories, versions = read_histories(ctx, curriculum.name, subjects)
     id_mapping = _mapping(mapping, versions, curriculum)
-    engine = Replay(curriculum, versions, id_mapping, include_manual, ctx.python_rules)
+    engine = Replay(curriculum, versions, id_mapping, include_manual, ctx.python_rules, shortcut)
     total = len(histories)
     return engine.run(
         histories,

@@ -109,10 +109,14 @@ class Workspace(RigWorkspace):
         include_manual: bool = True,
         progress: Progress | None = None,
         cancelled: Callable[[], bool] | None = None,
+        shortcut: bool = True,
     ) -> ReplayResult:
         """What-if: ``curriculum`` run over the recorded histories of ``subjects`` (default: every subject
-        on a curriculum of the same name), compared with what really happened. Changes nothing."""
-        return replay_source.replay(self, curriculum, subjects, mapping, include_manual, progress, cancelled)
+        on a curriculum of the same name), compared with what really happened. Changes nothing.
+        ``shortcut=False`` evaluates every session again, even where the edit cannot differ."""
+        return replay_source.replay(
+            self, curriculum, subjects, mapping, include_manual, progress, cancelled, shortcut
+        )
 
     # -- subjects (see .subjects) --------------------------------------------------------------
 
