@@ -13,8 +13,9 @@ def add_gui_options(parser: argparse.ArgumentParser, file: bool = True) -> None:
         "--view",
         metavar="NAME",
         help="with --screenshot: editor, problems, inspector, history, simulate, policies, "
-        "subjects, review, subject, cohort or rig",
+        "subjects, review, subject, cohort, rig, publish, versions, diff, migrate or replay",
     )
+    parser.add_argument("--size", metavar="WxH", help="with --screenshot: the window's size, e.g. 1280x720")
     parser.add_argument(
         "--db", metavar="URL", help="subjects database: a SQLite file or postgresql://… (default: your own)"
     )
@@ -28,6 +29,7 @@ def run_gui(args: argparse.Namespace) -> int:
         screenshot=args.screenshot,
         view=args.view,
         db=args.db,
+        size=args.size,
         aind_module=getattr(args, "aind_module", None),
         python_path=tuple(getattr(args, "python_path", ()) or ()),
     )

@@ -46,17 +46,50 @@ def build_window(
     return MainWindow(document, db=db)
 
 
-def take_screenshot(window, path: str | Path) -> None:
+def take_screenshot(window, path: str | Path, over=None) -> None:
+    """The window as a PNG; ``over``: a dialog (or another window) drawn on top of it, centred and made to
+    fit inside it, as a person sees it."""
+    from PySide6.QtGui import QColor, QPainter
     from PySide6.QtWidgets import QApplication
 
     window.show()
     for _ in range(3):
         QApplication.processEvents()
     image = window.grab()
+    if over is not None:
+        margin = 40
+        over.resize(
+            min(over.width(), window.width() - 2 * margin), min(over.height(), window.height() - 2 * margin)
+        )
+        over.show()
+        for _ in range(3):
+            QApplication.processEvents()
+        top = over.grab()
+        x, y = max((image.width() - top.width()) // 2, 0), max((image.height() - top.height()) // 2, 0)
+        painter = QPainter(image)
+        painter.fillRect(x + 4, y + 4, top.width(), top.height(), QColor(0, 0, 0, 70))  # a shadow
+        painter.drawPixmap(x, y, top)
+        painter.setPen(QColor("#5f6b7a"))
+        painter.drawRect(x, y, top.width() - 1, top.height() - 1)
+        painter.end()
     if image.isNull() or not image.save(str(path)):
         raise CurriculumGuiError(
             f"{path}: could not write the screenshot (check the folder and the .png name)"
         )
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``1280x720`` → (1280, 720)."""
+    width, sep, height = text.lower().partition("x")
+    if (
+        not sep
+        or not width.isdigit()
+        or not height.isdigit()
+        or not (200 <= int(width) <= 8000)
+        or not (200 <= int(height) <= 8000)
+    ):
+        raise CurriculumGuiError(f"--size {text!r}: write WIDTHxHEIGHT in pixels, e.g. 1280x720")
+    return int(width), int(height)
 
 
 def run_app(
@@ -66,17 +99,20 @@ def run_app(
     db: str | None = None,
     aind_module: str | None = None,
     python_path: tuple[str, ...] = (),
+    size: str | None = None,
 ) -> int:
-    if view and not screenshot:
-        raise CurriculumGuiError("--view only applies with --screenshot")
+    if (view or size) and not screenshot:
+        raise CurriculumGuiError(f"{'--view' if view else '--size'} only applies with --screenshot")
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _application()
 
     if screenshot:
         window = build_window(file, db, aind_module, python_path)  # a bad file or database: one line, exit 2
-        window.show_view(view or "editor")
-        take_screenshot(window, screenshot)
+        if size:
+            window.resize(*parse_size(size))
+        over = window.show_view(view or "editor")
+        take_screenshot(window, screenshot, over)
         print(f"wrote {screenshot}")
         return 0
 

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..core import edits, native_format
+from ..core.errors import EditError
 from ..core.files import open_curriculum
 from ..core.model import Curriculum
 from ..core.problems import Problem
@@ -43,12 +44,17 @@ class Document(QObject):
     saved = Signal()
 
     def __init__(
-        self, curriculum: Curriculum, path: Path | None = None, source_format: str = "native"
+        self,
+        curriculum: Curriculum,
+        path: Path | None = None,
+        source_format: str = "native",
+        read_only: str | None = None,
     ) -> None:
         super().__init__()
         self.curriculum = curriculum
         self.path = path
         self.source_format = source_format
+        self.read_only = read_only  # why every edit is refused (a published version), or None
         self.undo_stack = QUndoStack(self)
         self._problems: list[Problem] | None = None
         self.changed.connect(self._forget_problems)
@@ -62,6 +68,8 @@ class Document(QObject):
 
     def apply(self, edit: edits.Edit) -> None:
         """Apply an edit as one undoable step; a refused edit raises EditError and changes nothing."""
+        if self.read_only:
+            raise EditError(self.read_only)
         probe = edit.apply(self.curriculum)  # validate by applying once...
         probe.apply(self.curriculum)  # ...and restoring, so a refusal never reaches the stack
         self.undo_stack.push(EditCommand(self, edit))
@@ -81,6 +89,9 @@ class Document(QObject):
 
     @property
     def display_name(self) -> str:
+        if self.read_only:
+            where = self.path.name if self.path else f"{self.curriculum.name} {self.curriculum.version}"
+            return f"{where} (read-only)"
         return self.path.name if self.path else f"{self.curriculum.name} (unsaved)"
 
     def save(self, path: str | Path | None = None) -> None:

@@ -37,6 +37,8 @@ from .autosave import Autosave
 from .canvas import CanvasWidget
 from .document import Document
 from .inspector import Inspector
+from .lifecycle import screens as lifecycle_screens
+from .lifecycle.actions import Lifecycle
 from .outline import Outline
 from .problems_panel import ProblemsPanel
 from .rig.tab import RigTab
@@ -52,7 +54,7 @@ MAX_RECENT = 8
 
 EDITOR_VIEWS = ("editor", "policies", "problems", "inspector", "history", "simulate")
 SUBJECT_VIEWS = ("subjects", "review", "subject", "cohort")
-VIEWS = (*EDITOR_VIEWS, *SUBJECT_VIEWS, "rig")
+VIEWS = (*EDITOR_VIEWS, *SUBJECT_VIEWS, "rig", *lifecycle_screens.VIEWS)
 DB_SETTING = "subjects/database"
 EDITOR_DOCKS = ("outline", "problems", "inspector", "history", "simulate")
 
@@ -119,6 +121,8 @@ class MainWindow(QMainWindow):
         self.simulate_dock.hide()
         self.simulate.highlight.connect(self._simulate_highlight)
         self.simulate_dock.visibilityChanged.connect(self._simulate_shown)
+        self.lifecycle = Lifecycle(self)
+        self.simulate.replay_requested.connect(lambda: self.lifecycle.replay())
 
         self.summary = QLabel()
         self.statusBar().addPermanentWidget(self.summary)
@@ -236,6 +240,9 @@ class MainWindow(QMainWindow):
             self.view_menu.addAction(dock.toggleViewAction())
 
         self.curriculum_menu = bar.addMenu("&Curriculum")
+        for action in self.lifecycle.actions:
+            self.curriculum_menu.addSeparator() if action is None else self.curriculum_menu.addAction(action)
+        self.curriculum_menu.addSeparator()
         self.trust_action = self._action(
             "&Trust Python Rules…",
             self.trust_python_rules,
@@ -276,6 +283,7 @@ class MainWindow(QMainWindow):
         try_it.setText("Try it")
         try_it.setToolTip("Step the trainer through a sequence of sessions (simulate)")
         self.toolbar.addAction(try_it)
+        self.toolbar.addAction(self.lifecycle.publish_action)
         self.addToolBar(self.toolbar)
 
     # --- layout memory -------------------------------------------------------------------------
@@ -482,18 +490,22 @@ class MainWindow(QMainWindow):
         value = QSettings().value(DB_SETTING)
         return str(value) if value else None
 
-    def show_view(self, name: str) -> None:
+    def show_view(self, name: str) -> QWidget | None:
+        """Show view ``name`` (``--screenshot``); a lifecycle view returns its dialog or window, to be
+        drawn over this one."""
         if name not in VIEWS:
             raise CurriculumGuiError(f"unknown view {name!r} (choose from: {', '.join(VIEWS)})")
         if name == "rig":
             self.ensure_workspace(raise_errors=True)
             self.modes.setCurrentWidget(self.rig_tab.widget)
-            return
+            return None
+        if name in lifecycle_screens.VIEWS:
+            return lifecycle_screens.show(self, name)
         if name in SUBJECT_VIEWS:
             self.ensure_workspace(raise_errors=True)
             self.modes.setCurrentWidget(self.subjects_view)
             self.subjects_view.show_part(name)
-            return
+            return None
         self.modes.setCurrentWidget(self.tabs)
         self.tabs.setCurrentWidget(self.canvas)
         if name == "policies":
@@ -503,7 +515,7 @@ class MainWindow(QMainWindow):
                 raise CurriculumGuiError("--view policies: this curriculum has no stage with policies")
             self.inspector.show_item(ItemRef("stage", stages[0].id))
             self.canvas.open_stage(stages[0].id)
-            return
+            return None
         dock = {
             "problems": self.problems_dock,
             "inspector": self.inspector_dock,
@@ -513,6 +525,7 @@ class MainWindow(QMainWindow):
         if dock is not None:
             dock.show()
             dock.raise_()
+        return None
 
     # --- file actions --------------------------------------------------------------------------
 

@@ -76,9 +76,11 @@ def parse_cell(text: str, metric_type: MetricType, where: str) -> Any:
 
 
 class SimulatePanel(QWidget):
-    """Emits ``highlight(stage_id, policy_ids)`` after each step (None, () when reset)."""
+    """Emits ``highlight(stage_id, policy_ids)`` after each step (None, () when reset), and
+    ``replay_requested`` for "Replay on subjects…" (the window runs the replay)."""
 
     highlight = Signal(object, tuple)
+    replay_requested = Signal()
 
     def __init__(self, curriculum_getter: Callable[[], Curriculum], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,8 +113,14 @@ class SimulatePanel(QWidget):
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Enroll again on the start stage")
         self.reset_button.clicked.connect(self.reset)
+        self.replay_button = QPushButton("Replay on &subjects…")
+        self.replay_button.setToolTip(
+            "Run this curriculum over the recorded sessions of real subjects in the database and see who "
+            "would have moved differently"
+        )
+        self.replay_button.clicked.connect(self.replay_requested)
         buttons = QHBoxLayout()
-        for button in (self.add_button, self.remove_button, self.load_button):
+        for button in (self.add_button, self.remove_button, self.load_button, self.replay_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         for button in (self.reset_button, self.step_button, self.run_button):

@@ -45,6 +45,22 @@ def _problem_lines(problems: list[Problem]) -> str:
     return "\n".join(f"{'✖' if p.severity is Severity.ERROR else '⚠'} {p.message}" for p in problems)
 
 
+def _draw_mark(painter: QPainter, rect: QRectF, mark: str) -> None:
+    """A comparison mark: a ring in the mark's colour (dashed for removed) and its word above the node,
+    on the right (the left holds START / TERMINAL / CURRENT)."""
+    colour = style.MARKS[mark]
+    pen = QPen(colour, 3.5)
+    if mark == "removed":
+        pen.setStyle(Qt.PenStyle.DashLine)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 11, 11)
+    painter.setFont(style.font("badge"))
+    painter.setPen(colour)
+    right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    painter.drawText(QRectF(0, -22, rect.width(), 16), right, style.MARK_BADGES[mark])
+
+
 def _draw_marker(painter: QPainter, centre: QPointF, problems: list[Problem]) -> None:
     painter.setPen(QPen(style.NODE_FILL, 1.5))
     painter.setBrush(_marker_colour(problems))
@@ -63,6 +79,7 @@ class NodeItem(QGraphicsItem):
         self.edges: list[EdgeItem] = []
         self.model_pos: QPointF | None = None  # the position the document holds (None: not placed)
         self.highlighted = False
+        self.mark: str | None = None  # "added", "changed" or "removed" (a comparison), or None
         self.problems: list[Problem] = []
         self.inner_problems = 0  # problems inside a stage's policy graph
         self._hover = False
@@ -149,6 +166,8 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QPen(style.HIGHLIGHT, 6))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 11, 11)
+        if self.mark in style.MARKS:
+            _draw_mark(painter, rect, self.mark)
         wide = selected or data.start or data.terminal
         painter.setPen(QPen(border, 2.6 if wide else 1.4))
         painter.setBrush(fill)
@@ -252,6 +271,7 @@ class EdgeItem(QGraphicsItem):
         self.problems: list[Problem] = []
         self.regression = False  # drawn as going back (leftward here): routed below
         self.backward: bool | None = None  # going back in the curriculum (set by the scene), for the colour
+        self.mark: str | None = None  # "added", "changed" or "removed" (a comparison), or None
         self._curve: Curve | SelfLoop | None = None
         self._shape = QPainterPath()
         self._bounds = QRectF()
@@ -354,9 +374,15 @@ class EdgeItem(QGraphicsItem):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[attr-defined]
         back = self.regression if self.backward is None else self.backward
         colour = style.SELECTED if self.isSelected() else style.REGRESSION if back else style.EDGE
+        marked = self.mark in style.MARKS and not self.isSelected()
+        if marked:
+            colour = style.MARKS[self.mark or ""]
         if lod >= style.LOD_TEXT:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(colour, 2.6 if self.isSelected() else 1.6))
+        pen = QPen(colour, 2.6 if self.isSelected() or marked else 1.6)
+        if marked and self.mark == "removed":
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(curve.path)
         painter.setPen(Qt.PenStyle.NoPen)

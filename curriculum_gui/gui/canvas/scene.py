@@ -57,6 +57,7 @@ class GraphScene(QGraphicsScene):
         self._syncing = False
         self._synced_pos: dict[str, QPointF] = {}
         self._highlight: tuple[str | None, frozenset[str]] = (None, frozenset())
+        self._marks: dict[ItemRef, str] = {}
         self._layout_generation = 0
         self._layout_relays: dict[int, Any] = {}
         self._paste_count = 0
@@ -103,6 +104,7 @@ class GraphScene(QGraphicsScene):
         finally:
             self._syncing = False
         self._apply_highlight()
+        self._apply_marks()
         self.update_scene_rect()
 
     def _problem_index(
@@ -250,6 +252,7 @@ class GraphScene(QGraphicsScene):
             self.document.apply(edit)
         except EditError as exc:
             self.notice.emit(str(exc))
+            self.sync()  # a refused move (a read-only document) puts the nodes back
             return False
         return True
 
@@ -499,6 +502,37 @@ class GraphScene(QGraphicsScene):
             if item.highlighted != on:
                 item.highlighted = on
                 item.update()
+
+    # --- marks (a comparison) --------------------------------------------------------------------------
+
+    def set_marks(self, marks: dict[ItemRef, str]) -> None:
+        """Mark items as ``"added"``, ``"changed"`` or ``"removed"`` (a diff); refs of the other level
+        are kept for when it is shown. An empty dict clears every mark."""
+        self._marks = dict(marks)
+        self._apply_marks()
+
+    def marked(self) -> dict[str, str]:
+        """``{node or edge id: mark}`` of what this level shows marked."""
+        items = {**self.nodes, **self.edges}
+        return {i: item.mark for i, item in items.items() if item.mark}
+
+    def _apply_marks(self) -> None:
+        level = self.level
+        nodes: dict[str, str] = {}
+        edges: dict[str, str] = {}
+        for ref, mark in self._marks.items():
+            if ref.id is None or ref.stage_id != level.stage_id:
+                continue
+            if ref.kind == level.node_kind:
+                nodes[ref.id] = mark
+            elif ref.kind == level.edge_kind:
+                edges[ref.id] = mark
+        for found, items in ((nodes, self.nodes), (edges, self.edges)):
+            for item_id, item in items.items():
+                mark = found.get(item_id)
+                if item.mark != mark:
+                    item.mark = mark
+                    item.update()
 
     # --- mouse gestures ------------------------------------------------------------------------------
 

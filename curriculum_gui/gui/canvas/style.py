@@ -33,6 +33,9 @@ REGRESSION = QColor("#8e24aa")
 LABEL_FILL = QColor(255, 255, 255, 230)
 BACKGROUND = QColor("#eef1f5")
 GRID_DOT = QColor("#c5ccd6")
+# Comparison marks (``GraphScene.set_marks``): what a diff added, changed or removed.
+MARKS = {"added": QColor("#2e9d48"), "changed": QColor("#00897b"), "removed": QColor("#d32f2f")}
+MARK_BADGES = {"added": "+ ADDED", "changed": "~ CHANGED", "removed": "− REMOVED"}
 
 
 @cache

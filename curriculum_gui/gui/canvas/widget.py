@@ -50,6 +50,7 @@ class CanvasWidget(QWidget):
         self.policy_scene: PolicyScene | None = None
         self.policy_view: CanvasView | None = None
         self._highlight: tuple[str | None, tuple[str, ...]] = (None, ())
+        self._marks: dict[ItemRef, str] = {}
         self._connect_scene(self.stage_scene)
 
         self.back_button = QToolButton()
@@ -118,6 +119,7 @@ class CanvasWidget(QWidget):
         self.stack.addWidget(self.policy_view)
         self.stack.setCurrentWidget(self.policy_view)
         self.policy_scene.set_highlight(*self._highlight)
+        self.policy_scene.set_marks(self._marks)
         self.policy_view.home()
         self.policy_view.setFocus()
         self._update_crumb()
@@ -188,6 +190,14 @@ class CanvasWidget(QWidget):
         for scene in (self.stage_scene, self.policy_scene):
             if scene is not None:
                 scene.set_highlight(stage_id, policy_ids)
+
+    def set_marks(self, marks: dict[ItemRef, str]) -> None:
+        """A comparison: ``{ItemRef: "added" | "changed" | "removed"}`` on both levels (see
+        :meth:`GraphScene.set_marks`)."""
+        self._marks = dict(marks)
+        for scene in (self.stage_scene, self.policy_scene):
+            if scene is not None:
+                scene.set_marks(self._marks)
 
     def show_item(self, ref: ItemRef) -> None:
         """Select an item (e.g. from the problems panel or the outline) and bring it into view."""

@@ -30,6 +30,7 @@ from ...store.records import (
     EJECT,
     ENROLLED,
     EVALUATED,
+    MIGRATED,
     NOTE,
     OVERRIDE,
     REENROLL,
@@ -51,12 +52,14 @@ KIND_LABELS = {
     NOTE: "Note",
     SENT: "Sent to rig",
     BASELINE: "Baseline weight",
+    MIGRATED: "Moved to another version",
 }
 KIND_COLOURS = {
     OVERRIDE: QColor("#e65100"),
     EJECT: QColor("#616161"),
     REENROLL: QColor("#6a1b9a"),
     REVERT: QColor("#00838f"),
+    MIGRATED: QColor("#283593"),
 }
 GREEN, RED, GREY = QBrush(QColor("#1b5e20")), QBrush(QColor("#b71c1c")), QBrush(QColor("#757575"))
 
@@ -93,6 +96,9 @@ def event_what(event: Event) -> str:
         )
     if event.kind == EJECT:
         return f"off curriculum (was in {before})"
+    if event.kind == MIGRATED:
+        move = f"{data.get('from_curriculum')} → {data.get('to_curriculum')}"
+        return f"{move}: {before} → {after}" if before != after else f"{move}, stays in {after}"
     if event.kind == EVALUATED:
         return event.suggested_change() if event.rejected else f"suggested {event.suggested_change()}"
     if event.kind in (OVERRIDE, REVERT, REENROLL) and before != after:
@@ -237,8 +243,9 @@ class SubjectDetail(QWidget):
                 font.setBold(True)
                 item.setFont(2, font)
                 item.setForeground(2, QBrush(colour))
-            if event.kind == APPLIED and event.batch:
-                label = f"applied {item.text(0)} by {event.operator}"
+            if event.kind in (APPLIED, MIGRATED) and event.batch:
+                verb = "applied" if event.kind == APPLIED else "moved to another version"
+                label = f"{verb} {item.text(0)} by {event.operator}"
                 item.setData(0, BATCH_ROLE, (event.batch, label))
             for check in event.data.get("why") or []:
                 item.addChild(self._check_item(check))
@@ -251,7 +258,10 @@ class SubjectDetail(QWidget):
         while item is not None and item.parent() is not None:
             item = item.parent()
         batch = item.data(0, BATCH_ROLE) if item is not None else None
-        undo = QAction("&Undo this trainer batch…", parent or self)
+        moved = batch is not None and batch[1].startswith("moved")
+        undo = QAction(
+            "&Undo this move (the whole batch)…" if moved else "&Undo this trainer batch…", parent or self
+        )
         undo.setEnabled(batch is not None)
         if batch is not None:
             undo.triggered.connect(lambda: self.undo_batch_requested.emit(*batch))

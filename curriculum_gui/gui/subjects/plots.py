@@ -20,6 +20,7 @@ from ...store.records import (
     APPLIED,
     EJECT,
     ENROLLED,
+    MIGRATED,
     OVERRIDE,
     REENROLL,
     REVERT,
@@ -41,7 +42,7 @@ def stage_points(history: Sequence[Event], sessions: Sequence[MetricsSession], s
     marks: list[tuple[float, float, str]] = []
     x = 0.0
     for event in history:
-        if event.kind not in (ENROLLED, APPLIED, OVERRIDE, EJECT, REENROLL, REVERT):
+        if event.kind not in (ENROLLED, APPLIED, OVERRIDE, EJECT, REENROLL, REVERT, MIGRATED):
             continue
         stage = event.data.get("after_stage")
         if event.kind == APPLIED:

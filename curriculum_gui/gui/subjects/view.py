@@ -116,6 +116,7 @@ class SubjectsView(QWidget):
         self.report_dialog: dialogs.ImportReportDialog | None = None
         self.last_batch: list[str] = []  # subjects of the last applied batch (Undo apply)
         self.last_batch_id: str | None = None  # and its id (``ApplyResult.batch``)
+        self.last_batch_kind = "apply"  # "apply" (the trainer's) or "move" (to another version)
         self.busy = False
         self._task: worker.Task | None = None
         self._cohort_stale = True
@@ -280,7 +281,14 @@ class SubjectsView(QWidget):
         self.revert_action = a(
             "Revert…", self.revert_dialog, "Undo the last change of the selected subjects", "Ctrl+Shift+R"
         )
-        self.undo_apply_action = a("Undo apply", self.undo_last_apply, "Revert the last applied batch")
+        self.move_action = a(
+            "Move to version…",
+            self.move_dialog,
+            "Move the selected subjects to another published version of their curriculum",
+        )
+        self.undo_apply_action = a(
+            "Undo apply", self.undo_last_apply, "Revert the last applied batch (or move to another version)"
+        )
         self.export_action = a(
             "Export…", self.export_dialog, "Write next-session parameters (JSON, aind)", "Ctrl+Shift+E"
         )
@@ -305,6 +313,7 @@ class SubjectsView(QWidget):
         tb.addSeparator()
         for action in (self.override_action, self.eject_action, self.reenroll_action, self.revert_action):
             tb.addAction(action)
+        tb.addAction(self.move_action)
         tb.addAction(self.undo_apply_action)
         tb.addSeparator()
         for action in (self.export_action, self.copy_action):
@@ -435,10 +444,10 @@ class SubjectsView(QWidget):
         self.eject_action.setEnabled(idle and bool(on))
         self.reenroll_action.setEnabled(idle and any(not r.on_curriculum for r in rows))
         self.revert_action.setEnabled(idle and bool(rows))
+        self.move_action.setEnabled(idle and bool(rows))
         self.undo_apply_action.setEnabled(idle and bool(self.last_batch))
-        self.undo_apply_action.setText(
-            f"Undo apply ({len(self.last_batch)})" if self.last_batch else "Undo apply"
-        )
+        undo = f"Undo {self.last_batch_kind}" if self.last_batch else "Undo apply"
+        self.undo_apply_action.setText(f"{undo} ({len(self.last_batch)})" if self.last_batch else undo)
         self.export_action.setEnabled(idle and bool(rows))
         self.copy_action.setEnabled(bool(self.rows))
 
@@ -529,7 +538,9 @@ class SubjectsView(QWidget):
             return None
         if not versions:
             self.show_message(
-                "info", "No curriculum is published in this database: publish one from the editor first."
+                "info",
+                "No curriculum is published in this database: publish one from the editor first "
+                "(Curriculum → Publish…).",
             )
             return None
         dialog = dialogs.RegisterDialog(versions, self.ws.curriculum, {r.subject for r in self.rows}, self)
@@ -664,6 +675,7 @@ class SubjectsView(QWidget):
         applied = {s.subject for s in todo}
         self.last_batch = sorted(applied) if result.batch else []
         self.last_batch_id = result.batch
+        self.last_batch_kind = "apply"
         self.review.set_suggestions([s for s in self.review.suggestions if s.subject not in applied])
         self.model.set_suggested(self.model.suggested - applied)
         self.refresh()
@@ -871,13 +883,66 @@ class SubjectsView(QWidget):
             self._update_actions()
 
     def _batch_reverted(self, batch: str, result: RevertResult) -> None:
+        moved = batch == self.last_batch_id and self.last_batch_kind == "move"
         self._forget_batch(batch)
         self.refresh()
         shown = ", ".join(result.reverted[:6]) + (" …" if len(result.reverted) > 6 else "")
+        if moved:
+            text = f"Undid the move: {len(result.reverted)} subject(s) back on their versions ({shown})."
+        else:
+            text = (
+                f"Undid the apply: {len(result.reverted)} subject(s) back where they were ({shown}); "
+                "their sessions wait for the trainer again."
+            )
+        self.show_message("ok", text)
+
+    # --- moving to another version ------------------------------------------------------------
+
+    def move_dialog(
+        self,
+        subjects: Sequence[str] | None = None,
+        from_version: int | None = None,
+        target: int | None = None,
+    ) -> QDialog | None:
+        """Move subjects (the selection, ``subjects``, or everyone on ``from_version``) to another
+        published version: mapping, dry run and reason in the dialog; applied as one undoable batch."""
+        from ..lifecycle.migrate_dialog import MigrateDialog
+
+        if subjects is None and from_version is None:
+            subjects = [r.subject for r in self.selected_rows()]
+            if not subjects:
+                return None
+        try:
+            versions = self.ws.versions()
+        except StoreError as exc:
+            self.handle_error(exc)
+            return None
+        if len(versions) < 2:
+            self.show_message("info", "Only one curriculum version is published: publish another one first.")
+            return None
+        dialog = MigrateDialog(self.ws, versions, subjects, from_version, target, self.pool, self)
+        return self._open(dialog, lambda: self.migrate(dialog.plan, dialog.reason_text()))
+
+    def migrate(self, plan: Any, reason: str) -> None:
+        """Apply a migration plan as one batch; a subject changed since the dry run is a conflict (nothing
+        moves, the table reloads)."""
+        if plan is None:
+            return
+        ws = self.ws
+        self._run(
+            f"Moving {len(plan.moves)} subject(s) to {plan.target.label}…",
+            lambda _progress: ws.migrate(plan, reason=reason),
+            self._migrated,
+        )
+
+    def _migrated(self, result: Any) -> None:
+        self.last_batch, self.last_batch_id, self.last_batch_kind = list(result.moved), result.batch, "move"
+        self.refresh()
+        self.select_subjects(result.moved)
         self.show_message(
             "ok",
-            f"Undid the apply: {len(result.reverted)} subject(s) back where they were ({shown}); "
-            "their sessions wait for the trainer again.",
+            f"Moved {len(result.moved)} subject(s) to {result.target.label} as one batch; each one's history "
+            "records both versions. “Undo move” (Subjects menu) moves them all back.",
         )
 
     # --- export --------------------------------------------------------------------------------
