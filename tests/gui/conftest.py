@@ -11,13 +11,15 @@ from curriculum_gui.gui.document import Document
 from curriculum_gui.gui.main_window import MainWindow
 
 
-def shown_window(qtbot, document: Document) -> Iterator[MainWindow]:
-    win = MainWindow(document)
+def shown_window(qtbot, document: Document, db: str | None = None) -> Iterator[MainWindow]:
+    win = MainWindow(document, db=db)
     win.show()
     qtbot.waitExposed(win)
     yield win
     win.commit_pending()  # a field still being typed in commits now, not in close()
     win.document.undo_stack.clear()  # closing must not stop at the unsaved-changes question
+    if win.subjects_view is not None:
+        wait_idle(qtbot, win.subjects_view)
     win.close()
     win.deleteLater()
 
