@@ -493,3 +493,48 @@ def test_replay_results_filter_manual_changes_and_mapping(
     window.reject()
     assert not window.isVisible()
     assert {r.curriculum_version for r in ws.subjects()} == {"1.0.0"}  # a replay changes nothing
+
+
+def test_a_move_is_undone_from_the_timeline_too(qtbot, app: MainWindow, two_versions) -> None:
+    from curriculum_gui.gui.subjects.detail import BATCH_ROLE
+
+    ws, _v1, v2 = two_versions
+    view = subjects_tab(app)
+    dialog = view.move_dialog(["M05", "M08"], target=v2)
+    planned(qtbot, dialog)
+    dialog.reason.setText("new version")
+    dialog.accept()
+    wait_idle(qtbot, view)
+    view.last_batch, view.last_batch_id = [], None  # as after a restart: only the timeline knows the batch
+    view.select_subjects(["M05"])
+    newest = view.detail.timeline.topLevelItem(0)
+    assert "Moved to another version" in newest.text(2) and "1.0.0 → " in newest.text(2)
+    (undo,) = view.detail.timeline_actions(newest)
+    assert undo.text() == "&Undo this move (the whole batch)…" and undo.isEnabled()
+    undo.trigger()
+    confirm = view.dialog
+    assert (
+        confirm is not None and "go back to the version and place" in confirm.findChildren(QLabel)[0].text()
+    )
+    assert newest.data(0, BATCH_ROLE)[1].startswith("moved")
+    confirm.accept()
+    wait_idle(qtbot, view)
+    assert {ws.subject(s).curriculum_version for s in ("M05", "M08")} == {"1.0.0"}
+    assert "Undid the move: 2 subject(s)" in view.banner.text()
+    assert ws.history("M08")[-1].reason == "undo of a move to another version"
+
+
+def test_the_publish_dialog_replays_the_edit_before_publishing(qtbot, app: MainWindow) -> None:
+    app.document.curriculum.stage_transitions[
+        3
+    ].rule.expression = "mean(last(accuracy, 3)) >= 0.9 and bias < 0.2"
+    dialog = publish_dialog(app)
+    dialog.replay_button.click()
+    replay = next(w for w in dialog.findChildren(ReplayWindow))
+    assert replay.isModal() and replay.curriculum.version == "1.1.0"  # as it would be published
+    qtbot.waitUntil(lambda: replay.result is not None and not replay.running, timeout=30_000)
+    assert replay.result.summary.changed >= 1 and replay.proxy.rowCount() >= 1
+    differing = {s.subject for s in replay.result.subjects if s.changed}
+    assert replay.detail.subject in differing  # the table starts with those that move differently
+    replay.reject()
+    assert dialog.isVisible() and dialog.publish_button.isEnabled()  # back to publishing

@@ -425,12 +425,22 @@ def underweight_dialog(held: dict[str, str], parent: QWidget | None = None) -> R
     )
 
 
-def undo_batch_dialog(subjects: Sequence[str], label: str, parent: QWidget | None = None) -> ReasonDialog:
-    message = (
-        f"Undo the trainer's batch {label}: {len(subjects)} subject(s) go back where they were before it "
-        f"and its sessions wait for the trainer again: {subject_list(subjects)}. If any of them changed "
-        "since, nothing is undone. The undo is kept in their history."
-    )
+def undo_batch_dialog(
+    subjects: Sequence[str], label: str, parent: QWidget | None = None, moved: bool = False
+) -> ReasonDialog:
+    """``moved``: the batch moved subjects to another version (else: the trainer's, applied)."""
+    if moved:
+        message = (
+            f"Undo the batch {label}: {len(subjects)} subject(s) go back to the version and place they "
+            f"were on before it: {subject_list(subjects)}. If any of them changed since, nothing is undone. "
+            "The undo is kept in their history."
+        )
+    else:
+        message = (
+            f"Undo the trainer's batch {label}: {len(subjects)} subject(s) go back where they were before it "
+            f"and its sessions wait for the trainer again: {subject_list(subjects)}. If any of them changed "
+            "since, nothing is undone. The undo is kept in their history."
+        )
     return _change_dialog(
         subjects, "Undo batch", message, "optional, e.g. metrics of the wrong day", parent, required=False
     )

@@ -849,31 +849,35 @@ class SubjectsView(QWidget):
         """Revert the last applied batch as one step: every subject of it, or (if another rig changed one
         since) none, with a message naming them."""
         if self.last_batch_id is not None:
-            self.undo_batch(self.last_batch_id, None)
+            self.undo_batch(self.last_batch_id, None, moved=self.last_batch_kind == "move")
 
     def undo_batch_dialog(self, batch: str, label: str) -> QDialog | None:
-        """Undo any applied batch (from an applied event's context menu), after a confirmation."""
+        """Undo any applied batch or move to another version (from a timeline row's context menu), after
+        a confirmation."""
         try:
             subjects = self.ws.batch_subjects(batch)
         except StoreError as exc:
             self.handle_error(exc)
             return None
-        dialog = dialogs.undo_batch_dialog(subjects, label, self)
-        return self._open(dialog, lambda: self.undo_batch(batch, dialog.reason_text()))
+        moved = label.startswith("moved")
+        dialog = dialogs.undo_batch_dialog(subjects, label, self, moved=moved)
+        return self._open(dialog, lambda: self.undo_batch(batch, dialog.reason_text(), moved=moved))
 
-    def undo_batch(self, batch: str, reason: str | None) -> None:
+    def undo_batch(self, batch: str, reason: str | None, moved: bool = False) -> None:
         """Undo apply stays offered until the batch is undone, or cannot be (a subject of it changed
-        since, or the batch is gone): a locked or unreachable database only means "try again"."""
+        since, or the batch is gone): a locked or unreachable database only means "try again".
+        ``moved``: the batch moved subjects to another version (said so in the messages)."""
         ws = self.ws
+        default = "undo of a move to another version" if moved else "undo of an applied batch"
 
         def failed(exc: Exception) -> None:
             if isinstance(exc, (ConflictError, NotFound)):
                 self._forget_batch(batch)
 
         self._run(
-            "Undoing the apply…",
-            lambda _progress: ws.revert_batch(batch, reason=reason or "undo of an applied batch"),
-            lambda result: self._batch_reverted(batch, result),
+            "Undoing the move…" if moved else "Undoing the apply…",
+            lambda _progress: ws.revert_batch(batch, reason=reason or default),
+            lambda result: self._batch_reverted(batch, result, moved),
             failed,
         )
 
@@ -882,8 +886,7 @@ class SubjectsView(QWidget):
             self.last_batch, self.last_batch_id = [], None
             self._update_actions()
 
-    def _batch_reverted(self, batch: str, result: RevertResult) -> None:
-        moved = batch == self.last_batch_id and self.last_batch_kind == "move"
+    def _batch_reverted(self, batch: str, result: RevertResult, moved: bool = False) -> None:
         self._forget_batch(batch)
         self.refresh()
         shown = ", ".join(result.reverted[:6]) + (" …" if len(result.reverted) > 6 else "")
