@@ -20,12 +20,13 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QTableView,
@@ -196,6 +197,23 @@ class ProgressRow(QWidget):
 
     def stop(self) -> None:
         self.hide()
+
+
+def find_row(owner: QWidget, placeholder: str, label: str = "&Find:") -> tuple[QLineEdit, QHBoxLayout]:
+    """``Find: [........ x]`` for a table, with Ctrl+F on ``owner`` to reach it; the row to add more to."""
+    field = QLineEdit()
+    field.setPlaceholderText(f"{placeholder} (Ctrl+F)")
+    field.setClearButtonEnabled(True)
+    caption = QLabel(label)
+    caption.setBuddy(field)
+    find = QAction(owner)
+    find.setShortcut(QKeySequence.StandardKey.Find)
+    find.triggered.connect(lambda: field.setFocus())
+    owner.addAction(find)
+    row = QHBoxLayout()
+    row.addWidget(caption)
+    row.addWidget(field, 1)
+    return field, row
 
 
 def names(items: Sequence[str], limit: int = 6) -> str:

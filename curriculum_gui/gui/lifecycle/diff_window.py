@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QRadioButton,
     QSplitter,
@@ -32,6 +31,7 @@ from ...core.problems import ItemRef
 from ..canvas import CanvasWidget
 from ..canvas import style as canvas_style
 from ..document import Document
+from .common import find_row
 from .publish_dialog import BUMP_COLOURS
 
 NEW, OLD = "new", "old"
@@ -128,9 +128,7 @@ class DiffWindow(QMainWindow):
 
         self.summary = QLabel(self.diff.describe()[0])
         self.summary.setWordWrap(True)
-        self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter the changes")
-        self.filter.setClearButtonEnabled(True)
+        self.filter, row = find_row(self, "Filter the changes", "&Filter:")
         self.filter.textChanged.connect(self._filter)
         self.changes = QTreeWidget()
         self.changes.setHeaderLabels(["Change", "Size"])
@@ -157,11 +155,6 @@ class DiffWindow(QMainWindow):
         title = QLabel("<b>Changes</b>")
         panel_layout.addWidget(title)
         panel_layout.addWidget(self.summary)
-        filter_label = QLabel("&Filter:")
-        filter_label.setBuddy(self.filter)
-        row = QHBoxLayout()
-        row.addWidget(filter_label)
-        row.addWidget(self.filter, 1)
         panel_layout.addLayout(row)
         panel_layout.addWidget(self.changes, 1)
         self.split = QSplitter(Qt.Orientation.Horizontal)

@@ -36,7 +36,7 @@ from ...store.records import CurriculumVersion
 from ...store.subject_migration import MigrationPlan
 from ..subjects import worker
 from ..subjects.table_model import short
-from .common import GREY, ProgressRow, Row, names, rows_table, version_key
+from .common import GREY, ProgressRow, Row, find_row, names, rows_table, version_key
 from .mapping_form import Choice, MappingForm, mapping_entries, mapping_for
 
 HEADERS = ("Subject", "From", "Stage: now → after", "Policies: now → after", "Parameters", "Note")
@@ -164,9 +164,7 @@ class MigrateDialog(QDialog):
         self.mapping = MappingForm()
         self.mapping.changed.connect(self.replan)
 
-        self.filter = QLineEdit()
-        self.filter.setPlaceholderText("subject, stage, parameter…")
-        self.filter.setClearButtonEnabled(True)
+        self.filter, find = find_row(self, "subject, stage, parameter…")
         self.filter.textChanged.connect(lambda text: self.proxy.set_filter(text))
         self.table, self.model, self.proxy = rows_table(HEADERS, (80, 80, 300, 260, 260))
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
@@ -195,12 +193,9 @@ class MigrateDialog(QDialog):
         form.addRow("Mapping:", self.mapping_note)
         form.addRow("", self.mapping)
         filter_row = QHBoxLayout()
-        filter_label = QLabel("&Find:")
-        filter_label.setBuddy(self.filter)
         filter_row.addWidget(QLabel("<b>Dry run</b> — where each subject lands (nothing is written yet)"))
         filter_row.addStretch(1)
-        filter_row.addWidget(filter_label)
-        filter_row.addWidget(self.filter)
+        filter_row.addLayout(find)
         reason_row = QFormLayout()
         reason_row.addRow("&Reason (required):", self.reason)
         layout = QVBoxLayout(self)

@@ -15,26 +15,10 @@ from PySide6.QtWidgets import QLabel, QSplitter, QTextBrowser, QVBoxLayout, QWid
 
 from ...core.replay import ReplayResult, SubjectReplay
 from ...core.replay_report import check_text, subject_lines
-from ..subjects import plots  # noqa: F401  (pyqtgraph's global options: white background)
+from ..subjects.plots import step_line  # (and pyqtgraph's options there: a white background)
 
 REAL_COLOUR = "#1565c0"
 EDIT_COLOUR = "#ef6c00"
-
-
-def stage_line(xs: list[float], ys: list[float], last: float) -> tuple[list[float], list[float]]:
-    """Step coordinates: each stage holds from its session to the next change, up to ``last``."""
-    sx: list[float] = []
-    sy: list[float] = []
-    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
-        if i:
-            sx.append(x)
-            sy.append(ys[i - 1])
-        sx.append(x)
-        sy.append(y)
-    if xs:
-        sx.append(max(last, xs[-1]))
-        sy.append(ys[-1])
-    return sx, sy
 
 
 def decisions_html(s: SubjectReplay) -> str:
@@ -126,9 +110,9 @@ class ReplayDetail(QWidget):
             return
         xs, real, edit = trajectories(result, s)
         last = xs[-1]
-        plot.plot(*stage_line(xs, real, last), pen=pg.mkPen(REAL_COLOUR, width=3), name="really")
+        plot.plot(*step_line(xs, real, last), pen=pg.mkPen(REAL_COLOUR, width=3), name="really")
         plot.plot(
-            *stage_line(xs, edit, last),
+            *step_line(xs, edit, last),
             pen=pg.mkPen(EDIT_COLOUR, width=2.5, style=Qt.PenStyle.DashLine),
             name="under the edit",
         )

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -34,7 +33,7 @@ from ...core.model import Curriculum
 from ...core.replay import ReplayResult, SubjectReplay, graduation
 from ...core.replay_report import summary_lines, terminal_ids
 from ..subjects import worker
-from .common import GREY, ProgressRow, Row, rows_table
+from .common import GREY, ProgressRow, Row, find_row, rows_table
 from .mapping_form import MappingForm, missing_in
 from .replay_detail import ReplayDetail
 
@@ -167,20 +166,13 @@ class ReplayWindow(QDialog):
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.filter = QLineEdit()
-        self.filter.setPlaceholderText("subject, stage, rule…")
-        self.filter.setClearButtonEnabled(True)
+        self.filter, filters = find_row(self, "subject, stage, rule…")
         self.filter.textChanged.connect(lambda _text: self._filter())
         self.only_differ = QCheckBox("Only subjects that &differ")
         self.only_differ.setToolTip("…and those that could not be replayed, with the reason")
         self.only_differ.setChecked(True)
         self.only_differ.toggled.connect(lambda _on: self._filter())
-        find = QLabel("&Find:")
-        find.setBuddy(self.filter)
         self.count = QLabel()
-        filters = QHBoxLayout()
-        filters.addWidget(find)
-        filters.addWidget(self.filter, 1)
         filters.addWidget(self.only_differ)
         filters.addWidget(self.count)
         self.table, self.model, self.proxy = rows_table(HEADERS, (70, 125, 65, 200, 150, 150, 110))

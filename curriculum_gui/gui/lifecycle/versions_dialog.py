@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ...store.versions import VersionSummary
 from .actions import OPEN_DOCUMENT
-from .common import GREY, Row, rows_table, version_key
+from .common import GREY, Row, find_row, rows_table, version_key
 
 HEADERS = ("Name", "Version", "Published by", "Published", "Digest", "Subjects now", "Ever")
 
@@ -88,20 +87,9 @@ class VersionsDialog(QDialog):
         enter.triggered.connect(lambda _checked=False: self.open_selected(True))
         self.table.addAction(enter)
 
-        self.filter = QLineEdit()
-        self.filter.setPlaceholderText("name, version, who… (Ctrl+F)")
-        self.filter.setClearButtonEnabled(True)
+        self.filter, top = find_row(self, "name, version, who…", "&Filter:")
         self.filter.textChanged.connect(self._filter)
-        find = QAction(self)
-        find.setShortcut(QKeySequence.StandardKey.Find)
-        find.triggered.connect(lambda: self.filter.setFocus())
-        self.addAction(find)
-        filter_label = QLabel("&Filter:")
-        filter_label.setBuddy(self.filter)
         self.count = QLabel()
-        top = QHBoxLayout()
-        top.addWidget(filter_label)
-        top.addWidget(self.filter, 1)
         top.addWidget(self.count)
 
         self.compare_with = QComboBox()

@@ -63,6 +63,22 @@ def stage_points(history: Sequence[Event], sessions: Sequence[MetricsSession], s
     return xs, ys, marks
 
 
+def step_line(xs: Sequence[float], ys: Sequence[float], last: float) -> tuple[list[float], list[float]]:
+    """Steps: each stage holds from one change to the next, up to session ``last``."""
+    sx: list[float] = []
+    sy: list[float] = []
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        if i:
+            sx.append(x)
+            sy.append(ys[i - 1])
+        sx.append(x)
+        sy.append(y)
+    if xs:
+        sx.append(max(xs[-1], last))
+        sy.append(ys[-1])
+    return sx, sy
+
+
 class SubjectPlots(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,17 +128,7 @@ class SubjectPlots(QWidget):
         plot.clear()
         xs, ys, marks = stage_points(history, sessions, stages)
         if xs:
-            # Steps: the stage holds from one change to the next, up to the last session.
-            sx, sy = [], []
-            for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
-                if i:
-                    sx.append(x)
-                    sy.append(ys[i - 1])
-                sx.append(x)
-                sy.append(y)
-            sx.append(max(xs[-1], float(len(sessions))))
-            sy.append(ys[-1])
-            plot.plot(sx, sy, pen=pg.mkPen("#1565c0", width=2.5))
+            plot.plot(*step_line(xs, ys, float(len(sessions))), pen=pg.mkPen("#1565c0", width=2.5))
             for kind, colour in MANUAL_COLOURS.items():
                 pts = [(x, y) for x, y, k in marks if k == kind]
                 if pts:
