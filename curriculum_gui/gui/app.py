@@ -108,9 +108,10 @@ def run_app(
     app = _application()
 
     if screenshot:
+        from .main_window import DEFAULT_SIZE
+
         window = build_window(file, db, aind_module, python_path)  # a bad file or database: one line, exit 2
-        if size:
-            window.resize(*parse_size(size))
+        window.resize(*(parse_size(size) if size else DEFAULT_SIZE))  # never the size last left on screen
         over = window.show_view(view or "editor")
         take_screenshot(window, screenshot, over)
         print(f"wrote {screenshot}")

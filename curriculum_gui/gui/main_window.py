@@ -56,6 +56,7 @@ EDITOR_VIEWS = ("editor", "policies", "problems", "inspector", "history", "simul
 SUBJECT_VIEWS = ("subjects", "review", "subject", "cohort")
 VIEWS = (*EDITOR_VIEWS, *SUBJECT_VIEWS, "rig", *lifecycle_screens.VIEWS)
 DB_SETTING = "subjects/database"
+DEFAULT_SIZE = (1400, 860)  # before a remembered one; and every --screenshot without --size
 EDITOR_DOCKS = ("outline", "problems", "inspector", "history", "simulate")
 
 
@@ -66,7 +67,7 @@ class MainWindow(QMainWindow):
     def __init__(self, document: Document | None = None, db: str | None = None) -> None:
         super().__init__()
         self.setObjectName("main_window")
-        self.resize(1400, 860)
+        self.resize(*DEFAULT_SIZE)
         self.document = document or Document(Curriculum())
         self.autosave: Autosave | None = None
         self.db = db
