@@ -460,6 +460,7 @@ class MainWindow(QMainWindow):
             from .subjects.view import SubjectsView as view_class
         if self.subjects_view is None:
             self.subjects_view = view_class(workspace, self)
+            self.subjects_view.operators = self.rig_tab.operators  # who signs, for its dialogs
             self.subjects_view.workspace_changed.connect(self._workspace_changed)
             self.subjects_menu.clear()  # the actions are the window's or the view's: only taken out
             self.subjects_menu.addActions(self.subjects_view.toolbar.actions())

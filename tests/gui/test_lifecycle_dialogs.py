@@ -62,8 +62,11 @@ def db(demo_file: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app(qtbot, db: Path, example_path: Path) -> Iterator[MainWindow]:
-    """The main window on the bundled example (published in the demo as 1.0.0) and the demo database."""
-    yield from shown_window(qtbot, Document.open(example_path), db=str(db))
+    """The main window on the bundled example (published in the demo as 1.0.0) and the demo database;
+    "ana" is at the computer (every change is signed)."""
+    for window in shown_window(qtbot, Document.open(example_path), db=str(db)):
+        window.rig_tab.operators.add("ana")
+        yield window
 
 
 def workspace(window: MainWindow) -> Workspace:
@@ -103,6 +106,23 @@ def test_publish_is_refused_with_the_errors_listed_and_one_leads_to_its_item(qtb
         dialog.errors.itemActivated.emit(item)  # Enter or double-click on an error
         assert not dialog.isVisible()
         assert window.inspector.ref == item.data(Qt.ItemDataRole.UserRole + 1)
+
+
+def test_nobody_chosen_to_sign_is_said_and_chosen_in_the_dialog(qtbot, app: MainWindow) -> None:
+    ws = workspace(app)
+    app.rig_tab.operators.choose("")
+    app.document.curriculum.stage_transitions[
+        3
+    ].rule.expression = "mean(last(accuracy, 3)) >= 0.9 and bias < 0.2"
+    dialog = publish_dialog(app)
+    assert not dialog.publish_button.isEnabled() and "choose who you are first" in dialog.status.text()
+    assert dialog.signed.label.text() == "Signed by: nobody chosen yet"
+    chooser = dialog.signed.choose()
+    chooser.new_name.setText("bea")
+    chooser.accept()
+    assert dialog.signed.label.text() == "Signed by: bea" and dialog.publish_button.isEnabled()
+    dialog.publish_button.click()
+    assert ws.find_version(NAME).published_by == "bea"
 
 
 def test_the_version_is_checked_as_typed(qtbot, app: MainWindow) -> None:
@@ -386,6 +406,7 @@ def test_moving_needs_a_mapping_a_reason_and_undoes_as_one_step(qtbot, app: Main
     qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
     wait_idle(qtbot, view)
     assert {r.curriculum_version for r in ws.subjects()} == {"2.0.0"}
+    assert {ws.history(s)[-1].operator for s in ("M01", "M06")} == {"ana"}
     assert ws.state("M06").active_policies == ("mc_ramp",)
     assert "Moved 12 subject(s)" in view.banner.text() and view.undo_apply_action.text() == "Undo move (12)"
 

@@ -33,8 +33,10 @@ SESSIONS = {  # accuracy per session; A1 passes 0.6 but not 0.75 on its first se
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:
-    """An empty curriculum, on a new (empty) SQLite database: no demo mice."""
-    yield from shown_window(qtbot, Document(Curriculum()), db=str(tmp_path / "lab.sqlite3"))
+    """An empty curriculum, on a new (empty) SQLite database: no demo mice; "ana" signs the changes."""
+    for win in shown_window(qtbot, Document(Curriculum()), db=str(tmp_path / "lab.sqlite3")):
+        win.rig_tab.operators.add("ana")
+        yield win
 
 
 def commit_line(field, text: str) -> None:
@@ -195,7 +197,9 @@ def test_draw_publish_register_train_edit_replay_publish_and_move(
         "A3": ("1.1.0", "Warm-up"),
     }
     events = [ws.history(s)[-1] for s in rows]
-    assert {(e.kind, e.reason) for e in events} == {("migrated", "stricter promotion out of warm-up")}
+    assert {(e.kind, e.reason, e.operator) for e in events} == {
+        ("migrated", "stricter promotion out of warm-up", "ana")
+    }
     assert len({e.batch for e in events}) == 1 and view.last_batch_id == events[0].batch
     assert view.undo_apply_action.text() == "Undo move (3)"
     counts = {s.record.version: (s.subjects_now, s.subjects_ever) for s in ws.version_summaries()}

@@ -109,7 +109,8 @@ class Lifecycle(QObject):
             return None
         from .publish_dialog import PublishDialog
 
-        dialog = PublishDialog(ws, w.document.curriculum.model_copy(deep=True), w)
+        operators = w.rig_tab.operators
+        dialog = PublishDialog(ws, w.document.curriculum.model_copy(deep=True), w, operators)
         dialog.published.connect(self._published)
         dialog.replay_requested.connect(lambda c: self.replay(c, "as it would be published", dialog))
         dialog.select_requested.connect(w.select_item)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.errors import CurriculumGuiError
 from ..subjects.table_model import tooltip
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -214,6 +215,59 @@ def find_row(owner: QWidget, placeholder: str, label: str = "&Find:") -> tuple[Q
     row.addWidget(caption)
     row.addWidget(field, 1)
     return field, row
+
+
+class SignedBy(QWidget):
+    """``Signed by: alice  [Operator…]``: who a change will be signed with (the operator chosen on this
+    computer); with nobody chosen, :meth:`problem` says so and Operator… lets one be chosen here.
+    ``changed`` after a choice."""
+
+    changed = Signal()
+
+    def __init__(self, ws: Any, operators: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ws = ws
+        self.operators = operators
+        self.label = QLabel()
+        self.button = QPushButton("&Operator…")
+        self.button.setToolTip("Choose who you are: every change is signed")
+        self.button.setAutoDefault(False)
+        self.button.clicked.connect(self.choose)
+        self.button.setVisible(operators is not None)
+        self.dialog: Any = None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.button)
+        layout.addStretch(1)
+        if operators is not None:
+            operators.changed.connect(self._chosen)
+        self.refresh()
+
+    def problem(self) -> str | None:
+        try:
+            self.ws.who()
+        except CurriculumGuiError as exc:
+            return str(exc)
+        return None
+
+    def refresh(self) -> None:
+        problem = self.problem()
+        self.label.setText(
+            f"Signed by: {self.ws.who()}" if problem is None else "Signed by: nobody chosen yet"
+        )
+        self.label.setStyleSheet("" if problem is None else "color: #c62828")
+
+    def choose(self) -> Any:
+        from ..operators import OperatorDialog
+
+        self.dialog = OperatorDialog(self.operators, self)
+        self.dialog.open()
+        return self.dialog
+
+    def _chosen(self, _name: str) -> None:
+        self.refresh()
+        self.changed.emit()
 
 
 def names(items: Sequence[str], limit: int = 6) -> str:

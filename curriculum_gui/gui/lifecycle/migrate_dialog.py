@@ -36,7 +36,7 @@ from ...store.records import CurriculumVersion
 from ...store.subject_migration import MigrationPlan
 from ..subjects import worker
 from ..subjects.table_model import short
-from .common import GREY, ProgressRow, Row, find_row, names, rows_table, version_key
+from .common import GREY, ProgressRow, Row, SignedBy, find_row, names, rows_table, version_key
 from .mapping_form import Choice, MappingForm, mapping_entries, mapping_for
 
 HEADERS = ("Subject", "From", "Stage: now → after", "Policies: now → after", "Parameters", "Note")
@@ -130,6 +130,7 @@ class MigrateDialog(QDialog):
         target: int | None = None,
         pool: QThreadPool | None = None,
         parent: QWidget | None = None,
+        operators: Any = None,
     ) -> None:
         super().__init__(parent)
         self.ws = ws
@@ -175,6 +176,8 @@ class MigrateDialog(QDialog):
         self.reason.setPlaceholderText("why they move, e.g. stricter two-choice rule from 1.1.0")
         self.reason.setClearButtonEnabled(True)
         self.reason.textChanged.connect(lambda _text: self._update())
+        self.signed = SignedBy(ws, operators)
+        self.signed.changed.connect(self._update)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #8a6d00")
@@ -198,6 +201,7 @@ class MigrateDialog(QDialog):
         filter_row.addLayout(find)
         reason_row = QFormLayout()
         reason_row.addRow("&Reason (required):", self.reason)
+        reason_row.addRow("", self.signed)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(filter_row)
@@ -339,7 +343,8 @@ class MigrateDialog(QDialog):
             return f"No subject to move: every one is already on {self.plan.target.label}."
         if not self.reason.text().strip():
             return "Say why: the reason is kept in each subject's history."
-        return None
+        signer = self.signed.problem()
+        return f"Cannot move yet: {signer}." if signer else None
 
     def _update(self) -> None:
         problem = self.problem()

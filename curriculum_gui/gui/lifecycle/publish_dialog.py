@@ -36,6 +36,7 @@ from ...core.errors import CurriculumGuiError
 from ...core.model import Curriculum
 from ...core.problems import Problem
 from ...store.records import CurriculumVersion
+from .common import SignedBy
 
 BUMP_COLOURS = {
     Bump.MAJOR: QColor("#c62828"),
@@ -74,7 +75,9 @@ class PublishDialog(QDialog):
     replay_requested = Signal(object)
     select_requested = Signal(object)
 
-    def __init__(self, ws: Any, curriculum: Curriculum, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ws: Any, curriculum: Curriculum, parent: QWidget | None = None, operators: Any = None
+    ) -> None:
         super().__init__(parent)
         self.ws = ws
         self.curriculum = curriculum
@@ -116,6 +119,8 @@ class PublishDialog(QDialog):
         row.addWidget(version_label)
         row.addWidget(self.version, 1)
         row.addWidget(self.use_suggested)
+        self.signed = SignedBy(ws, operators)
+        self.signed.changed.connect(self.check)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -144,6 +149,7 @@ class PublishDialog(QDialog):
         layout.addWidget(self.changes, 3)
         layout.addLayout(row)
         layout.addWidget(self.suggestion)
+        layout.addWidget(self.signed)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
         self.resize(960, 580)
@@ -258,6 +264,9 @@ class PublishDialog(QDialog):
             return self._refuse(f"Cannot publish {self.curriculum.name!r} {text}: {preview.refused}.")
         if preview.existing is not None:
             return self._refuse(already_published_text(preview.existing) + ".", WARNING)
+        signer = self.signed.problem()
+        if signer is not None:
+            return self._refuse(f"Cannot publish yet: {signer}.")
         warnings = []
         latest = preview.previous
         if latest is not None and _lower(text, latest.version):

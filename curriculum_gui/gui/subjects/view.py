@@ -117,6 +117,7 @@ class SubjectsView(QWidget):
         self.last_batch: list[str] = []  # subjects of the last applied batch (Undo apply)
         self.last_batch_id: str | None = None  # and its id (``ApplyResult.batch``)
         self.last_batch_kind = "apply"  # "apply" (the trainer's) or "move" (to another version)
+        self.operators: Any = None  # this computer's operators (the window's), for dialogs that sign
         self.busy = False
         self._task: worker.Task | None = None
         self._cohort_stale = True
@@ -923,7 +924,9 @@ class SubjectsView(QWidget):
         if len(versions) < 2:
             self.show_message("info", "Only one curriculum version is published: publish another one first.")
             return None
-        dialog = MigrateDialog(self.ws, versions, subjects, from_version, target, self.pool, self)
+        dialog = MigrateDialog(
+            self.ws, versions, subjects, from_version, target, self.pool, self, self.operators
+        )
         return self._open(dialog, lambda: self.migrate(dialog.plan, dialog.reason_text()))
 
     def migrate(self, plan: Any, reason: str) -> None:
