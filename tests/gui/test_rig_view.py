@@ -268,3 +268,16 @@ def test_the_run_sheet_dialog(qtbot, rig: RigView, tmp_path: Path) -> None:
     assert dialog.save("csv", str(tmp_path / "day.csv"))
     assert (tmp_path / "day.csv").read_text().count("\n") == 13
     dialog.close()
+
+
+def test_the_window_with_every_tab_fits_a_1280_pixel_screen(qtbot, tmp_path) -> None:
+    """The Rig tab's toolbar and actions wrap instead of widening the window past a small screen."""
+    from curriculum_gui.gui.main_window import MainWindow
+    from curriculum_gui.store import Workspace
+
+    window = MainWindow(db=str(tmp_path / "fit.sqlite3"))
+    qtbot.addWidget(window)
+    with Workspace.open(tmp_path / "fit.sqlite3"):  # an empty database of this application
+        pass
+    assert window.ensure_workspace()
+    assert window.minimumSizeHint().width() <= 1280

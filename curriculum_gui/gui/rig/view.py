@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -113,18 +114,23 @@ class RigView(MouseActions, QWidget):
             "&Week schedule…", self.schedule_dialog, "Which mice run on which rig"
         )
         self.runsheet_button = self._button("Run shee&t…", self.runsheet_dialog, "Print the day's run sheet")
-        top = QHBoxLayout()
-        top.addWidget(self._buddy("R&ig:", self.rig_box))
-        top.addWidget(self.rig_box)
-        top.addWidget(self.folders_button)
-        top.addWidget(self._buddy("Da&y:", self.day_edit))
-        top.addWidget(self.day_edit)
-        top.addSpacing(12)
-        top.addWidget(self._buddy("&Mouse:", self.scan))
-        top.addWidget(self.scan, 1)
-        top.addWidget(self.operator_button)
-        top.addWidget(self.schedule_button)
-        top.addWidget(self.runsheet_button)
+        # Two rows, so the tab fits a 1280-pixel screen beside nothing else: the mouse first.
+        scan_row = QHBoxLayout()
+        scan_row.addWidget(self._buddy("&Mouse:", self.scan))
+        scan_row.addWidget(self.scan, 1)
+        scan_row.addWidget(self.operator_button)
+        rig_row = QHBoxLayout()
+        rig_row.addWidget(self._buddy("R&ig:", self.rig_box))
+        rig_row.addWidget(self.rig_box)
+        rig_row.addWidget(self.folders_button)
+        rig_row.addWidget(self._buddy("Da&y:", self.day_edit))
+        rig_row.addWidget(self.day_edit)
+        rig_row.addStretch(1)
+        rig_row.addWidget(self.schedule_button)
+        rig_row.addWidget(self.runsheet_button)
+        top = QVBoxLayout()
+        top.addLayout(scan_row)
+        top.addLayout(rig_row)
 
         self.list = QTreeWidget()
         self.list.setHeaderLabels(["#", "Mouse", "Marks", "Stage"])
@@ -167,19 +173,19 @@ class RigView(MouseActions, QWidget):
         self.note_button = b("N&ote…", self.note_dialog, "Add a note to its history")
         self.send_button = b("Send to ri&g", self.send_to_rig, "Write the next session into the rig's folder")
         self.undo_button = b("&Undo", self.undo, "Undo the last change made here")
-        actions = QHBoxLayout()
-        for button in (
+        actions = QGridLayout()  # two rows of four: the panel keeps its width on a small screen
+        buttons = (
             self.accept_button,
             self.stage_button,
             self.params_button,
             self.eject_button,
-            self.reenroll_button,
-            self.note_button,
             self.send_button,
-        ):
-            actions.addWidget(button)
-        actions.addStretch(1)
-        actions.addWidget(self.undo_button)
+            self.note_button,
+            self.reenroll_button,
+            self.undo_button,
+        )
+        for n, button in enumerate(buttons):
+            actions.addWidget(button, n // 4, n % 4)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
