@@ -393,9 +393,12 @@ def _cmd_metrics_import(args: argparse.Namespace) -> int:
         source = args.data_directory
     for bad in report.bad:
         print(f"{source}: {bad}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"{source}: warning: {warning}", file=sys.stderr)
+    warned = f", {len(report.warnings)} warning(s)" if report.warnings else ""
     print(
         f"{source}: imported {report.imported} session(s), {report.already_there} already there, "
-        f"{len(report.bad)} problem(s)"
+        f"{len(report.bad)} problem(s){warned}"
     )
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
@@ -453,14 +456,17 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _describe(s: Any) -> str:
+    notes = "".join(f"\n  note: {text}" for _, text in s.notes)
+    if s.waiting:
+        notes += f"\n  note: {s.waiting} more session(s) wait for the next evaluation (apply these first)"
     if s.error:
-        return f"{s.subject}: not evaluated: {s.error}"
+        return f"{s.subject}: not evaluated: {s.error}{notes}"
     move = (
         f"{s.current_stage!r} → {s.suggested_stage!r}" if s.stage_changed else f"stays on {s.current_stage!r}"
     )
     policies = ", ".join(s.suggested_policies) or "no policies"
     changes = "; ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in s.parameter_changes.items())
-    return f"{s.subject}: {move} [{policies}]" + (f" ({changes})" if changes else "")
+    return f"{s.subject}: {move} [{policies}]" + (f" ({changes})" if changes else "") + notes
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:

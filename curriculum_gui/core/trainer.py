@@ -191,6 +191,21 @@ class SubjectState(_SubjectFields):
         )
 
 
+SHOWN_ITEMS = 10
+"""A list a rule read (a history) is kept in the "why" as its last items: at most this many entries, the
+first saying how many earlier ones were left out. The why of a session then costs the same at session
+500 as at session 1, in memory, in the event log and on screen."""
+
+
+def shown_value(value: Any) -> Any:
+    """``value`` as the "why" keeps it: a list longer than :data:`SHOWN_ITEMS` as its last items, after a
+    note of how many came before (``["… 480 earlier", 0.7, ...]``); anything else as it is."""
+    if type(value) is list and len(value) > SHOWN_ITEMS:
+        kept = SHOWN_ITEMS - 1
+        return [f"… {len(value) - kept} earlier", *value[-kept:]]
+    return value
+
+
 def _json_value(value: Any) -> Any:
     """A value read by a rule, as JSON (lists stay lists; anything odd becomes its short repr)."""
     if value is None or isinstance(value, bool | int | str):
@@ -241,7 +256,7 @@ class Check(NamedTuple):
         if self.python:
             out["python"] = True
         out["result"] = self.result
-        out["values"] = {k: _json_value(v) for k, v in self.values.items()}
+        out["values"] = {k: _json_value(shown_value(v)) for k, v in self.values.items()}
         if self.changes is not None:
             out["changes"] = {k: _json_value(v) for k, v in self.changes.items()}
         out["fired"] = self.fired
@@ -254,7 +269,7 @@ class Check(NamedTuple):
         head = f"{what} {self.source_name!r}"
         if self.destination_name is not None:
             head += f" → {self.destination_name!r}"
-        values = ", ".join(f"{k}={short_repr(v, 40)}" for k, v in self.values.items())
+        values = ", ".join(f"{k}={short_repr(shown_value(v), 40)}" for k, v in self.values.items())
         if self.error:
             outcome = f"ERROR: {self.error}"
         elif self.kind == POLICY_UPDATE:
@@ -310,6 +325,13 @@ class Evaluation(tuple):
     @property
     def fired(self) -> tuple[Check, ...]:
         return tuple(c for c in self.why if c.fired and c.kind != POLICY_UPDATE)
+
+    def settled(self) -> Evaluation:
+        """The same evaluation with its ``why`` worked out now and every list a rule read kept as the why
+        keeps it (:func:`shown_value`): it holds no reference to the metrics any more, so a caller may go
+        on changing their lists (a long history, evaluated session after session)."""
+        why = [c._replace(values={k: shown_value(v) for k, v in c.values.items()}) for c in self.why]
+        return tuple.__new__(Evaluation, (self.state, self.error, self.message, None, why, None, None, None))
 
     def __iter__(self):
         return iter((self[0], self.why))

@@ -407,7 +407,7 @@ class MainWindow(QMainWindow):
         """Like the Subjects view's Database…: on success the Subjects tab opens on it and it is remembered
         for the next start; otherwise the page says why."""
         self.db = db
-        if not self.ensure_workspace():
+        if not self.ensure_workspace(background=True):
             return False
         self._workspace_changed(self.workspace)
         return True
@@ -422,7 +422,7 @@ class MainWindow(QMainWindow):
             self._editor_docks_visible = {d.objectName(): d.isVisible() for d in self._editor_docks()}
             for dock in self._editor_docks():
                 dock.hide()
-            self.ensure_workspace()
+            self.ensure_workspace(background=True)  # the subjects are read on the thread pool
         else:
             for dock in self._editor_docks():
                 dock.setVisible(self._editor_docks_visible.get(dock.objectName(), dock.isVisible()))
@@ -430,8 +430,9 @@ class MainWindow(QMainWindow):
         self.summary.setVisible(not subjects)
         self.subjects_menu.menuAction().setVisible(subjects)
 
-    def ensure_workspace(self, *, raise_errors: bool = False) -> bool:
-        """Open the subjects database (the default one gets the demo cohort on first start)."""
+    def ensure_workspace(self, *, raise_errors: bool = False, background: bool = False) -> bool:
+        """Open the subjects database (the default one gets the demo cohort on first start); the subjects
+        are read on the thread pool (``background``), or at once (screenshots)."""
         if self.workspace is not None:
             return True
         from .subjects.view import SubjectsView
@@ -452,14 +453,14 @@ class MainWindow(QMainWindow):
             self.database_button.show()
             self.database_button.setFocus()
             return False
-        self.set_workspace(workspace, SubjectsView)
+        self.set_workspace(workspace, SubjectsView, background)
         return True
 
-    def set_workspace(self, workspace: Any, view_class: Any = None) -> None:
+    def set_workspace(self, workspace: Any, view_class: Any = None, background: bool = False) -> None:
         if view_class is None:
             from .subjects.view import SubjectsView as view_class
         if self.subjects_view is None:
-            self.subjects_view = view_class(workspace, self)
+            self.subjects_view = view_class(workspace, self, background=background)
             self.subjects_view.operators = self.rig_tab.operators  # who signs, for its dialogs
             self.subjects_view.workspace_changed.connect(self._workspace_changed)
             self.subjects_menu.clear()  # the actions are the window's or the view's: only taken out

@@ -2,14 +2,20 @@
 
 A session is *pending* until an applied suggestion (or a re-enrollment) consumes it. Evaluating runs the
 trainer once per pending session, oldest first (by date, then import order), as aind does once per
-session; it writes nothing. ``number_list`` metrics given one number per session are handed to the trainer
-as a list, oldest first, of the values of every session already evaluated and of the pending ones up to
-this one: a session imported late (dated before sessions already evaluated) still sees the whole history.
-A session that gives the whole list itself is evaluated on that list.
+session, at most :data:`~..core.histories.MAX_SESSIONS` per subject at a time; it writes nothing.
+``number_list`` metrics given one number per session are handed to the trainer as a list, oldest first,
+of the values of every session already evaluated and of the pending ones up to this one, with a gap where
+a session did not measure it (see :mod:`..core.histories`): a session imported late (dated before sessions
+already evaluated) still sees the whole history. A session that gives the whole list itself is evaluated
+on that list.
 
-Applying writes every subject's new state, its ``applied`` event (suggestion and why) and the consumed
-sessions in one transaction, conflict-checked by row version: a subject changed since it was evaluated
-makes the whole batch fail and nothing is written.
+The histories of the evaluated sessions come from the subject's running history (:mod:`.histories`), so
+an evaluation reads only the new sessions; a subject whose running history is stale or missing, or with
+a session imported late, is rebuilt from all its sessions instead (the same result).
+
+Applying writes every subject's new state, its ``applied`` event (suggestion and why), its running history
+and the consumed sessions in one transaction, conflict-checked by row version: a subject changed since it
+was evaluated makes the whole batch fail and nothing is written.
 """
 
 from __future__ import annotations
@@ -17,17 +23,27 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from ..core.histories import Run, Session, run
 from ..core.trainer import SubjectState
 from ..core.weights import WEIGHT_FRACTION
-from . import weights
-from .context import Loaded, Progress, StoreContext, default_operator, dumps, now, shown_names
+from . import histories, weights
+from .context import (
+    Loaded,
+    Progress,
+    StoreContext,
+    collector_paused,
+    default_operator,
+    dumps,
+    now,
+    shown_names,
+)
 from .errors import ConflictError
-from .records import APPLIED, AUTOMATIC, EVALUATED, ApplyResult, Suggestion
+from .records import APPLIED, AUTOMATIC, EVALUATED, ApplyResult, Suggestion, summary_text
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
 from .schema import subjects as sub_t
@@ -39,46 +55,111 @@ OFF_CURRICULUM = "off curriculum: not evaluated (re-enroll or override first)"
 
 
 def evaluate(
-    ws: StoreContext, only: Sequence[str] | None, progress: Progress | None = None
+    ws: StoreContext,
+    only: Sequence[str] | None,
+    progress: Progress | None = None,
+    rebuild_all: bool = False,
 ) -> list[Suggestion]:
+    """``rebuild_all``: ignore the running histories and rebuild every subject's from all its sessions
+    (the same result, slower: for tests and benchmarks that compare the two)."""
     pending = sa.select(ms_t.c.subject_pk).where(ms_t.c.consumed_by.is_(None)).distinct()
     subjects_q = sa.select(
-        sub_t.c.id, sub_t.c.subject_id, sub_t.c.curriculum_version_id, sub_t.c.state_json, sub_t.c.row_version
+        sub_t.c.id,
+        sub_t.c.subject_id,
+        sub_t.c.curriculum_version_id,
+        sub_t.c.state_json,
+        sub_t.c.row_version,
+        sub_t.c.on_curriculum,
     ).where(sub_t.c.id.in_(pending))
     sessions_q = (
-        sa.select(
-            ms_t.c.subject_pk,
-            ms_t.c.id,
-            ms_t.c.session_id,
-            ms_t.c.session_date,
-            ms_t.c.values_json,
-            ms_t.c.consumed_by,
-        )
-        .where(ms_t.c.subject_pk.in_(pending))
+        sa.select(ms_t.c.subject_pk, ms_t.c.id, ms_t.c.session_id, ms_t.c.session_date, ms_t.c.values_json)
+        .where(ms_t.c.consumed_by.is_(None))
         .order_by(ms_t.c.subject_pk, ms_t.c.session_date, ms_t.c.id)  # same date: import order
     )
     wanted = set(only) if only is not None else None
+    chosen: sa.Select = pending
     if wanted is not None and len(wanted) <= 500:
         chosen = sa.select(sub_t.c.id).where(sub_t.c.subject_id.in_(sorted(wanted)))
         subjects_q = subjects_q.where(sub_t.c.id.in_(chosen))
         sessions_q = sessions_q.where(ms_t.c.subject_pk.in_(chosen))
     with ws.read() as conn:
         subjects = conn.execute(subjects_q.order_by(sub_t.c.subject_id)).all()
+        running = histories.load(conn, chosen)
         sessions: dict[int, list[Any]] = {}
         for row in conn.execute(sessions_q):
             sessions.setdefault(row.subject_pk, []).append(row)
         fractions = weights.session_fractions(conn, [r for rows in sessions.values() for r in rows])
     if wanted is not None:
         subjects = [row for row in subjects if row.subject_id in wanted]
+    # The subjects whose running history cannot be carried on: rebuilt from all their sessions.
+    rebuild = [
+        row.id
+        for row in subjects
+        if (row.on_curriculum or wanted is not None)
+        and (
+            rebuild_all
+            or not _usable(
+                running.get(row.id),
+                row.row_version,
+                ws.loaded(row.curriculum_version_id),
+                sessions.get(row.id),
+            )
+        )
+    ]
+    whole = _all_sessions(ws, rebuild, fractions) if rebuild else {}
     out = []
     total = len(subjects)
-    for i, (pk, subject, version_id, state_json, row_version) in enumerate(subjects, 1):
-        state = stored_state(state_json)
-        if state.is_on_curriculum or wanted is not None:
-            loaded = ws.loaded(version_id)
-            out.append(_suggest(loaded, pk, subject, row_version, state, sessions.get(pk, []), fractions))
-        if progress is not None and (i % PROGRESS_EVERY == 0 or i == total):
-            progress(i, total)
+    with collector_paused():
+        for i, (pk, subject, version_id, state_json, row_version, _on) in enumerate(subjects, 1):
+            state = stored_state(state_json)
+            if state.is_on_curriculum or wanted is not None:
+                loaded = ws.loaded(version_id)
+                if pk in whole:
+                    out.append(_suggest(loaded, pk, subject, row_version, state, whole[pk], None, fractions))
+                else:
+                    given = sessions.get(pk, [])
+                    out.append(
+                        _suggest(loaded, pk, subject, row_version, state, given, running[pk], fractions)
+                    )
+            if progress is not None and (i % PROGRESS_EVERY == 0 or i == total):
+                progress(i, total)
+    return out
+
+
+def _usable(
+    running: histories.Running | None, row_version: int, loaded: Loaded, pending: list[Any] | None
+) -> bool:
+    """A running history carries on: valid for this row version, holding this curriculum's list metrics,
+    and every pending session dated after the last evaluated one (else: imported late)."""
+    if running is None or running.row_version != row_version:
+        return False
+    if not loaded.list_metrics <= running.packed.names():
+        return False
+    return running.last is None or not pending or _key(pending[0]) > running.last
+
+
+def _key(row: Any) -> tuple[date, int]:
+    day = row.session_date
+    return (day if isinstance(day, date) else date.fromisoformat(str(day)), row.id)
+
+
+def _all_sessions(ws: StoreContext, pks: list[int], fractions: dict[int, float]) -> dict[int, list[Any]]:
+    """Every session of these subjects, evaluated or not, by date then import order (and, into
+    ``fractions``, their ``weight_fraction``)."""
+    out: dict[int, list[Any]] = {pk: [] for pk in pks}
+    query = sa.select(
+        ms_t.c.subject_pk,
+        ms_t.c.id,
+        ms_t.c.session_id,
+        ms_t.c.session_date,
+        ms_t.c.values_json,
+        ms_t.c.consumed_by,
+    ).order_by(ms_t.c.subject_pk, ms_t.c.session_date, ms_t.c.id)
+    with ws.read() as conn:
+        for start in range(0, len(pks), CHUNK):
+            for row in conn.execute(query.where(ms_t.c.subject_pk.in_(pks[start : start + CHUNK]))):
+                out[row.subject_pk].append(row)
+        fractions.update(weights.session_fractions(conn, [r for rows in out.values() for r in rows]))
     return out
 
 
@@ -118,48 +199,31 @@ def _suggest(
     row_version: int,
     current: SubjectState,
     sessions: list[Any],
+    running: histories.Running | None,
     fractions: dict[int, float] | None = None,
 ) -> Suggestion:
-    """``sessions``: all of the subject's, evaluated or not, by date then import order; ``fractions``:
-    the ``weight_fraction`` of sessions by row id (computed from the weights, see :mod:`.weights`)."""
+    """``sessions``: the pending ones after ``running`` (the histories of the evaluated ones), or, without
+    it, all of the subject's, evaluated or not; by date then import order. ``fractions``: the
+    ``weight_fraction`` of sessions by row id (computed from the weights, see :mod:`.weights`)."""
     trainer = loaded.trainer
-    history: dict[str, list[Any]] = {name: [] for name in loaded.list_metrics}  # sessions up to this one
-    state = current
-    done: list[tuple[str, int]] = []
-    evaluations = []
-    error = None if current.is_on_curriculum else OFF_CURRICULUM
-    values_of = [json.loads(session.values_json) for session in sessions]
+    names = sorted(loaded.list_metrics)
+    loads = json.loads
+    given = [
+        Session(
+            row.session_id, row.id, loads(row.values_json), running is None and row.consumed_by is not None
+        )
+        for row in sessions
+    ]
     if fractions and loaded.curriculum.metric(WEIGHT_FRACTION) is not None:
-        values_of = [
-            weights.with_fraction(v, fractions.get(s.id)) for s, v in zip(sessions, values_of, strict=True)
-        ]
-    for i, session in enumerate(sessions):
-        values = values_of[i]
-        _add_values(history, values)
-        if session.consumed_by is not None or error is not None:
-            continue
-        # A session imported late: the sessions already evaluated, dated after it, are history too.
-        later = [
-            v for s, v in zip(sessions[i + 1 :], values_of[i + 1 :], strict=True) if s.consumed_by is not None
-        ]
-        seen = history
-        if later and history:
-            seen = {name: list(series) for name, series in history.items()}
-            for more in later:
-                _add_values(seen, more)
-        metrics = dict(values)
-        for name, series in seen.items():
-            own = values.get(name)
-            metrics[name] = own if isinstance(own, list) else list(series)
-        evaluation = trainer.evaluate(state, metrics)
-        evaluations.append((session.session_id, evaluation))
-        if evaluation.error:
-            error = f"session {session.session_id!r}: {evaluation.message}"
-            break
-        state = evaluation.state
-        done.append((session.session_id, session.id))
-    if error is not None:
-        state, done = current, []
+        given = [s._replace(values=weights.with_fraction(dict(s.values), fractions.get(s.pk))) for s in given]
+    if running is not None:
+        kept = running.packed.lists()
+        series = {name: kept[name] for name in names}
+    else:
+        series = {name: [] for name in names}
+    off = None if current.is_on_curriculum else OFF_CURRICULUM
+    result = run(trainer, current, series, given, off)
+    state, done = result.state, result.done
     before, after = current.parameters, state.parameters
     changes = (
         {}
@@ -180,19 +244,60 @@ def _suggest(
         parameter_changes=dict(sorted(changes.items())),
         sessions=tuple(s for s, _ in done),
         session_pks=tuple(p for _, p in done),
-        error=error,
-        evaluations=tuple(evaluations),
+        session_stages=tuple(
+            trainer.stage_name(e.state.stage_id) for _, e in result.evaluations[: len(done)]
+        ),
+        error=result.error,
+        evaluations=tuple(result.evaluations),
+        notes=tuple(result.notes),
+        waiting=result.waiting,
+        history=_running_after(row_version, running, sessions, given, result),
     )
 
 
-def _add_values(history: dict[str, list[Any]], values: dict[str, Any]) -> None:
-    """Add one session's values to each list metric's series (a whole list starts it again)."""
-    for name, series in history.items():
-        value = values.get(name)
-        if isinstance(value, list):
-            series[:] = value
-        elif value is not None:
-            series.append(value)
+class HistoryAfter(NamedTuple):
+    """A subject's running history once its suggestion is applied, worked out when it is (most of a
+    cohort's suggestions keep nothing more in memory than what they read): ``running`` the history read
+    (None: rebuilt), the ``series`` after the sessions done, how many sessions that makes and the key of
+    the last one; ``restarted``: a done session gave a whole list."""
+
+    row_version: int
+    running: histories.Running | None
+    series: dict[str, list[Any]]
+    sessions: int
+    last: tuple[date, int]
+    restarted: frozenset[str]
+
+    def resolve(self) -> histories.Running:
+        if self.running is None:
+            packed = histories.Packed.of(self.series)
+        else:
+            packed = self.running.packed.extended(self.series, set(self.restarted))
+        return histories.Running(self.row_version + 1, self.sessions, self.last, packed)
+
+
+def _running_after(
+    row_version: int,
+    running: histories.Running | None,
+    rows: list[Any],
+    given: list[Session],
+    result: Run,
+) -> HistoryAfter | None:
+    """What the subject's running history will be once the suggestion is applied (None: nothing to apply)."""
+    if result.error is not None or not result.done or result.series is None:
+        return None
+    series = result.series
+    if running is not None:  # only pending sessions were given, and the first ones are done
+        done = len(result.done)
+        restarted = frozenset(
+            name for s in given[:done] for name in series if type(s.values.get(name)) is list
+        )
+        return HistoryAfter(
+            row_version, running, series, running.sessions + done, _key(rows[done - 1]), restarted
+        )
+    pks = {pk for _, pk in result.done}
+    kept = [row for row, s in zip(rows, given, strict=True) if s.evaluated or s.pk in pks]
+    return HistoryAfter(row_version, None, series, len(kept), _key(kept[-1]), frozenset())
 
 
 def _event_text(
@@ -213,11 +318,26 @@ def _event_text(
             "sessions": list(s.sessions),
             "parameter_changes": {k: list(v) for k, v in s.parameter_changes.items()},
             "error": s.error,
+            **({"notes": [text for _, text in s.notes]} if s.notes else {}),
             "why": s.why,
         }
     )
     after = after if after is not None else state_text(s.suggested)
     return f'{{"before":{state_text(s.current)},"after":{after},{rest[1:]}'
+
+
+def _summary_text(s: Suggestion) -> str:
+    """The ``applied`` event's position summary (what ``records.position_summary`` reads from its data),
+    from the suggestion itself: its why need not be worked out again."""
+    summary = {
+        "total": s.suggested.sessions_total,
+        "stage": s.suggested_stage,
+        "before": s.current_stage,
+        "on": s.suggested.is_on_curriculum,
+        "count": len(s.sessions),
+        "stages": list(s.session_stages),
+    }
+    return summary_text(summary)  # type: ignore[return-value]
 
 
 def record(
@@ -284,7 +404,8 @@ def apply(
         .values(consumed_by=sa.bindparam("b_event"))
     )
     try:
-        _write_batch(ws, todo, update, consume, operator, at, batch, progress, notes or {})
+        with collector_paused():
+            _write_batch(ws, todo, update, consume, operator, at, batch, progress, notes or {})
     except _Stale:
         raise _conflict(ws, todo) from None
     return ApplyResult(len(todo), skipped, batch)
@@ -323,6 +444,11 @@ def _write_batch(
             )
             if done.rowcount != len(chunk):
                 raise _Stale
+            after_apply = {s.subject_pk: s.history.resolve() for s in chunk if s.history is not None}
+            grown = {pk: r for pk, r in after_apply.items() if r.packed.grown}
+            histories.save(conn, grown, grown=True)  # carried on: only its last chunk is written
+            histories.save(conn, {pk: r for pk, r in after_apply.items() if pk not in grown})
+            histories.drop(conn, [s.subject_pk for s in chunk if s.history is None])
             conn.execute(
                 sa.insert(ev_t),
                 [
@@ -335,6 +461,7 @@ def _write_batch(
                         "reason": None,
                         "batch": batch,
                         "data_json": _event_text(s, text, more=notes.get(s.subject)),
+                        "position_summary": _summary_text(s),
                     }
                     for s, text in zip(chunk, after, strict=True)
                 ],

@@ -1,8 +1,10 @@
 """Importing session metrics into the store: checked per subject against its curriculum's metrics.
 
 Good rows are imported and bad rows reported (row, column, problem) in one transaction. A session is
-identified by subject and session id: importing the same file again adds nothing; the same session with
-other values is a bad row (the first import stands, nothing is overwritten).
+identified by subject and session id (looked up in the unique index, so the cost follows the file, not
+the archive): importing the same file again adds nothing; the same session with other values is a bad
+row (the first import stands, nothing is overwritten). A row that leaves a ``number_list`` metric blank
+is imported with a warning: that session is a gap in the metric's history.
 
 A session's data folder is imported through the subject's stage's ``metrics_provider`` (an aind package's
 function, called as aind's ``curriculum run`` calls it, only when its module is trusted): its metrics,
@@ -29,6 +31,7 @@ from .schema import metrics_sessions as ms_t
 from .schema import subjects as sub_t
 
 CHUNK = 5000
+LOOKUP = 500  # (subject, session) pairs looked up per query
 PROGRESS_ROWS = 1000
 
 
@@ -56,6 +59,7 @@ def import_rows(
     at = at or now()
     imported = 0
     already = 0
+    warnings: list[BadRow] = []
     with ws.write() as conn:
         subjects: dict[str, tuple[int, int]] = {}
         names = sorted({r.subject for r in rows})
@@ -64,13 +68,7 @@ def import_rows(
                 sub_t.c.subject_id.in_(names[start : start + CHUNK])
             )
             subjects.update((sid, (pk, vid)) for sid, pk, vid in conn.execute(query))
-        existing: dict[tuple[int, str], str] = {}
-        pks = sorted(pk for pk, _ in subjects.values())
-        for start in range(0, len(pks), CHUNK):
-            query = sa.select(ms_t.c.subject_pk, ms_t.c.session_id, ms_t.c.values_json).where(
-                ms_t.c.subject_pk.in_(pks[start : start + CHUNK])
-            )
-            existing.update(((pk, sid), values) for pk, sid, values in conn.execute(query))
+        existing = _already_imported(conn, rows, subjects)
         first_row: dict[tuple[str, str], int] = {}
         weighed: list[tuple[int, MetricsRow, float]] = []  # the sessions' weights (``weight_g``)
         for start in range(0, len(rows), PROGRESS_ROWS):
@@ -99,6 +97,11 @@ def import_rows(
                 if row_problems:
                     problems.extend(row_problems)
                     continue
+                gaps = [
+                    BadRow(row.row, name, f"not measured in session {row.session}: a gap in its history")
+                    for name in sorted(loaded.list_metrics)
+                    if row.values.get(name) is None
+                ]
                 values = json.dumps(row.values, sort_keys=True, separators=(",", ":"), allow_nan=False)
                 before = existing.get((pk, row.session))
                 same = before is not None and json.loads(before) == row.values
@@ -112,6 +115,7 @@ def import_rows(
                             BadRow(row.row, "session", "already imported with other values (kept as it was)")
                         )
                     continue
+                warnings.extend(gaps)
                 inserts.append(
                     {
                         "subject_pk": pk,
@@ -128,7 +132,7 @@ def import_rows(
                 progress(min(start + PROGRESS_ROWS, len(rows)), len(rows))
         problems.extend(weights.import_weights(conn, weighed, at, ws.operator or "import"))
     problems.sort(key=lambda p: p.row)
-    return ImportReport(source, imported, already, tuple(problems))
+    return ImportReport(source, imported, already, tuple(problems), tuple(warnings))
 
 
 def import_session_folder(
@@ -167,3 +171,26 @@ def import_session_folder(
         raise StoreError(f"a session id of 1 to {MAX_ID} characters is needed (--session)")
     row = MetricsRow(1, subject, session_id, on or date.today(), values)
     return import_rows(ws, [row], str(folder), validated=True)
+
+
+def _already_imported(
+    conn: sa.Connection, rows: Sequence[MetricsRow], subjects: dict[str, tuple[int, int]]
+) -> dict[tuple[int, str], str]:
+    """The values of the sessions of ``rows`` already in the database, looked up by (subject, session id)
+    in the unique index: the cost follows the file, not the subjects' histories."""
+    keys = sorted({(subjects[r.subject][0], r.session) for r in rows if r.subject in subjects})
+    found: dict[tuple[int, str], str] = {}
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    for start in range(0, len(keys), LOOKUP):
+        chunk = keys[start : start + LOOKUP]
+        # A join with the keys as rows (a row-value IN is a full scan on SQLite), written out: compiling
+        # the same with SQLAlchemy's VALUES construct costs more than the lookups.
+        wanted = ", ".join([f"({mark}, {mark})"] * len(chunk))
+        sql = (
+            f"WITH wanted(pk, sid) AS (VALUES {wanted}) "
+            f"SELECT m.subject_pk, m.session_id, m.values_json FROM wanted "
+            f"JOIN {ms_t.name} m ON m.subject_pk = wanted.pk AND m.session_id = wanted.sid"
+        )
+        params = tuple(value for key in chunk for value in key)
+        found.update(((pk, sid), values) for pk, sid, values in conn.exec_driver_sql(sql, params))
+    return found

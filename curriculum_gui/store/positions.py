@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..core.trainer import SubjectState, TrainerError, copy_json
+from . import histories
 from .context import (
     Loaded,
     StoreContext,
@@ -41,6 +42,8 @@ from .records import (
     REVERTIBLE,
     RevertResult,
     SubjectRow,
+    position_summary,
+    summary_text,
 )
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
@@ -128,6 +131,7 @@ def override(
             {p: kept.get(p, 0) for p in active},
         )
         write_state(conn, row, expected_version, new, ws.where, at)
+        histories.carry(conn, [(row.id, row.row_version)])  # no session evaluated or made pending
         data = change_data(current, loaded, new, loaded)
         data["parameters_given"] = parameters is not None
         add_event(
@@ -159,6 +163,7 @@ def eject(
             raise StoreError(f"subject {subject!r} is already off curriculum")
         new = current.off_curriculum()
         write_state(conn, row, expected_version, new, ws.where, at)
+        histories.carry(conn, [(row.id, row.row_version)])
         add_event(
             conn,
             row.id,
@@ -202,7 +207,9 @@ def reenroll(
             at,
             version_id=loaded.record.id,
         )
-        # Sessions from before the re-enrollment are history, not input for the new start.
+        # Sessions from before the re-enrollment are history, not input for the new start (the running
+        # history is rebuilt with them, for the new version's list metrics, at the next evaluation).
+        histories.drop(conn, [row.id])
         conn.execute(
             sa.update(ms_t)
             .where(ms_t.c.subject_pk == row.id, ms_t.c.consumed_by.is_(None))
@@ -257,6 +264,7 @@ def revert(
             version_id=restored_loaded.record.id,
         )
         # Sessions the undone change evaluated (or set aside) are waiting for the trainer again.
+        histories.unconsume(conn, {row.id: (row.row_version, [target_id])})
         conn.execute(sa.update(ms_t).where(ms_t.c.consumed_by == target_id).values(consumed_by=None))
     return ws.subject(subject)
 
@@ -356,6 +364,7 @@ def revert_batch(
                     "reason": reason,
                     "batch": revert_id,
                     "data_json": dumps(data),
+                    "position_summary": summary_text(position_summary(REVERT, data)),
                 }
             )
         update = guarded_update(
@@ -371,6 +380,7 @@ def revert_batch(
                 )
         conn.execute(sa.insert(ev_t), events)
         # The sessions the batch evaluated are waiting for the trainer again.
+        histories.unconsume(conn, {row.id: (row.row_version, [targets[row.id][0]]) for row in rows})
         conn.execute(
             sa.update(ms_t)
             .where(ms_t.c.consumed_by.in_(sa.select(ev_t.c.id).where(*in_batch)))

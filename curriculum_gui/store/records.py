@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core.metrics_import import BadRow
 from ..core.trainer import Evaluation, SubjectState
@@ -120,6 +122,9 @@ class Suggestion:
 
     ``row_version`` is the subject's version when it was evaluated: applying fails with a conflict if the
     subject changed since. ``error``: why it cannot be applied (a rule failed, off curriculum).
+    ``notes``: ``(session, text)`` for what people should know about the sessions (a list metric not
+    measured); ``waiting``: pending sessions left for the next evaluation (there is a limit per subject);
+    ``history``: the subject's running history once this is applied (what :mod:`.histories` writes).
     """
 
     subject: str
@@ -137,6 +142,10 @@ class Suggestion:
     session_pks: tuple[int, ...]
     error: str | None = None
     evaluations: tuple[tuple[str, Evaluation], ...] = field(default=(), repr=False)
+    notes: tuple[tuple[str, str], ...] = ()
+    waiting: int = 0
+    session_stages: tuple[str | None, ...] = ()  # the stage after each of ``sessions``
+    history: Any = field(default=None, repr=False, compare=False)
 
     @property
     def applicable(self) -> bool:
@@ -164,6 +173,8 @@ class Suggestion:
             "parameter_changes": {k: list(v) for k, v in self.parameter_changes.items()},
             "sessions": list(self.sessions),
             "error": self.error,
+            "notes": [text for _, text in self.notes],
+            **({"waiting": self.waiting} if self.waiting else {}),
             "why": self.why,
         }
 
@@ -196,13 +207,13 @@ class MetricsSession:
     evaluated: bool
 
 
-@dataclass(frozen=True, slots=True)
-class PositionEvent:
+class PositionEvent(NamedTuple):
     """One change of a subject's position, from the event log: after ``sessions`` sessions in all it was
     on ``stage`` (``on_curriculum`` false after an eject). ``count``: the sessions an ``applied`` event
     consumed, and ``session_stages`` the stage after each of them (a batch may move a mouse through
     several stages); ``batch``: the batch it belongs to (applied together, or reverted together);
-    ``reverts``: for a ``revert``, the event it undid."""
+    ``reverts``: for a ``revert``, the event it undid. (A named tuple: the cohort grid of a large
+    archive reads tens of thousands.)"""
 
     kind: str
     sessions: int
@@ -232,14 +243,82 @@ def stages_after_sessions(data: dict[str, Any]) -> list[tuple[str, str | None]]:
     return out
 
 
+def position_summary(kind: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """What the position views (the cohort grid) read of a position event, from its data: a few fields
+    kept beside the event (``events.position_summary``, see :func:`summary_text`) so that thousands of
+    events are listed without parsing each one's states and why. None for kinds that do not change a
+    position."""
+    if kind not in POSITION_KINDS:
+        return None
+    after = data.get("after") or {}
+    summary: dict[str, Any] = {
+        "total": int(after.get("sessions_total", 0)),
+        "stage": data.get("after_stage"),
+        "before": data.get("before_stage"),
+        "on": bool(after.get("is_on_curriculum", True)),
+        "count": len(data.get("sessions") or ()),
+    }
+    if kind == APPLIED:
+        summary["stages"] = [stage for _, stage in stages_after_sessions(data)]
+    if data.get("reverts") is not None:
+        summary["reverts"] = data["reverts"]
+    return summary
+
+
+def summary_text(summary: dict[str, Any] | None) -> str | None:
+    """A summary as stored: the sessions total, a bar, then the rest as JSON. The rest is the same for
+    many events (a mouse's days in one stage), so it is parsed once for all of them (:func:`read_summary`)."""
+    if summary is None:
+        return None
+    rest = tuple((k, tuple(v) if type(v) is list else v) for k, v in summary.items() if k != "total")
+    return f"{summary['total']}|{_rest_text(rest)}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _rest_text(rest: tuple[tuple[str, Any], ...]) -> str:
+    """A summary's JSON part (the same for the many events of mice in one stage: made once)."""
+    return json.dumps(
+        {k: list(v) if type(v) is tuple else v for k, v in rest}, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _summary_rest(text: str) -> tuple[Any, ...]:
+    """``(stage, before, on, count, stages, reverts)`` of a summary's JSON part."""
+    rest = json.loads(text)
+    stages = tuple(rest.get("stages") or ())
+    return rest["stage"], rest["before"], rest["on"], rest["count"], stages, rest.get("reverts")
+
+
+def read_summary(text: str) -> dict[str, Any]:
+    """The summary of :func:`summary_text`."""
+    total, _, rest = text.partition("|")
+    summary = {"total": int(total), **json.loads(rest)}
+    return summary
+
+
+_tuple_new = tuple.__new__
+
+
+def position_event(kind: str, event_id: int, batch: str | None, text: str) -> PositionEvent:
+    """The position event of a stored summary (:func:`summary_text`)."""
+    total, _, rest = text.partition("|")
+    stage, before, on, count, stages, reverts = _summary_rest(rest)
+    return _tuple_new(
+        PositionEvent, (kind, int(total), stage, before, on, count, event_id, batch, stages, reverts)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What an import did. ``bad``: the rows not imported, with row, column and problem."""
+    """What an import did. ``bad``: the rows not imported, with row, column and problem; ``warnings``:
+    rows imported with something to know (a list metric not measured: a gap in its history)."""
 
     source: str
     imported: int
     already_there: int
     bad: tuple[BadRow, ...]
+    warnings: tuple[BadRow, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -9,6 +9,17 @@ changes nothing.
 At the rig (migration 0003): ``weights`` (grams per subject and day, entered or imported; a mistaken entry
 is voided, never deleted), ``rigs`` (each rig's export and watch folders), ``schedule`` (which mice run on
 which rig on which weekdays) and ``lab_settings`` (per-database settings such as the weight threshold).
+
+``events.position_summary`` holds the few fields the position views read of a position event (see
+``records.summary_text``), so a cohort's thousands of events are listed without parsing their data;
+it is written with the event, and an event without one is read from its data. A trigger copies every
+position event, with it, into ``event_positions``, keyed by subject (clustered on SQLite), so a few
+subjects' thousands of position events are read from a few pages rather than all over the event log.
+
+``subject_histories`` (with its ``subject_history_chunks``) is a running copy of what the trainer reads from
+a subject's evaluated sessions (the histories of ``number_list`` metrics, see :mod:`..store.histories`),
+valid while its ``row_version`` is the subject's: anything can be rebuilt from the sessions, and is, when
+it is missing or stale.
 """
 
 from __future__ import annotations
@@ -75,6 +86,7 @@ events = sa.Table(
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("batch", sa.String(40), nullable=True),
     sa.Column("data_json", sa.Text, nullable=False),
+    sa.Column("position_summary", sa.Text, nullable=True),
     sa.Index("ix_events_subject", "subject_pk", "id"),
     sa.Index("ix_events_batch", "batch"),
 )
@@ -148,4 +160,50 @@ lab_settings = sa.Table(
     sa.Column("value_json", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_by", sa.String(200), nullable=False),
+)
+
+event_positions = sa.Table(
+    "event_positions",
+    metadata,
+    sa.Column("subject_pk", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("batch", sa.String(40), nullable=True),
+    sa.Column("summary", sa.Text, nullable=True),
+    sqlite_with_rowid=False,
+)
+
+subject_histories = sa.Table(
+    "subject_histories",
+    metadata,
+    sa.Column(
+        "subject_pk",
+        sa.Integer,
+        sa.ForeignKey("subjects.id", name="fk_histories_subject"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("row_version", sa.Integer, nullable=False),
+    sa.Column("sessions", sa.Integer, nullable=False),
+    sa.Column("last_date", sa.Date, nullable=True),
+    sa.Column("last_session", sa.Integer, nullable=True),
+    sa.Column("chunks", sa.Integer, nullable=False),
+    sa.Column("columns_json", sa.Text, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+subject_history_chunks = sa.Table(
+    "subject_history_chunks",
+    metadata,
+    sa.Column(
+        "subject_pk",
+        sa.Integer,
+        sa.ForeignKey("subjects.id", name="fk_history_chunks_subject"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("chunk", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("columns_json", sa.Text, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
 )

@@ -12,10 +12,10 @@ from sqlalchemy.engine import Connection
 
 from ..core.trainer import SubjectState, TrainerError
 from ..core.weights import WEIGHT_FRACTION, check_grams
-from .context import StoreContext, default_operator, dumps, now, subject_row, utc
+from . import histories
+from .context import StoreContext, default_operator, dumps, fetch_tuples, now, subject_row, utc
 from .errors import ConflictError, StoreError
 from .records import (
-    APPLIED,
     BATCH_KINDS,
     ENROLLED,
     MANUAL,
@@ -25,8 +25,11 @@ from .records import (
     PositionEvent,
     SubjectInfo,
     SubjectRow,
-    stages_after_sessions,
+    position_event,
+    position_summary,
+    summary_text,
 )
+from .schema import event_positions as ep_t
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
 from .schema import subjects as sub_t
@@ -95,7 +98,9 @@ def register(
             .scalars()
             .all()
         )
-        data = dumps({"after": state.to_json(), "after_stage": stage_name, "curriculum": loaded.record.label})
+        enrolled = {"after": state.to_json(), "after_stage": stage_name, "curriculum": loaded.record.label}
+        data = dumps(enrolled)
+        summary = summary_text(position_summary(ENROLLED, enrolled))
         conn.execute(
             sa.insert(ev_t),
             [
@@ -108,10 +113,14 @@ def register(
                     "reason": None,
                     "batch": None,
                     "data_json": data,
+                    "position_summary": summary,
                 }
                 for pk in pks
             ],
         )
+        # Nothing evaluated yet: an empty running history, so the first evaluation carries it on.
+        empty = histories.Running(1, 0, None, histories.Packed.of({n: [] for n in loaded.list_metrics}))
+        histories.save(conn, dict.fromkeys(pks, empty), fresh=True)
     return len(infos)
 
 
@@ -133,12 +142,17 @@ def _existing(conn: Connection, ids: list[str]) -> list[str]:
 
 
 def list_subjects(ws: StoreContext, only: Sequence[str] | None) -> list[SubjectRow]:
-    sessions = (
-        sa.select(
-            ms_t.c.subject_pk,
-            sa.func.max(ms_t.c.session_date).label("last_date"),
-            sa.func.count().filter(ms_t.c.consumed_by.is_(None)).label("pending"),
-        )
+    # Read through indexes, whatever the archive holds: each subject's last session date is the end of
+    # its (subject, date) index range, and the pending sessions are the few not yet consumed.
+    last_date = (
+        sa.select(sa.func.max(ms_t.c.session_date))
+        .where(ms_t.c.subject_pk == sub_t.c.id)
+        .scalar_subquery()
+        .label("last_date")
+    )
+    pending = (
+        sa.select(ms_t.c.subject_pk, sa.func.count().label("pending"))
+        .where(ms_t.c.consumed_by.is_(None))
         .group_by(ms_t.c.subject_pk)
         .subquery()
     )
@@ -156,10 +170,10 @@ def list_subjects(ws: StoreContext, only: Sequence[str] | None) -> list[SubjectR
             sub_t.c.rig,
             sub_t.c.notes,
             sub_t.c.baseline_weight_g,
-            sessions.c.last_date,
-            sessions.c.pending,
+            last_date,
+            pending.c.pending,
         )
-        .outerjoin(sessions, sessions.c.subject_pk == sub_t.c.id)
+        .outerjoin(pending, pending.c.subject_pk == sub_t.c.id)
         .order_by(sub_t.c.subject_id)
     )
     if only is not None:
@@ -287,37 +301,35 @@ IN_LIMIT = 900  # more subjects than this: read every subject's events and keep 
 
 
 def position_events(ws: StoreContext, only: Sequence[str] | None) -> dict[str, list[PositionEvent]]:
+    # From the narrow copy the trigger keeps (see schema); an event without a summary (its writer kept
+    # none) is read from its data.
     query = (
-        sa.select(sub_t.c.subject_id, ev_t.c.id, ev_t.c.kind, ev_t.c.batch, ev_t.c.data_json)
-        .join(sub_t, sub_t.c.id == ev_t.c.subject_pk)
-        .where(ev_t.c.kind.in_(POSITION_KINDS))
-        .order_by(ev_t.c.subject_pk, ev_t.c.id)
+        sa.select(sub_t.c.subject_id, ep_t.c.event_id, ep_t.c.kind, ep_t.c.batch, ep_t.c.summary)
+        .join(sub_t, sub_t.c.id == ep_t.c.subject_pk)
+        .where(ep_t.c.kind.in_(POSITION_KINDS))
+        .order_by(ep_t.c.subject_pk, ep_t.c.event_id)
     )
     wanted = set(only) if only is not None else None
     if wanted is not None and len(wanted) <= IN_LIMIT:
         query = query.where(sub_t.c.subject_id.in_(sorted(wanted)))
+    with ws.read() as conn:
+        rows = fetch_tuples(conn, query)  # tens of thousands of narrow rows: plain tuples
+        found = rows if wanted is None else [row for row in rows if row[0] in wanted]
+        missing = [event_id for _, event_id, _, _, text in found if text is None]
+        data: dict[int, str] = {}
+        for start in range(0, len(missing), 500):
+            chosen = missing[start : start + 500]
+            data.update(
+                conn.execute(sa.select(ev_t.c.id, ev_t.c.data_json).where(ev_t.c.id.in_(chosen))).all()
+            )
     out: dict[str, list[PositionEvent]] = {}
     loads = json.loads
-    with ws.read() as conn:
-        for subject, event_id, kind, batch, data_json in conn.execute(query):
-            if wanted is not None and subject not in wanted:
+    for subject, event_id, kind, batch, text in found:
+        if text is None:
+            text = summary_text(position_summary(kind, loads(data[event_id])))
+            if text is None:
                 continue
-            data = loads(data_json)
-            after = data.get("after") or {}
-            out.setdefault(subject, []).append(
-                PositionEvent(
-                    kind,
-                    int(after.get("sessions_total", 0)),
-                    data.get("after_stage"),
-                    data.get("before_stage"),
-                    bool(after.get("is_on_curriculum", True)),
-                    len(data.get("sessions") or ()),
-                    event_id,
-                    batch,
-                    tuple(stage for _, stage in stages_after_sessions(data)) if kind == APPLIED else (),
-                    data.get("reverts"),
-                )
-            )
+        out.setdefault(subject, []).append(position_event(kind, event_id, batch, text))
     return out
 
 

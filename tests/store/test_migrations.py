@@ -78,5 +78,5 @@ def test_a_database_at_the_first_revision_is_upgraded_keeping_its_data(db_url: s
     with Workspace.open(db_url) as ws:  # opening migrates to head
         ws.publish(curriculum)
         with ws.read() as conn:
-            assert migrate.current(conn) == migrate.head() == "0003"
+            assert migrate.current(conn) == migrate.head()
             assert "ix_events_batch" in {i["name"] for i in sa.inspect(conn).get_indexes("events")}

@@ -91,15 +91,15 @@ def _stricter(curriculum: Curriculum) -> Curriculum:
 
 
 def _independent_run(curriculum: Curriculum, sessions: list[dict], list_metrics: set[str]) -> list[tuple]:
-    """The trainer alone over the sessions in order, each seeing every earlier session's values."""
+    """The trainer alone over the sessions in order, each seeing every earlier session's values (one slot
+    per session: a gap where a session did not measure the metric)."""
     trainer = Trainer(curriculum)
     state = trainer.enroll()
     history: dict[str, list] = {name: [] for name in list_metrics}
     out = []
     for values in sessions:
         for name in list_metrics:
-            if values.get(name) is not None:
-                history[name].append(values[name])
+            history[name].append(values.get(name))  # a session that did not measure it: a gap (None)
         metrics = {**values, **{name: list(series) for name, series in history.items()}}
         evaluation = trainer.evaluate(state, metrics)
         state = evaluation.state

@@ -78,12 +78,21 @@ def check_int_size(value: Any) -> Any:
 
 
 def _numbers(values: Any, fname: str) -> list:
+    """The numbers of a list, leaving out gaps (``None``: a session that did not measure the metric); a
+    list with gaps and no number is an error (nothing was measured), never an empty list."""
     if not is_list(values):
         raise Fail(f"{fname}() needs a list of numbers, got {describe(values)}")
+    gaps = 0
     for v in values:
         if not is_number(v):
-            raise Fail(f"{fname}() needs a list of numbers; it contains {describe(v)}")
-    return list(values)
+            if v is not None:
+                raise Fail(f"{fname}() needs a list of numbers; it contains {describe(v)}")
+            gaps += 1
+    if not gaps:
+        return list(values)
+    if gaps == len(values):
+        raise Fail(f"{fname}() of a history with no value measured ({gaps} session(s) not measured)")
+    return [v for v in values if v is not None]
 
 
 def _nonempty(values: list, fname: str) -> list:
@@ -220,15 +229,29 @@ FUNCTIONS: dict[str, FunctionInfo] = {
     f.name: f
     for f in (
         FunctionInfo(
-            "mean", "mean(xs)", "Arithmetic mean of a list of numbers.", f_mean, 1, 1, "number", ("list",)
+            "mean",
+            "mean(xs)",
+            "Arithmetic mean of a list of numbers (gaps left out).",
+            f_mean,
+            1,
+            1,
+            "number",
+            ("list",),
         ),
         FunctionInfo(
-            "median", "median(xs)", "Median of a list of numbers.", f_median, 1, 1, "number", ("list",)
+            "median",
+            "median(xs)",
+            "Median of a list of numbers (gaps left out).",
+            f_median,
+            1,
+            1,
+            "number",
+            ("list",),
         ),
         FunctionInfo(
             "min",
             "min(xs) or min(a, b, ...)",
-            "Smallest of a list, or of the numbers given.",
+            "Smallest of a list (gaps left out), or of the numbers given.",
             f_min,
             1,
             None,
@@ -238,7 +261,7 @@ FUNCTIONS: dict[str, FunctionInfo] = {
         FunctionInfo(
             "max",
             "max(xs) or max(a, b, ...)",
-            "Largest of a list, or of the numbers given.",
+            "Largest of a list (gaps left out), or of the numbers given.",
             f_max,
             1,
             None,
@@ -248,7 +271,7 @@ FUNCTIONS: dict[str, FunctionInfo] = {
         FunctionInfo(
             "sum",
             "sum(xs)",
-            "Sum of a list of numbers (0 for an empty list).",
+            "Sum of a list of numbers (0 for an empty list; gaps left out).",
             f_sum,
             1,
             1,
@@ -258,7 +281,7 @@ FUNCTIONS: dict[str, FunctionInfo] = {
         FunctionInfo(
             "len",
             "len(xs)",
-            "Number of items in a list (or characters in a text).",
+            "Number of items in a list, gaps included (or characters in a text).",
             f_len,
             1,
             1,
@@ -309,7 +332,7 @@ FUNCTIONS: dict[str, FunctionInfo] = {
         FunctionInfo(
             "last",
             "last(xs, n)",
-            "The last n items of a history (fewer if there are fewer), oldest first.",
+            "The last n items of a history (fewer if there are fewer), oldest first, gaps included.",
             f_last,
             2,
             2,

@@ -9,7 +9,7 @@ A table model with a painting delegate: Qt only asks for the visible cells, so a
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,20 +87,65 @@ def swatch(colour: QColor) -> str:
     return f"<span style='background:{colour.name()}'>&nbsp;&nbsp;&nbsp;&nbsp;</span>"
 
 
+PAGE = 100
+"""Subjects whose history is read at a time: the first page when the grid opens, the next ones as it is
+scrolled to the end (a lab's archive of 10,000 mice x 500 sessions is never read whole)."""
+
+Loader = Callable[[list[str]], list[list[Cell]]]
+
+
 class CohortModel(QAbstractTableModel):
+    """Rows of cells, read :data:`PAGE` subjects at a time through ``loader`` (``canFetchMore``)."""
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.subjects: list[str] = []
+        self.subjects: list[str] = []  # the rows read so far
         self.rows: list[list[Cell]] = []
         self.columns = 0
         self.colours: dict[str, QColor] = {}
+        self.pending: list[str] = []  # subjects not read yet
+        self.loader: Loader | None = None
+        self.failed: Callable[[Exception], None] | None = None
 
     def set_cohort(self, subjects: list[str], rows: list[list[Cell]], stages: Sequence[str]) -> None:
         self.beginResetModel()
-        self.subjects, self.rows = subjects, rows
+        self.subjects, self.rows = list(subjects), rows
+        self.pending, self.loader = [], None
         self.columns = max((len(r) for r in rows), default=0)
         self.colours = {name: QColor(PALETTE[i % len(PALETTE)]) for i, name in enumerate(stages)}
         self.endResetModel()
+
+    def set_source(self, subjects: list[str], loader: Loader, stages: Sequence[str]) -> None:
+        """Every subject of ``subjects``, read a page at a time by ``loader`` (the first page now)."""
+        self.set_cohort([], [], stages)
+        self.pending, self.loader = list(subjects), loader
+        self.fetchMore(QModelIndex())
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        return not parent.isValid() and bool(self.pending) and self.loader is not None
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+        if not self.canFetchMore(parent):
+            return
+        assert self.loader is not None
+        page = self.pending[:PAGE]
+        try:
+            rows = self.loader(page)
+        except Exception as exc:  # the database went away: no more rows, and the view says why
+            self.pending = []
+            if self.failed is not None:
+                self.failed(exc)
+            return
+        del self.pending[:PAGE]
+        columns = max((len(r) for r in rows), default=0)
+        if columns > self.columns:
+            self.beginInsertColumns(QModelIndex(), self.columns, columns - 1)
+            self.columns = columns
+            self.endInsertColumns()
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
+        self.subjects += page
+        self.rows += rows
+        self.endInsertRows()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -181,6 +226,7 @@ class CohortView(QWidget):
             header.setDefaultSectionSize(size)
             header.setMinimumSectionSize(size)
         self.table.clicked.connect(self._clicked)
+        self.model.rowsInserted.connect(self._update_note)
         self.legend = QHBoxLayout()
         self.legend.setSpacing(10)
         self.note = QLabel()
@@ -192,6 +238,16 @@ class CohortView(QWidget):
 
     def set_cohort(self, subjects: list[str], rows: list[list[Cell]], stages: Sequence[str]) -> None:
         self.model.set_cohort(subjects, rows, stages)
+        self._legend(stages)
+        self._update_note()
+
+    def set_source(self, subjects: list[str], loader: Loader, stages: Sequence[str]) -> None:
+        """All of ``subjects``, read :data:`PAGE` at a time as the grid is scrolled."""
+        self.model.set_source(subjects, loader, stages)
+        self._legend(stages)
+        self._update_note()
+
+    def _legend(self, stages: Sequence[str]) -> None:
         while self.legend.count():
             item = self.legend.takeAt(0)
             if item.widget() is not None:
@@ -205,9 +261,19 @@ class CohortView(QWidget):
             )
         )
         self.legend.addStretch(1)
-        overrides = sum(1 for r in rows for c in r if c.suggested)
+
+    def _update_note(self, *_: object) -> None:
+        model = self.model
+        overrides = sum(1 for r in model.rows for c in r if c.suggested)
+        shown = len(model.subjects)
+        total = shown + len(model.pending)
+        mice = (
+            f"{total} mice"
+            if not model.pending
+            else f"{total} mice ({shown} read so far; more as you scroll)"
+        )
         self.note.setText(
-            f"{len(subjects)} mice × up to {self.model.columns} evaluated sessions. "
+            f"{mice} × up to {model.columns} evaluated sessions. "
             "Fill: stage after the session. "
             f"<b>Outlined</b> ({overrides}): a person chose otherwise; the outline is the stage the "
             "trainer had. "

@@ -166,25 +166,21 @@ class SubjectDetail(QWidget):
         self.tabs.addTab(self.timeline, "&Timeline")
         self.tabs.addTab(self.parameters, "&Parameters")
         self.tabs.addTab(self.why, "&Why not yet")
-        self.plots = None
+        self.plots = None  # made when a subject is first shown: importing pyqtgraph takes a second
         self.weight_plot = None
+        self.split: QSplitter | None = None
+        self.side: QSplitter | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.header)
         if wide:
-            from .plots import SubjectPlots  # pyqtgraph only where plots are shown
-
-            self.plots = SubjectPlots()
-            split = QSplitter(Qt.Orientation.Horizontal)
-            from ..weight_plot import WeightPlot
-
-            side = QSplitter(Qt.Orientation.Vertical)
+            split = self.split = QSplitter(Qt.Orientation.Horizontal)
+            side = self.side = QSplitter(Qt.Orientation.Vertical)
             side.addWidget(self.tabs)
-            self.weight_plot = WeightPlot()  # under the timeline: weight by day, the lab's threshold line
-            side.addWidget(self.weight_plot)
+            side.addWidget(QWidget())  # the weight plot's place: under the timeline
             side.setSizes([500, 260])
             split.addWidget(side)
-            split.addWidget(self.plots)
+            split.addWidget(QWidget())  # the plots' place
             split.setSizes([700, 700])
             layout.addWidget(split, 1)
         else:
@@ -216,7 +212,17 @@ class SubjectDetail(QWidget):
         self._fill_timeline(history)
         self._fill_parameters(row.parameters, row.policies)
         self._fill_why(why_not_yet(curriculum, row, history), row.on_curriculum)
-        if self.plots is not None:
+        if self.split is not None and self.side is not None:
+            if self.plots is None:  # pyqtgraph only where plots are shown, when first shown
+                from ..weight_plot import WeightPlot
+                from .plots import SubjectPlots
+
+                self.plots = SubjectPlots()
+                self.weight_plot = WeightPlot()  # weight by day, the lab's threshold line
+                for splitter, widget in ((self.split, self.plots), (self.side, self.weight_plot)):
+                    sizes = splitter.sizes()
+                    splitter.replaceWidget(1, widget).deleteLater()
+                    splitter.setSizes(sizes)
             self.plots.show_subject(curriculum, row.stage_id, history, ws.sessions(subject), focus_session)
         if self.weight_plot is not None:
             self.weight_plot.show_weights(ws.weights(subject), row.baseline_weight_g, ws.weight_threshold())

@@ -501,6 +501,8 @@ class DatabaseDialog(_Dialog):
 
 # --- import report -------------------------------------------------------------------------------
 
+REPORT_ROWS = 1000  # rows listed in the import report (the summary counts them all)
+
 
 class ImportReportDialog(QDialog):
     """What an import did: how many sessions were accepted, and every rejected row with its reason."""
@@ -513,18 +515,29 @@ class ImportReportDialog(QDialog):
         summary.setWordWrap(True)
         layout.addWidget(summary)
         self.rejected = QTreeWidget()
-        self.rejected.setHeaderLabels(["Row", "Column", "Why it was rejected"])
+        self.rejected.setHeaderLabels(["Row", "Column", "Rejected, or imported with a warning"])
         self.rejected.setRootIsDecorated(False)
-        for bad in report.bad:
-            self.rejected.addTopLevelItem(QTreeWidgetItem([str(bad.row), bad.column or "", bad.problem]))
-        self.rejected.setVisible(bool(report.bad))
+        items = [
+            QTreeWidgetItem([str(bad.row), bad.column or "", f"Rejected: {bad.problem}"])
+            for bad in report.bad[:REPORT_ROWS]
+        ]
+        amber = QBrush(QColor("#8a5a00"))
+        for warning in report.warnings[: max(REPORT_ROWS - len(items), 0)]:
+            item = QTreeWidgetItem([str(warning.row), warning.column or "", f"Warning: {warning.problem}"])
+            item.setForeground(2, amber)
+            items.append(item)
+        more = len(report.bad) + len(report.warnings) - len(items)
+        if more > 0:  # a list people read, not all of a 10,000-row file's problems
+            items.append(QTreeWidgetItem(["", "", f"… and {more} more (the command line lists every row)"]))
+        self.rejected.addTopLevelItems(items)
+        self.rejected.setVisible(bool(report.bad or report.warnings))
         self.rejected.resizeColumnToContents(0)
         layout.addWidget(self.rejected)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         buttons.accepted.connect(self.accept)
         layout.addWidget(buttons)
-        self.resize(640, 380 if report.bad else 140)
+        self.resize(640, 380 if report.bad or report.warnings else 140)
 
 
 def summary_text(report: ImportReport) -> str:
@@ -532,4 +545,7 @@ def summary_text(report: ImportReport) -> str:
     if report.already_there:
         parts.append(f"{report.already_there} already imported (skipped)")
     parts.append(f"<b>{len(report.bad)}</b> row(s) rejected" if report.bad else "no row rejected")
+    if report.warnings:
+        rows = len({w.row for w in report.warnings})
+        parts.append(f"<b>{rows}</b> row(s) with a list metric not measured (a gap in its history)")
     return "; ".join(parts) + "."

@@ -6,6 +6,7 @@ lines up with the session that caused it. Manual changes (overrides, ejects, rev
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 
@@ -77,6 +78,28 @@ def step_line(xs: Sequence[float], ys: Sequence[float], last: float) -> tuple[li
         sx.append(max(xs[-1], last))
         sy.append(ys[-1])
     return sx, sy
+
+
+def metric_points(
+    sessions: Sequence[MetricsSession], name: str
+) -> tuple[list[float], list[float], list[float]]:
+    """``(xs, ys, gaps)``: the metric's value per session number (NaN where it was not measured, so the
+    line breaks), and the session numbers of the gaps. A session that gave a whole list counts its last
+    item."""
+    xs: list[float] = []
+    ys: list[float] = []
+    gaps: list[float] = []
+    for i, s in enumerate(sessions, 1):
+        value = s.values.get(name)
+        if isinstance(value, list):
+            value = value[-1] if value else None
+        xs.append(float(i))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            ys.append(float(value))
+        else:
+            ys.append(math.nan)
+            gaps.append(float(i))
+    return xs, ys, gaps
 
 
 class SubjectPlots(QWidget):
@@ -173,15 +196,32 @@ class SubjectPlots(QWidget):
         plot.setTitle(f"{name} per session" if name else "")
         if not name or self._curriculum is None:
             return
-        xs, ys = [], []
-        for i, s in enumerate(self._sessions):
-            value = s.values.get(name)
-            if isinstance(value, list):
-                value = value[-1] if value else None
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                xs.append(i + 1)
-                ys.append(float(value))
-        plot.plot(xs, ys, pen=pg.mkPen("#37474f", width=1.5), symbol="o", symbolSize=6, symbolBrush="#37474f")
+        xs, ys, gaps = metric_points(self._sessions, name)
+        # A session that did not measure the metric breaks the line (NaN, ``connect="finite"``) and is
+        # marked at the bottom: the trace never joins across a gap.
+        plot.plot(
+            xs,
+            ys,
+            pen=pg.mkPen("#37474f", width=1.5),
+            symbol="o",
+            symbolSize=6,
+            symbolBrush="#37474f",
+            connect="finite",
+        )
+        measured = [y for y in ys if y == y]
+        if gaps:
+            floor = min(measured) if measured else 0.0
+            plot.plot(
+                gaps,
+                [floor] * len(gaps),
+                pen=None,
+                symbol="o",
+                symbolSize=8,
+                symbolBrush=None,
+                symbolPen=pg.mkPen("#8a5a00", width=1.5),
+                name="not measured",
+            )
+        ys = measured
         lines = [t for t in thresholds(self._curriculum, self._stage_id) if t.metric == name]
         for t in lines:
             line = pg.InfiniteLine(
@@ -195,9 +235,12 @@ class SubjectPlots(QWidget):
         if ys:  # the thresholds stay in view even when the trace is far from them
             values = ys + [t.value for t in lines]
             plot.setYRange(min(values), max(values), padding=0.12)
-        self.threshold_note.setText(
+        note = (
             f"{len(lines)} threshold(s) from the current stage's rules"
             if lines
             else "no threshold on this metric in the current stage's rules"
         )
+        if gaps:
+            note += f"; not measured in {len(gaps)} session(s) (hollow marks, the line breaks there)"
+        self.threshold_note.setText(note)
         self._mark_focus(plot)

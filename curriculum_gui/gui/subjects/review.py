@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,11 +30,13 @@ from .table_model import short, tooltip
 HEADERS = ("Subject", "Stage: now → suggested", "Policies", "Parameter changes", "Sessions", "Note")
 SUGGESTION_ROLE = Qt.ItemDataRole.UserRole + 1
 LOADED_ROLE = Qt.ItemDataRole.UserRole + 2
+ROWS_AT_ONCE = 400  # rows added per turn of the event loop (well under 100 ms)
 HIGHLIGHT = QBrush(QColor("#fff3b0"))
 STAGE_CHANGE = QBrush(QColor("#dcebff"))
 FIRED = QBrush(QColor("#1b5e20"))
 ERROR = QBrush(QColor("#b71c1c"))
 MUTED = QBrush(QColor("#757575"))
+NOTE = QBrush(QColor("#8a5a00"))
 
 
 def kind_of(s: Suggestion) -> int:
@@ -46,6 +48,23 @@ def kind_of(s: Suggestion) -> int:
     if s.current_policies != s.suggested_policies:
         return 2
     return 3 if s.parameter_changes else 4
+
+
+def note_text(s: Suggestion) -> str:
+    """The Note column: why it cannot be applied, gaps in the histories read, sessions left waiting."""
+    parts = [s.error] if s.error else ([] if s.applicable else ["no new sessions"])
+    if s.notes:
+        shown = "; ".join(text for _, text in s.notes[:2])
+        parts.append(shown + (f" (and {len(s.notes) - 2} more)" if len(s.notes) > 2 else ""))
+    if s.waiting:
+        parts.append(f"{s.waiting} more session(s) wait: apply, then evaluate again")
+    return "; ".join(parts)
+
+
+def _note_line(session: str, text: str) -> QStandardItem:
+    line = QStandardItem(f"{session} · {text}")
+    line.setForeground(NOTE)
+    return line
 
 
 def check_text(session: str, check: Check) -> str:
@@ -69,6 +88,8 @@ class ReviewPanel(QWidget):
         self.busy = False
         self.suggestions: list[Suggestion] = []
         self.held: dict[str, str] = {}  # underweight promotions: left out of Accept all (subject -> why)
+        self._shown = 0  # rows added to the model so far (see set_suggestions)
+        self._filling = False
         self.summary = QLabel("No suggestions: import metrics, then Evaluate.")
         self.summary.setWordWrap(True)
         self.model = QStandardItemModel(0, len(HEADERS), self)
@@ -117,15 +138,17 @@ class ReviewPanel(QWidget):
 
     def set_suggestions(self, suggestions: Sequence[Suggestion], held: dict[str, str] | None = None) -> None:
         """``held``: promotions of underweight subjects (subject -> why), not pre-selected: Accept all
-        leaves them out and says so (default: those of the previous call still under review)."""
+        leaves them out and says so (default: those of the previous call still under review). The rows
+        are added :data:`ROWS_AT_ONCE` at a time, between events, so 10,000 suggestions never hold the
+        window (``self.suggestions`` is complete at once)."""
         if held is not None:
             self.held = dict(held)
         self.suggestions = sorted(suggestions, key=lambda s: (kind_of(s), s.subject))
-        self.held = {k: v for k, v in self.held.items() if any(s.subject == k for s in self.suggestions)}
-        self.model.removeRows(0, self.model.rowCount())
-        root = self.model.invisibleRootItem()
-        for s in self.suggestions:
-            root.appendRow(self._row(s))
+        shown = {s.subject for s in self.suggestions}
+        self.held = {k: v for k, v in self.held.items() if k in shown}
+        self._clear()
+        self._shown = 0
+        self._fill()
         counts = [0] * 5
         for s in self.suggestions:
             counts[kind_of(s)] += 1
@@ -144,6 +167,51 @@ class ReviewPanel(QWidget):
         )
         self._update_buttons()
 
+    def _clear(self) -> None:
+        """No rows. Many rows are not removed at once (10,000 take a good part of a second): the tree gets
+        a new model, and the old one is emptied a few hundred rows per event, then deleted."""
+        if self.model.rowCount() <= ROWS_AT_ONCE:
+            self.model.removeRows(0, self.model.rowCount())
+            return
+        old = self.model
+        widths = [self.tree.columnWidth(c) for c in range(len(HEADERS))]
+        self.model = QStandardItemModel(0, len(HEADERS), self)
+        self.model.setHorizontalHeaderLabels(list(HEADERS))
+        self.tree.setModel(self.model)
+        self.tree.selectionModel().selectionChanged.connect(self._update_buttons)
+        for column, width in enumerate(widths):
+            self.tree.setColumnWidth(column, width)
+        self._empty_later(old)
+
+    def _empty_later(self, old: QStandardItemModel) -> None:
+        old.removeRows(max(old.rowCount() - ROWS_AT_ONCE, 0), min(old.rowCount(), ROWS_AT_ONCE))
+        if old.rowCount():
+            QTimer.singleShot(0, lambda: self._empty_later(old))
+        else:
+            old.deleteLater()
+
+    def _fill(self, everything: bool = False) -> None:
+        """Add the next rows (or all that are left), and come back for more after the pending events."""
+        todo = self.suggestions[self._shown : None if everything else self._shown + ROWS_AT_ONCE]
+        if todo:
+            root = self.model.invisibleRootItem()
+            for s in todo:
+                root.appendRow(self._row(s))
+            self._shown += len(todo)
+        if self._shown < len(self.suggestions) and not self._filling:
+            self._filling = True
+            QTimer.singleShot(0, self._fill_later)
+
+    def _fill_later(self) -> None:
+        self._filling = False
+        if self._shown < len(self.suggestions):
+            self._fill()
+
+    def finish_filling(self) -> None:
+        """Every row now (before reading or selecting rows by number)."""
+        if self._shown < len(self.suggestions):
+            self._fill(everything=True)
+
     def _row(self, s: Suggestion) -> list[QStandardItem]:
         if s.stage_changed:
             stage = f"{s.current_stage} → {s.suggested_stage}"
@@ -154,7 +222,9 @@ class ReviewPanel(QWidget):
             if s.current_policies != s.suggested_policies
             else ", ".join(s.current_policies)
         )
-        note = s.error or self.held.get(s.subject) or ("" if s.applicable else "no new sessions")
+        note = note_text(s)
+        if s.subject in self.held and not s.error:
+            note = self.held[s.subject] + (f"; {note}" if note else "")
         cells = [s.subject, stage, policies, diff_text(s), str(len(s.sessions) or ""), note]
         items = [QStandardItem(text) for text in cells]
         for item in items:
@@ -172,10 +242,13 @@ class ReviewPanel(QWidget):
             items[3].setBackground(HIGHLIGHT)
         if s.error or s.subject in self.held:
             items[5].setForeground(ERROR)
-            items[5].setToolTip(tooltip(items[5].text()))
+        elif s.notes or s.waiting:
+            items[5].setForeground(NOTE)
         elif kind_of(s) == 4:
             for item in items:
                 item.setForeground(MUTED)
+        if cells[5]:
+            items[5].setToolTip(tooltip(cells[5]))  # a narrow column: the whole note on hover
         return items
 
     def _load_children(self, index: QModelIndex) -> None:
@@ -205,7 +278,12 @@ class ReviewPanel(QWidget):
                 params.appendRow(line)
         checks = [(session, check) for session, ev in s.evaluations for check in ev.why]
         why = QStandardItem(f"Why: {len(checks)} rule(s) checked over {len(s.evaluations)} session(s)")
+        notes: dict[str, list[str]] = {}
+        for session, text in s.notes:
+            notes.setdefault(session, []).append(text)
         for session, check in checks:
+            for text in notes.pop(session, ()):  # before the session's first check: what it read
+                why.appendRow(_note_line(session, text))
             line = QStandardItem(check_text(session, check))
             line.setToolTip(tooltip(line.text()))
             if check.error:
@@ -216,6 +294,8 @@ class ReviewPanel(QWidget):
                 font.setBold(True)
                 line.setFont(font)
             why.appendRow(line)
+        for session, texts in notes.items():  # sessions with no rule checked
+            why.appendRows([_note_line(session, text) for text in texts])
         for group in (params, why):
             group.setEditable(False)
             for r in range(group.rowCount()):
@@ -229,11 +309,15 @@ class ReviewPanel(QWidget):
                 self.tree.setFirstColumnSpanned(r, group.index(), True)
 
     def selected(self) -> list[Suggestion]:
-        indexes = self.tree.selectionModel().selectedIndexes()
-        rows = {i.row() for i in indexes if i.column() == 0 and not i.parent().isValid()}
-        return [self.suggestions[r] for r in sorted(rows)]
+        """The top-level rows selected, from the selection's ranges (one for Select All of 10,000)."""
+        rows: set[int] = set()
+        for block in self.tree.selectionModel().selection():
+            if not block.parent().isValid():
+                rows.update(range(block.top(), block.bottom() + 1))
+        return [self.suggestions[r] for r in sorted(rows) if r < len(self.suggestions)]
 
     def expand_subject(self, subject: str) -> None:
+        self.finish_filling()
         for row, s in enumerate(self.suggestions):
             if s.subject == subject:
                 index = self.model.index(row, 0)

@@ -150,6 +150,7 @@ def import_folder(view: Any, folder: str | Path | None = None) -> None:
             f"Reading {Path(path).name}…",
             lambda _progress: ws.import_session_folder(subject, path, runner, session, on),
             view._imported,
+            reload=True,  # the table is read again on the job's thread, as after any import
         )
 
     view._open(dialog, go)

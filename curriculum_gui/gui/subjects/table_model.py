@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import (
@@ -89,8 +90,112 @@ def params_text(parameters: dict[str, Any], limit: int = 6) -> str:
     return ", ".join(items) + (f" (+{more})" if more > 0 else "")
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The table's rows with every display string, sort key, status and filter text worked out, in the
+    table's sort order: pure data, made off the GUI thread (:func:`prepare`), installed in a moment."""
+
+    rows: list[SubjectRow]
+    display: list[tuple[str, ...]]
+    keys: list[tuple[Any, ...]]
+    statuses: list[str]
+    texts: list[str]
+    suggested: frozenset[str]
+    ids: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.ids) != len(self.rows):
+            self.ids[:] = [row.subject for row in self.rows]
+            self.index.update((sid, i) for i, sid in enumerate(self.ids))
+
+
+def prepare(
+    rows: Sequence[SubjectRow],
+    suggested: Iterable[str] = (),
+    terminal: Callable[[SubjectRow], bool] = lambda _row: False,
+    sort: tuple[int, Qt.SortOrder] | None = None,
+) -> Prepared:
+    """The rows as the table shows them (no Qt object is touched: safe on a worker thread)."""
+    chosen = frozenset(suggested)
+    display, keys, statuses, texts = [], [], [], []
+    param_cache: dict[int, str] = {}  # many subjects share one parameters dict shape: format once
+    for row in rows:
+        status = _status_of(row, chosen, terminal)
+        params = row.parameters
+        ptext = param_cache.get(id(params))
+        if ptext is None:
+            ptext = param_cache[id(params)] = params_text(params)
+        last = row.last_session_date.isoformat() if row.last_session_date else ""
+        stage = row.stage or ""
+        if not row.on_curriculum:
+            stage = f"({stage})" if stage else ""
+        cells = (
+            row.subject,
+            stage,
+            status,
+            str(row.sessions_in_stage),
+            last,
+            row.last_change,
+            ", ".join(row.policies),
+            ptext,
+            f"{row.curriculum} {row.curriculum_version}",
+        )
+        display.append(cells)
+        keys.append(
+            (
+                row.subject,
+                stage,
+                STATUSES.index(status),
+                row.sessions_in_stage,
+                last,
+                row.last_change,
+                cells[6],
+                ptext,
+                cells[8],
+            )
+        )
+        statuses.append(status)
+        texts.append(" ".join(cells).lower())
+    prepared = Prepared(list(rows), display, keys, statuses, texts, chosen)
+    return _sorted(prepared, *sort) if sort is not None else prepared
+
+
+def _status_of(row: SubjectRow, suggested: frozenset[str], terminal: Callable[[SubjectRow], bool]) -> str:
+    if not row.on_curriculum:
+        return OFF
+    if row.subject in suggested:
+        return SUGGESTED
+    if row.pending_sessions:
+        return NEW_METRICS
+    if row.sessions_in_stage >= STUCK_AFTER and not terminal(row):
+        return STUCK
+    return ON
+
+
+def _sorted(p: Prepared, column: int, order: Qt.SortOrder) -> Prepared:
+    """By the precomputed keys (ties by subject id)."""
+    if not 0 <= column < len(COLUMNS):
+        return p
+    keys = p.keys
+    order_ = sorted(
+        range(len(p.rows)),
+        key=lambda i: (keys[i][column], keys[i][0]),
+        reverse=order == Qt.SortOrder.DescendingOrder,
+    )
+    return Prepared(
+        [p.rows[i] for i in order_],
+        [p.display[i] for i in order_],
+        [keys[i] for i in order_],
+        [p.statuses[i] for i in order_],
+        [p.texts[i] for i in order_],
+        p.suggested,
+    )
+
+
 class SubjectTableModel(QAbstractTableModel):
-    """Rows of the subjects table. ``set_rows`` replaces them; ``set_suggested`` marks suggestions."""
+    """Rows of the subjects table. ``set_rows`` replaces them (or ``install`` rows prepared elsewhere);
+    ``set_suggested`` marks suggestions."""
 
     statuses_changed = Signal()
 
@@ -105,78 +210,41 @@ class SubjectTableModel(QAbstractTableModel):
         self.ids: list[str] = []
         self.suggested: set[str] = set()  # subjects with a suggested change (after an evaluation)
         self.terminal: Callable[[SubjectRow], bool] = lambda _row: False
+        self.sort_order: tuple[int, Qt.SortOrder] | None = None  # the last sort asked for
 
     # --- loading -------------------------------------------------------------------------------
 
+    def prepare(self, rows: Sequence[SubjectRow], suggested: Iterable[str] | None = None) -> Prepared:
+        """:func:`prepare` with this table's statuses and sort (the work of :meth:`set_rows`, for a
+        worker thread)."""
+        return prepare(
+            rows, self.suggested if suggested is None else suggested, self.terminal, self.sort_order
+        )
+
     def set_rows(self, rows: Sequence[SubjectRow], suggested: Iterable[str] = ()) -> None:
-        self.beginResetModel()
-        self.suggested = set(suggested)
-        self.rows = list(rows)
-        self._compute()
-        self.endResetModel()
+        self.install(self.prepare(rows, suggested))
 
-    def _compute(self) -> None:
-        display, keys, statuses, texts = [], [], [], []
-        param_cache: dict[int, str] = {}  # many subjects share one parameters dict shape: format once
-        for row in self.rows:
-            status = self._status_of(row)
-            params = row.parameters
-            ptext = param_cache.get(id(params))
-            if ptext is None:
-                ptext = param_cache[id(params)] = params_text(params)
-            last = row.last_session_date.isoformat() if row.last_session_date else ""
-            stage = row.stage or ""
-            if not row.on_curriculum:
-                stage = f"({stage})" if stage else ""
-            cells = (
-                row.subject,
-                stage,
-                status,
-                str(row.sessions_in_stage),
-                last,
-                row.last_change,
-                ", ".join(row.policies),
-                ptext,
-                f"{row.curriculum} {row.curriculum_version}",
-            )
-            display.append(cells)
-            keys.append(
-                (
-                    row.subject,
-                    stage,
-                    STATUSES.index(status),
-                    row.sessions_in_stage,
-                    last,
-                    row.last_change,
-                    cells[6],
-                    ptext,
-                    cells[8],
-                )
-            )
-            statuses.append(status)
-            texts.append(" ".join(cells).lower())
-        self._display, self._keys, self._status, self._text = display, keys, statuses, texts
-        self.ids = [row.subject for row in self.rows]
-        self._index = {sid: i for i, sid in enumerate(self.ids)}
-
-    def _status_of(self, row: SubjectRow) -> str:
-        if not row.on_curriculum:
-            return OFF
-        if row.subject in self.suggested:
-            return SUGGESTED
-        if row.pending_sessions:
-            return NEW_METRICS
-        if row.sessions_in_stage >= STUCK_AFTER and not self.terminal(row):
-            return STUCK
-        return ON
-
-    def set_suggested(self, subjects: Iterable[str]) -> None:
-        """Mark the subjects with a suggested change (the status column) without reloading."""
-        self.suggested = set(subjects)
-        self._compute()
+    def install(self, prepared: Prepared) -> None:
+        """Show prepared rows. The same subjects in the same order (after a change of some of them): the
+        cells change in place and the selection stays; otherwise the model is reset."""
+        same = prepared.ids == self.ids
+        if not same:
+            self.beginResetModel()
+        self.suggested = set(prepared.suggested)
+        self.rows = prepared.rows
+        self._display, self._keys = prepared.display, prepared.keys
+        self._status, self._text = prepared.statuses, prepared.texts
+        self.ids, self._index = prepared.ids, prepared.index
+        if not same:
+            self.endResetModel()
+            return
         if self.rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(COLUMNS) - 1))
         self.statuses_changed.emit()
+
+    def set_suggested(self, subjects: Iterable[str]) -> None:
+        """Mark the subjects with a suggested change (the status column) without reloading."""
+        self.install(prepare(self.rows, subjects, self.terminal))
 
     # --- lookups -------------------------------------------------------------------------------
 
@@ -236,28 +304,25 @@ class SubjectTableModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sort by the precomputed keys (ties by subject id); selections follow their rows."""
-        if not self.rows or not 0 <= column < len(COLUMNS):
+        """Sort by the precomputed keys (ties by subject id); selections follow their rows. Rows loaded
+        later come in this order too."""
+        if not 0 <= column < len(COLUMNS):
+            return
+        self.sort_order = (column, order)
+        if not self.rows:
             return
         self.layoutAboutToBeChanged.emit()
-        keys = self._keys
-        order_ = sorted(
-            range(len(self.rows)),
-            key=lambda i: (keys[i][column], keys[i][0]),
-            reverse=order == Qt.SortOrder.DescendingOrder,
-        )
-        new_of = [0] * len(order_)
-        for new, old in enumerate(order_):
-            new_of[old] = new
+        before = {sid: i for i, sid in enumerate(self.ids)}
+        current = Prepared(self.rows, self._display, self._keys, self._status, self._text, frozenset())
+        done = _sorted(current, column, order)
+        self.rows, self._display, self._keys = done.rows, done.display, done.keys
+        self._status, self._text = done.statuses, done.texts
+        self.ids, self._index = done.ids, done.index
         persistent = self.persistentIndexList()
-        self.rows = [self.rows[i] for i in order_]
-        self._display = [self._display[i] for i in order_]
-        self._keys = [keys[i] for i in order_]
-        self._status = [self._status[i] for i in order_]
-        self._text = [self._text[i] for i in order_]
-        self.ids = [row.subject for row in self.rows]
-        self._index = {sid: i for i, sid in enumerate(self.ids)}
         if persistent:
+            new_of = [0] * len(self.ids)
+            for new, sid in enumerate(self.ids):
+                new_of[before[sid]] = new
             self.changePersistentIndexList(
                 persistent, [self.index(new_of[p.row()], p.column()) for p in persistent]
             )
@@ -265,7 +330,9 @@ class SubjectTableModel(QAbstractTableModel):
 
 
 class SubjectFilterProxy(QSortFilterProxyModel):
-    """Filters by text (every word must appear somewhere in the row) and status; sorting is the source's."""
+    """Filters by text (every word must appear somewhere in the row) and status; sorting is the source's,
+    so the rows shown are the accepted source rows in the source's order: :meth:`source_rows` maps them
+    without a call into Qt per row (a selection of 10,000 rows is read in milliseconds)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -273,6 +340,7 @@ class SubjectFilterProxy(QSortFilterProxyModel):
         self._model: SubjectTableModel | None = None
         self._words: list[str] = []
         self._status: str | None = None
+        self._source_rows: list[int] | None = None  # proxy row -> source row (None: not worked out)
         self.setDynamicSortFilter(False)
 
     def source(self) -> SubjectTableModel:
@@ -299,6 +367,9 @@ class SubjectFilterProxy(QSortFilterProxyModel):
                 for i, text in enumerate(texts)
                 if (wanted is None or statuses[i] == wanted) and all(w in text for w in words)
             }
+        self._source_rows = None
+        if accepted is None and self._accepted is None:
+            return  # no filter before or after: every row stays (a model reset has already shown them)
         if _FILTER_CHANGE_API:  # Qt >= 6.9; invalidateRowsFilter is deprecated there
             self.beginFilterChange()
             self._accepted = accepted
@@ -317,10 +388,33 @@ class SubjectFilterProxy(QSortFilterProxyModel):
         # After the proxy's own handling: the same filter over the new rows and statuses.
         model.modelReset.connect(self._recompute)
         model.statuses_changed.connect(self._recompute)
+        model.layoutChanged.connect(self._forget_rows)
+
+    def _forget_rows(self, *_: object) -> None:
+        self._source_rows = None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.source().sort(column, order)
 
+    def source_rows(self) -> list[int]:
+        """The source row of each row shown, in order."""
+        if self._source_rows is None:
+            accepted, ids = self._accepted, self.source().ids
+            self._source_rows = (
+                list(range(len(ids)))
+                if accepted is None
+                else [i for i, sid in enumerate(ids) if sid in accepted]
+            )
+        return self._source_rows
+
     def subjects(self, rows: Iterable[int]) -> list[SubjectRow]:
+        """The subjects on these rows of the proxy."""
+        source, model = self.source_rows(), self.source()
+        return [model.rows[source[r]] for r in rows]
+
+    def rows_of(self, subjects: Iterable[str]) -> list[int]:
+        """The proxy rows showing these subjects (those shown), in order."""
         model = self.source()
-        return [model.subject_at(self.mapToSource(self.index(r, 0)).row()) for r in rows]
+        where = {s: r for r, s in enumerate(self.source_rows())}
+        found = (where.get(model.row_of(s)) for s in subjects if model.row_of(s) is not None)
+        return sorted(r for r in found if r is not None)

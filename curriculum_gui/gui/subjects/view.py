@@ -13,8 +13,9 @@ Dialogs are opened window-modal with ``open()`` and act on ``accepted``, so code
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +47,10 @@ from ...store.engine import mask_message
 from ...store.export import ExportResult
 from ...store.records import ApplyResult, ImportReport, RevertResult, SubjectInfo, SubjectRow, Suggestion
 from . import dialogs, export, worker
-from .cohort import CohortView, cells_of
+from .cohort import Cell, CohortView, cells_of
 from .detail import SubjectDetail
 from .review import ReviewPanel, kind_of
-from .table_model import STATUSES, SubjectFilterProxy, SubjectTableModel
+from .table_model import STATUSES, Prepared, SubjectFilterProxy, SubjectTableModel, prepare
 
 log = logging.getLogger(__name__)
 PARTS = ("subjects", "review", "subject", "cohort")
@@ -59,6 +60,11 @@ BANNER_STYLES = {
     "ok": "background:#e8f5e9; color:#1b5e20; border:1px solid #a5d6a7;",
     "error": "background:#ffebee; color:#b71c1c; border:1px solid #ef9a9a;",
 }
+
+
+def suggested_changes(suggestions: Sequence[Suggestion]) -> set[str]:
+    """The subjects the table marks "change suggested"."""
+    return {s.subject for s in suggestions if kind_of(s) in (1, 2, 3)}
 
 
 class Banner(QFrame):
@@ -84,8 +90,11 @@ class Banner(QFrame):
     def show_message(self, level: str, text: str, rich: bool = False) -> None:
         """``text`` is shown as written (subject ids, stage names, reasons may hold ``<``); ``rich``:
         it is HTML whose user parts the caller escaped."""
+        if level != self.level:  # restyling costs more than the text
+            self.setStyleSheet(
+                f"Banner {{{BANNER_STYLES[level]} border-radius:4px;}} QLabel {{border:none;}}"
+            )
         self.level = level
-        self.setStyleSheet(f"Banner {{{BANNER_STYLES[level]} border-radius:4px;}} QLabel {{border:none;}}")
         self.label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
         self.label.setText(text)
         self.show()
@@ -106,8 +115,14 @@ class SubjectsView(QWidget):
     workspace_changed = Signal(object)
 
     def __init__(
-        self, workspace: Workspace, parent: QWidget | None = None, pool: QThreadPool | None = None
+        self,
+        workspace: Workspace,
+        parent: QWidget | None = None,
+        pool: QThreadPool | None = None,
+        background: bool = False,
     ) -> None:
+        """``background``: read the subjects on the thread pool (the app: the window never waits for a
+        large database); otherwise at once (tests, screenshots)."""
         super().__init__(parent)
         self.ws = workspace
         self.pool = pool
@@ -197,7 +212,12 @@ class SubjectsView(QWidget):
         layout.addWidget(self.progress_row)
         layout.addLayout(filters)
         layout.addWidget(self.tabs, 1)
-        self.refresh()
+        self.loaded = False  # the subjects were read at least once
+        if background:
+            self.count.setText("Reading the subjects…")
+            self.reload()
+        else:
+            self.refresh()
 
     # --- building ------------------------------------------------------------------------------
 
@@ -222,6 +242,10 @@ class SubjectsView(QWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((72, 170, 125, 64, 95, 90, 170, 260, 200)):
             table.setColumnWidth(column, width)
+        # The header gets a selection model of its own: with the table's, every change of a large
+        # selection made it ask whether each column is selected, row by row (90,000 calls into Python
+        # for Select All at 10,000 rows). Its sections do not show the selection anyway.
+        header.setSelectionModel(QItemSelectionModel(self.proxy, header))
         table.selectionModel().selectionChanged.connect(self._selection_changed)
         table.doubleClicked.connect(self._open_row)
         # Enter opens the current row too. Not ``activated``: where a click activates (a platform
@@ -300,7 +324,7 @@ class SubjectsView(QWidget):
             "Ctrl+Shift+C",
         )
         self.database_action = a("Database…", self.database_dialog, "Open another subjects database")
-        self.refresh_action = a("Refresh", self.refresh, "Read the database again", "F5")
+        self.refresh_action = a("Refresh", self.reload, "Read the database again", "F5")
         # On no toolbar, and not hidden: a hidden action's shortcut does nothing.
         a("Find", lambda: self.filter.setFocus(), "Filter the table", "Ctrl+F")
         tb = self.toolbar
@@ -336,21 +360,56 @@ class SubjectsView(QWidget):
         self.workspace_changed.emit(workspace)
 
     def refresh(self) -> None:
-        """Read the subjects again (keeping the selection), and whatever page is open."""
-        selected = [r.subject for r in self.selected_rows()]
+        """Read the subjects again now (keeping the selection), and whatever page is open."""
         try:
             rows = self.ws.subjects()
         except StoreError as exc:
             self.show_message("error", f"Cannot read the subjects: {exc}")
             return
-        self.rows = rows
-        self.model.set_rows(rows, self.model.suggested)
-        self.select_subjects(selected)
+        self._show_rows(self.model.prepare(rows))
+
+    def reload(self) -> bool:
+        """:meth:`refresh` on the thread pool: the table is read and prepared there, then shown at once.
+        False when another job runs (its end reloads anyway)."""
+        return self._run("Reading the subjects…", lambda _progress: None, lambda _result: None, reload=True)
+
+    def _reader(self, suggested: Callable[[Any], Iterable[str]] | None) -> Callable[[Any], Any]:
+        """What a job runs after its work, on its thread: the subjects read and prepared for the table
+        (``suggested(result)``: the subjects still marked as suggested), or the error reading them."""
+        ws, model = self.ws, self.model
+        marked, terminal, sort = set(model.suggested), model.terminal, model.sort_order
+
+        def read(result: Any) -> Any:
+            try:
+                rows = ws.subjects()
+            except StoreError as exc:
+                return exc
+            return prepare(rows, suggested(result) if suggested else marked, terminal, sort)
+
+        return read
+
+    def _show_rows(self, prepared: Prepared) -> None:
+        """Show rows read and prepared (here or on a worker thread), keeping the selection."""
+        same = [r.subject for r in prepared.rows] == self.model.ids
+        selected = [] if same else [r.subject for r in self.selected_rows()]
+        self.rows = prepared.rows
+        self.model.install(prepared)  # the same subjects: changed in place, the selection stays
+        if not same:
+            self.select_subjects(selected)
+        self.loaded = True
         self._cohort_stale = True
         self._refresh_pages()
         self._update_count()
         self._update_actions()
         self.refreshed.emit()
+
+    def _reload_now_or_later(self) -> None:
+        """After an error: read the subjects again, on the thread pool (at once when a job still runs:
+        rare, and its end would reload anyway)."""
+        if self.busy:
+            self.refresh()
+        else:
+            self.reload()
 
     def _refresh_pages(self) -> None:
         try:
@@ -370,12 +429,19 @@ class SubjectsView(QWidget):
         return stage is None or stage.terminal
 
     def refresh_cohort(self) -> None:
-        subjects = [r.subject for r in self.rows]
-        steps = self.ws.position_events()
+        """The mice the table shows (its filter and order), their histories read a page at a time."""
+        subjects = [r.subject for r in self.proxy.subjects(range(self.proxy.rowCount()))]
+        ws = self.ws
         stages: dict[str, None] = {}
-        for version in self.ws.versions():
-            stages.update(dict.fromkeys(s.name for s in self.ws.curriculum(version.id).stages))
-        self.cohort.set_cohort(subjects, [cells_of(steps.get(s, [])) for s in subjects], list(stages))
+        for version in ws.versions():
+            stages.update(dict.fromkeys(s.name for s in ws.curriculum(version.id).stages))
+
+        def load(page: list[str]) -> list[list[Cell]]:
+            steps = ws.position_events(page)
+            return [cells_of(steps.get(s, [])) for s in page]
+
+        self.cohort.model.failed = lambda exc: self.show_message("error", f"Cannot read the cohort: {exc}")
+        self.cohort.set_source(subjects, load, list(stages))
         self._cohort_stale = False
 
     def _tab_changed(self, _index: int) -> None:
@@ -388,18 +454,25 @@ class SubjectsView(QWidget):
     # --- selection and filter ------------------------------------------------------------------
 
     def selected_rows(self) -> list[SubjectRow]:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        return self.proxy.subjects(rows)
+        return self.proxy.subjects(self._selected_proxy_rows())
+
+    def _selected_proxy_rows(self) -> list[int]:
+        """From the selection's ranges (one for Select All), not an index per row: fast at 10,000 rows."""
+        rows: set[int] = set()
+        for block in self.table.selectionModel().selection():
+            rows.update(range(block.top(), block.bottom() + 1))
+        return sorted(rows)
 
     def select_subjects(self, subjects: Sequence[str]) -> None:
+        """Select these subjects (those shown), as few ranges of consecutive rows as they make."""
         selection = QItemSelection()
-        for subject in subjects:
-            source = self.model.row_of(subject)
-            if source is None:
-                continue
-            index = self.proxy.mapFromSource(self.model.index(source, 0))
-            if index.isValid():
-                selection.select(index, index)
+        last = self.model.columnCount() - 1
+        rows = self.proxy.rows_of(subjects)
+        start = 0
+        for i, row in enumerate(rows):
+            if i + 1 == len(rows) or rows[i + 1] != row + 1:
+                selection.select(self.proxy.index(rows[start], 0), self.proxy.index(row, last))
+                start = i + 1
         flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
         self.table.selectionModel().select(selection, flags)
 
@@ -409,7 +482,7 @@ class SubjectsView(QWidget):
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        selected = len(self.table.selectionModel().selectedRows())
+        selected = len(self._selected_proxy_rows())
         statuses = self.model.statuses()
         parts = [f"{statuses.count(s)} {s}" for s in STATUSES if s in statuses]
         self.count.setText(
@@ -463,16 +536,30 @@ class SubjectsView(QWidget):
         job: worker.Job,
         done: Callable[[Any], None],
         failed: Callable[[Exception], None] | None = None,
+        reload: bool | Callable[[Any], Iterable[str]] = False,
     ) -> bool:
         """Run ``job`` off the GUI thread; ``done(result)`` on the GUI thread; errors to the banner (and the
-        view reloaded), then ``failed(exc)``: what the caller keeps or gives up. False: another job runs."""
+        view reloaded), then ``failed(exc)``: what the caller keeps or gives up. False: another job runs.
+        ``reload``: after the job, the subjects are read and prepared on its thread too, and shown before
+        ``done`` runs (a callable gives the subjects still marked as suggested, from the job's result)."""
         if self.busy:
             self.show_message("info", "Still working on the previous step: try again in a moment.")
             return False
         self._set_busy(True, label)
+        read = self._reader(reload if callable(reload) else None) if reload else None
+
+        def work(progress: worker.Progress) -> Any:
+            result = job(progress)
+            return (result, read(result)) if read is not None else result
 
         def finished(result: Any) -> None:
             self._set_busy(False)
+            if read is not None:
+                result, rows = result
+                if isinstance(rows, StoreError):
+                    self.show_message("error", f"Cannot read the subjects: {rows}")
+                else:
+                    self._show_rows(rows)
             done(result)
 
         def on_error(exc: Exception) -> None:
@@ -481,7 +568,7 @@ class SubjectsView(QWidget):
             if failed is not None:
                 failed(exc)
 
-        self._task = worker.start(job, finished, on_error, self._progress, self.pool, context=self)
+        self._task = worker.start(work, finished, on_error, self._progress, self.pool, context=self)
         return True
 
     def _set_busy(self, busy: bool, label: str = "") -> None:
@@ -509,12 +596,12 @@ class SubjectsView(QWidget):
             )
             # Not "another rig": the change may have been made in this window (an override, then Undo apply).
             self.show_message("error", f"Not done — {exc}. The table was reloaded; nothing was lost.")
-            self.refresh()
+            self._reload_now_or_later()
         elif isinstance(exc, DatabaseUnavailable):
             text = str(exc)
             advice = "" if "try again" in text else "; try again"  # "locked …; try again" says it already
             self.show_message("error", f"Database unavailable — {text}. Nothing was changed{advice}.")
-            self.refresh()
+            self._reload_now_or_later()
         elif isinstance(exc, CurriculumGuiError):
             self.show_message("error", str(exc))
         else:
@@ -566,21 +653,24 @@ class SubjectsView(QWidget):
 
         def failed(_exc: Exception) -> None:
             if dialog is not None:
-                self._reopen_register(dialog)
+                self._reopen_register(dialog, ids)
 
         label = f"Registering {len(ids)} subject(s)…"
-        started = self._run(label, job, lambda result: self._registered(ids, *result), failed)
+        started = self._run(label, job, lambda result: self._registered(ids, *result), failed, reload=True)
         if not started and dialog is not None:
-            self._reopen_register(dialog)
+            self._reopen_register(dialog, ids)
 
-    def _reopen_register(self, dialog: dialogs.RegisterDialog) -> None:
-        """The same dialog (still connected to :meth:`register`), with the subjects as read now."""
-        dialog.set_taken({r.subject for r in self.rows})
+    def _reopen_register(self, dialog: dialogs.RegisterDialog, ids: Sequence[str] = ()) -> None:
+        """The same dialog (still connected to :meth:`register`), with the subjects as read now (the
+        typed ids looked up again: the table may still be reading)."""
+        taken = {r.subject for r in self.rows}
+        with contextlib.suppress(StoreError):  # the banner says why; checked against the table then
+            taken |= {r.subject for r in self.ws.subjects(list(ids))} if ids else set()
+        dialog.set_taken(taken)
         self.dialog = dialog
         dialog.open()
 
     def _registered(self, subjects: Sequence[str], count: int, label: str) -> None:
-        self.refresh()
         self.select_subjects(subjects)
         self.show_message("ok", f"Registered {count} subject(s) on {label}.")
 
@@ -604,11 +694,11 @@ class SubjectsView(QWidget):
             f"Importing {Path(path).name}…",
             lambda progress: ws.import_metrics(path, progress=progress),
             self._imported,
+            reload=True,
         )
 
     def _imported(self, report: ImportReport) -> None:
-        self.refresh()
-        level = "ok" if report.ok else "info"
+        level = "ok" if report.ok and not report.warnings else "info"
         self.show_message(
             level, dialogs.summary_text(report) + " Evaluate runs the trainer on them.", rich=True
         )
@@ -628,8 +718,12 @@ class SubjectsView(QWidget):
             return
         ws = self.ws
 
-        def job(progress: worker.Progress) -> list[Suggestion]:
-            return ws.evaluate(subjects, progress=progress)
+        def job(progress: worker.Progress) -> tuple[list[Suggestion], Any]:
+            suggestions = ws.evaluate(subjects, progress=progress)
+            try:
+                return suggestions, ws.held_back(suggestions)
+            except StoreError as exc:
+                return suggestions, exc
 
         if synchronous:
             try:
@@ -637,16 +731,24 @@ class SubjectsView(QWidget):
             except Exception as exc:  # shown, never raised into Qt
                 self.handle_error(exc)
             return
-        self._run(f"Evaluating {len(subjects)} subject(s)…", job, self._evaluated)
+        # The table's statuses (change suggested) are worked out on the job's thread too.
+        self._run(
+            f"Evaluating {len(subjects)} subject(s)…",
+            job,
+            lambda result: self._evaluated(result, marked=True),
+            reload=lambda result: suggested_changes(result[0]),
+        )
 
-    def _evaluated(self, suggestions: list[Suggestion]) -> None:
-        try:
-            held = self.ws.held_back(suggestions)  # underweight promotions: not pre-selected
-        except StoreError as exc:
+    def _evaluated(self, result: tuple[list[Suggestion], Any], marked: bool = False) -> None:
+        """``result``: the suggestions and the underweight promotions among them (or the error reading
+        the weights); ``marked``: the table's statuses are already shown (worked out with the job)."""
+        suggestions, held = result
+        if isinstance(held, StoreError):
+            self.show_message("error", f"Cannot read the weights: {held}")
             held = {}
-            self.show_message("error", f"Cannot read the weights: {exc}")
-        self.review.set_suggestions(suggestions, held)
-        self.model.set_suggested(s.subject for s in suggestions if kind_of(s) in (1, 2, 3))
+        self.review.set_suggestions(suggestions, held)  # underweight promotions: not pre-selected
+        if not marked:
+            self.model.set_suggested(suggested_changes(suggestions))
         self._update_count()
         self.tabs.setCurrentWidget(self.review)
 
@@ -665,10 +767,12 @@ class SubjectsView(QWidget):
             return self._open(dialog, lambda: self.apply(todo, True, dialog.reason_text() or None))
         notes = {s: {"underweight_accepted": {"why_held": why, "reason": reason}} for s, why in held.items()}
         ws = self.ws
+        still = self.model.suggested - {s.subject for s in todo}
         self._run(
             f"Applying {len(todo)} suggestion(s)…",
             lambda progress: ws.apply(todo, progress=progress, notes=notes or None),
             lambda result: self._applied(result, todo),
+            reload=lambda _result: still,
         )
         return None
 
@@ -677,9 +781,8 @@ class SubjectsView(QWidget):
         self.last_batch = sorted(applied) if result.batch else []
         self.last_batch_id = result.batch
         self.last_batch_kind = "apply"
+        self._update_actions()
         self.review.set_suggestions([s for s in self.review.suggestions if s.subject not in applied])
-        self.model.set_suggested(self.model.suggested - applied)
-        self.refresh()
         skipped = f"; {len(result.skipped)} skipped" if result.skipped else ""
         self.show_message(
             "ok",
@@ -708,20 +811,20 @@ class SubjectsView(QWidget):
         self._run(
             "Rejecting…",
             lambda _progress: ws.reject(todo, reason=reason or None),
-            lambda logged: self._rejected(logged, dismissed),
+            lambda logged: self._rejected(logged, dismissed, reloaded=True),
+            reload=lambda _logged: (),
         )
 
-    def _rejected(self, logged: int, dismissed: int) -> None:
+    def _rejected(self, logged: int, dismissed: int, reloaded: bool = False) -> None:
         self.review.set_suggestions([])
-        self.model.set_suggested([])
+        if not reloaded:
+            self.model.set_suggested([])
         self.tabs.setCurrentWidget(self.table_page)
         parts = [f"Turned down {logged} suggested change(s), kept in the subjects' history"] if logged else []
         if dismissed:
             parts.append(f"dismissed {dismissed} suggestion(s) without a change")
         text = "; ".join(parts) or "Nothing to reject"
         self.show_message("info", f"{text[0].upper()}{text[1:]}. Nothing changed; the sessions stay pending.")
-        if logged:
-            self.refresh()
 
     # --- manual changes ------------------------------------------------------------------------
 
@@ -753,8 +856,6 @@ class SubjectsView(QWidget):
             done, problems, conflict = result
             stale = set(done)
             self.review.set_suggestions([s for s in self.review.suggestions if s.subject not in stale])
-            self.model.set_suggested(self.model.suggested - stale)
-            self.refresh()
             text = f"{verb} {len(done)} subject(s)" + (f": {', '.join(done[:6])}" if done else "")
             if len(done) > 6:
                 text += " …"
@@ -765,7 +866,8 @@ class SubjectsView(QWidget):
                     text += ". The table was reloaded: check and try again"
             self.show_message("error" if problems else "ok", text + ".")
 
-        self._run(label, job, finished)
+        marked = set(self.model.suggested)
+        self._run(label, job, finished, reload=lambda result: marked - set(result[0]))
 
     def _one_curriculum(self, rows: Sequence[SubjectRow], what: str) -> bool:
         if len({r.curriculum_version_id for r in rows}) > 1:
@@ -880,6 +982,7 @@ class SubjectsView(QWidget):
             lambda _progress: ws.revert_batch(batch, reason=reason or default),
             lambda result: self._batch_reverted(batch, result, moved),
             failed,
+            reload=True,
         )
 
     def _forget_batch(self, batch: str) -> None:
@@ -889,7 +992,6 @@ class SubjectsView(QWidget):
 
     def _batch_reverted(self, batch: str, result: RevertResult, moved: bool = False) -> None:
         self._forget_batch(batch)
-        self.refresh()
         shown = ", ".join(result.reverted[:6]) + (" …" if len(result.reverted) > 6 else "")
         if moved:
             text = f"Undid the move: {len(result.reverted)} subject(s) back on their versions ({shown})."
@@ -1026,6 +1128,8 @@ class SubjectsView(QWidget):
         first subject) or ``cohort``."""
         if name not in PARTS:
             raise CurriculumGuiError(f"unknown subjects view {name!r} (choose from: {', '.join(PARTS)})")
+        if not self.loaded:  # still reading in the background: what is shown must be there now
+            self.refresh()
         if name == "subjects":
             self.tabs.setCurrentWidget(self.table_page)
             if self.rows and not self.selected_rows():

@@ -66,13 +66,17 @@ class _GcGate(QObject):
         if self.jobs == 0:
             self.was_enabled = gc.isenabled()
             gc.disable()
+            gc.unfreeze()  # what the last job left (see _release): collected with the old objects again
         self.jobs += 1
 
     def _release(self) -> None:
         self.jobs -= 1
         if self.jobs == 0 and self.was_enabled:
-            # Here, on the GUI thread: the youngest objects, so no thread starts out past the threshold.
-            gc.collect(0)
+            # Here, on the GUI thread. Everything made while the collector was off (a job over 10,000
+            # subjects makes hundreds of thousands of objects) is set aside rather than collected now,
+            # which would hold the window for a good part of a second; so no thread starts out past the
+            # threshold either. The next job gives it back to the oldest generation, collected in due course.
+            gc.freeze()
             gc.enable()
 
 
