@@ -302,18 +302,33 @@ IN_LIMIT = 900  # more subjects than this: read every subject's events and keep 
 
 def position_events(ws: StoreContext, only: Sequence[str] | None) -> dict[str, list[PositionEvent]]:
     # From the narrow copy the trigger keeps (see schema); an event without a summary (its writer kept
-    # none) is read from its data.
-    query = (
-        sa.select(sub_t.c.subject_id, ep_t.c.event_id, ep_t.c.kind, ep_t.c.batch, ep_t.c.summary)
-        .join(sub_t, sub_t.c.id == ep_t.c.subject_pk)
-        .where(ep_t.c.kind.in_(POSITION_KINDS))
-        .order_by(ep_t.c.subject_pk, ep_t.c.event_id)
-    )
+    # none) is read from its data. A few subjects: their rows by subject key, read through its index
+    # (given as a join on their names, PostgreSQL would scan the whole table).
     wanted = set(only) if only is not None else None
+    columns = (ep_t.c.event_id, ep_t.c.kind, ep_t.c.batch, ep_t.c.summary)
     if wanted is not None and len(wanted) <= IN_LIMIT:
-        query = query.where(sub_t.c.subject_id.in_(sorted(wanted)))
+        with ws.read() as conn:
+            chosen = sa.select(sub_t.c.id, sub_t.c.subject_id).where(sub_t.c.subject_id.in_(sorted(wanted)))
+            names: dict[int, str] | None = {pk: name for pk, name in conn.execute(chosen)}
+        query = (
+            sa.select(ep_t.c.subject_pk, *columns)
+            .where(ep_t.c.subject_pk.in_(sorted(names)), ep_t.c.kind.in_(POSITION_KINDS))
+            .order_by(ep_t.c.subject_pk, ep_t.c.event_id)
+        )
+        if not names:
+            return {}
+    else:
+        names = None  # every subject: joined (the whole table is read anyway)
+        query = (
+            sa.select(sub_t.c.subject_id, *columns)
+            .join(sub_t, sub_t.c.id == ep_t.c.subject_pk)
+            .where(ep_t.c.kind.in_(POSITION_KINDS))
+            .order_by(ep_t.c.subject_pk, ep_t.c.event_id)
+        )
     with ws.read() as conn:
         rows = fetch_tuples(conn, query)  # tens of thousands of narrow rows: plain tuples
+        if names is not None:
+            rows = [(names[row[0]], *row[1:]) for row in rows]
         found = rows if wanted is None else [row for row in rows if row[0] in wanted]
         missing = [event_id for _, event_id, _, _, text in found if text is None]
         data: dict[int, str] = {}
