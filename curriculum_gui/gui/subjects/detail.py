@@ -219,10 +219,14 @@ class SubjectDetail(QWidget):
 
                 self.plots = SubjectPlots()
                 self.weight_plot = WeightPlot()  # weight by day, the lab's threshold line
-                for splitter, widget in ((self.split, self.plots), (self.side, self.weight_plot)):
+                for splitter, widget, default in (
+                    (self.split, self.plots, [700, 700]),
+                    (self.side, self.weight_plot, [500, 260]),
+                ):
                     sizes = splitter.sizes()
                     splitter.replaceWidget(1, widget).deleteLater()
-                    splitter.setSizes(sizes)
+                    # As a person left it; the first time (the empty place may have had no room), as built.
+                    splitter.setSizes(sizes if min(sizes) > 0 else default)
             self.plots.show_subject(curriculum, row.stage_id, history, ws.sessions(subject), focus_session)
         if self.weight_plot is not None:
             self.weight_plot.show_weights(ws.weights(subject), row.baseline_weight_g, ws.weight_threshold())
