@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
-from ..live import LiveUpdates, keep_scroll
+from ..live import LiveUpdates
 from ..operators import OperatorButton, Operators
 
 
@@ -83,15 +83,13 @@ class RigTab(QObject):
         """Another rig changed the database: both subject screens read it again, where they were."""
         subjects = self.subjects_view
         if subjects is not None and not subjects.busy:
-            with keep_scroll([subjects.table]):
-                subjects.refresh()
+            subjects.follow()  # read on the thread pool; shown where it was (see SubjectsView._show_rows)
         if self.view is not None:
             self.view.live_changed()
 
     def _view_wrote(self) -> None:
         if self.subjects_view is not None and not self.subjects_view.busy:
-            with keep_scroll([self.subjects_view.table]):
-                self.subjects_view.refresh()
+            self.subjects_view.follow()
 
     def _operator_changed(self, name: str) -> None:
         if self.workspace is not None:

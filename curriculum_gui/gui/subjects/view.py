@@ -46,6 +46,7 @@ from ...store import ConflictError, DatabaseUnavailable, NotFound, StoreError, W
 from ...store.engine import mask_message
 from ...store.export import ExportResult
 from ...store.records import ApplyResult, ImportReport, RevertResult, SubjectInfo, SubjectRow, Suggestion
+from ..live import keep_scroll
 from . import dialogs, export, worker
 from .cohort import Cell, CohortView, cells_of
 from .detail import SubjectDetail
@@ -135,6 +136,8 @@ class SubjectsView(QWidget):
         self.operators: Any = None  # this computer's operators (the window's), for dialogs that sign
         self.busy = False
         self._task: worker.Task | None = None
+        self._following: worker.Task | None = None  # a read after another program's change (follow)
+        self._jobs = 0  # jobs started: a read that follows changes is dropped if one started meanwhile
         self._cohort_stale = True
         self.setAcceptDrops(True)
 
@@ -373,6 +376,25 @@ class SubjectsView(QWidget):
         False when another job runs (its end reloads anyway)."""
         return self._run("Reading the subjects…", lambda _progress: None, lambda _result: None, reload=True)
 
+    def follow(self) -> None:
+        """Another program changed the database (live updates): read the table again on the thread pool,
+        without holding the window's actions meanwhile. A job started meanwhile reads it again at its end,
+        so what this read brings is then dropped."""
+        if self.busy or self._following is not None:
+            return
+        read = self._reader(None)
+        jobs = self._jobs
+
+        def done(rows: Any) -> None:
+            self._following = None
+            if self._jobs == jobs and not self.busy and not isinstance(rows, StoreError):
+                self._show_rows(rows)
+
+        def failed(_exc: Exception) -> None:
+            self._following = None
+
+        self._following = worker.start(lambda _p: read(None), done, failed, None, self.pool, context=self)
+
     def _reader(self, suggested: Callable[[Any], Iterable[str]] | None) -> Callable[[Any], Any]:
         """What a job runs after its work, on its thread: the subjects read and prepared for the table
         (``suggested(result)``: the subjects still marked as suggested), or the error reading them."""
@@ -390,12 +412,15 @@ class SubjectsView(QWidget):
 
     def _show_rows(self, prepared: Prepared) -> None:
         """Show rows read and prepared (here or on a worker thread), keeping the selection."""
-        same = [r.subject for r in prepared.rows] == self.model.ids
-        selected = [] if same else [r.subject for r in self.selected_rows()]
+        same = prepared.ids == self.model.ids
         self.rows = prepared.rows
-        self.model.install(prepared)  # the same subjects: changed in place, the selection stays
-        if not same:
-            self.select_subjects(selected)
+        if same:
+            self.model.install(prepared)  # the same subjects: changed in place, selection and scroll stay
+        else:
+            selected = [r.subject for r in self.selected_rows()]
+            with keep_scroll([self.table]):
+                self.model.install(prepared)
+                self.select_subjects(selected)
         self.loaded = True
         self._cohort_stale = True
         self._refresh_pages()
@@ -546,6 +571,7 @@ class SubjectsView(QWidget):
             self.show_message("info", "Still working on the previous step: try again in a moment.")
             return False
         self._set_busy(True, label)
+        self._jobs += 1
         read = self._reader(reload if callable(reload) else None) if reload else None
 
         def work(progress: worker.Progress) -> Any:
