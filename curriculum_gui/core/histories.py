@@ -53,8 +53,14 @@ def add_session(series: Mapping[str, list[Any]], values: Mapping[str, Any]) -> l
 
 
 def add_values(history: Mapping[str, list[Any]], values: Mapping[str, Any]) -> None:
-    """:func:`add_session`, for callers that do not need the gaps' names."""
-    add_session(history, values)
+    """:func:`add_session`, for callers that do not need the gaps' names (a replay adds a hundred
+    thousand sessions: no list of names made for each)."""
+    for name, series in history.items():
+        value = values.get(name)
+        if type(value) is list:
+            series[:] = value
+        else:
+            series.append(value)
 
 
 def replay(names: Iterable[str], sessions: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:

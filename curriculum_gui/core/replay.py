@@ -335,6 +335,7 @@ class Replay:
         decisions: tuple[tuple[Mapping[str, Any], ...], tuple[Mapping[str, Any], ...]] = ((), ())
         errors = 0
         count = 0
+        new_step = tuple.__new__  # a hundred thousand steps in a cohort's replay: every field is given
 
         for change in history.changes:
             kind = change.kind
@@ -403,17 +404,20 @@ class Replay:
                             what_if_moves.append((state.stage_id, new_state.stage_id))
                             what_if_timeline.append((count, new_state.stage_id))
                         state = new_state
-                    step = Step(
-                        session_id,
-                        sessions[i].date,
-                        count,
-                        real[0],
-                        new_real[1],
-                        state.stage_id,
-                        tuple(state.active_policies),
-                        error,
-                        change.after.parameters if k == last_k else None,
-                        state.parameters,
+                    step = new_step(
+                        Step,
+                        (
+                            session_id,
+                            sessions[i].date,
+                            count,
+                            real[0],
+                            new_real[1],
+                            state.stage_id,
+                            tuple(state.active_policies),
+                            error,
+                            change.after.parameters if k == last_k else None,
+                            state.parameters,
+                        ),
                     )
                     # The rules that decided, read now: the lists in the metrics go on growing.
                     if first is None and step.differs:

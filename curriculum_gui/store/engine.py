@@ -35,6 +35,7 @@ __all__ = [
 APP_NAME = "curriculum-gui"
 ENV_DB = "CURRICULUM_GUI_DB"
 SQLITE_BUSY_MS = 10_000  # a rig waits this long for another rig's write before saying "locked"
+SQLITE_CACHE_KIB = 65_536  # the page cache of each connection, at most
 PG_CONNECT_SECONDS = 5
 
 
@@ -162,6 +163,9 @@ def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> No
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = FULL")
+        # 64 MiB of pages (SQLite's default is 2 MiB): a day's import and apply touch a leaf of each
+        # per-subject index for every subject; with a year's history those no longer fit in 2 MiB.
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     finally:
         cursor.close()
 

@@ -7,20 +7,22 @@ replay itself is pure (:mod:`curriculum_gui.core.replay`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Hashable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
+from ..core.gc_pause import gc_paused
 from ..core.migration import Mapping as IdMapping
 from ..core.migration import MigrationError, names_something, parse_mapping, split_entry
 from ..core.model import Curriculum
 from ..core.replay import RecordedChange, RecordedSession, Replay, ReplayResult, SubjectHistory
 from ..core.trainer import SubjectState
-from .context import StoreContext
+from .context import StoreContext, fetch_tuples
 from .errors import NotFound, StoreError
+from .json_text import large_float_in, loads
 from .records import APPLIED, POSITION_KINDS
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
@@ -42,15 +44,16 @@ def replay(
     """Replay ``curriculum`` over the recorded histories of ``subjects`` (default: every subject now on a
     version of a curriculum of the same name; a subject asked for by id is replayed whatever it is on,
     through ``mapping``, or skipped with the reason)."""
-    histories, versions = read_histories(ctx, curriculum.name, subjects)
-    id_mapping = _mapping(mapping, versions, curriculum)
-    engine = Replay(curriculum, versions, id_mapping, include_manual, ctx.python_rules, shortcut)
-    total = len(histories)
-    return engine.run(
-        histories,
-        progress=(lambda done: progress(done, total)) if progress is not None else None,
-        cancelled=cancelled,
-    )
+    with gc_paused():  # a lab's whole history in memory at once: see core/gc_pause.py
+        histories, versions = read_histories(ctx, curriculum.name, subjects)
+        id_mapping = _mapping(mapping, versions, curriculum)
+        engine = Replay(curriculum, versions, id_mapping, include_manual, ctx.python_rules, shortcut)
+        total = len(histories)
+        return engine.run(
+            histories,
+            progress=(lambda done: progress(done, total)) if progress is not None else None,
+            cancelled=cancelled,
+        )
 
 
 def _mapping(entries: Sequence[str], versions: dict[Hashable, Curriculum], target: Curriculum) -> IdMapping:
@@ -125,22 +128,25 @@ def read_histories(
             sessions_q = sessions_q.where(ms_t.c.subject_pk.in_(list(pks)))
             events_q = events_q.where(ev_t.c.subject_pk.in_(list(pks)))
         sessions: dict[int, list[RecordedSession]] = {}
-        loads = json.loads
-        for pk, session_id, day, values_json, imported_at in conn.execute(sessions_q).all():
+        new, day_of = tuple.__new__, date.fromisoformat
+        for pk, session_id, day, values_json, imported_at in fetch_tuples(conn, sessions_q):
             if pk in pks:
                 sessions.setdefault(pk, []).append(
-                    RecordedSession(
-                        session_id,
-                        date.fromisoformat(day) if isinstance(day, str) else day,
-                        loads(values_json),
-                        _when(imported_at),
+                    new(
+                        RecordedSession,
+                        (
+                            session_id,
+                            day_of(day) if isinstance(day, str) else day,
+                            loads(values_json),
+                            _when(imported_at),
+                        ),
                     )
                 )
         changes: dict[int, list[RecordedChange]] = {}
         version_ids: set[int] = set()
-        for pk, event_id, kind, version_id, at, data_json in conn.execute(events_q).all():
+        for pk, event_id, kind, version_id, at, data_json in fetch_tuples(conn, events_q):
             if pk in pks:
-                changes.setdefault(pk, []).append(_change(event_id, kind, version_id, _when(at), data_json))
+                changes.setdefault(pk, []).append(_change(event_id, kind, version_id, at, data_json))
                 version_ids.add(version_id)
     versions: dict[Hashable, Curriculum] = {v: ctx.loaded(v).curriculum for v in version_ids}
     histories = [
@@ -157,14 +163,18 @@ def _when(value: Any) -> datetime | None:
 
 
 def _state(data: dict[str, Any]) -> SubjectState:
-    return SubjectState(
-        data.get("stage_id"),
-        tuple(data.get("active_policies", ())),
-        data.get("parameters", {}),
-        data.get("is_on_curriculum", True),
-        data.get("sessions_total", 0),
-        data.get("sessions_in_stage", 0),
-        data.get("sessions_in_policy", {}),
+    # tuple.__new__: a hundred thousand of these in a replay (SubjectState's own __new__ checks defaults)
+    return tuple.__new__(
+        SubjectState,
+        (
+            data.get("stage_id"),
+            tuple(data.get("active_policies", ())),
+            data.get("parameters") or {},
+            data.get("is_on_curriculum", True),
+            data.get("sessions_total", 0),
+            data.get("sessions_in_stage", 0),
+            data.get("sessions_in_policy") or {},
+        ),
     )
 
 
@@ -172,42 +182,58 @@ AFTER = ',"after":'
 NEXT = ',"before_stage":'
 SESSIONS = ',"sessions":'
 WHY = ',"why":'
-_RAW = json.JSONDecoder().raw_decode
 
 
-def _single(text: str) -> tuple[dict[str, Any], str, str] | None:
-    """``(after state, session id, the why's text)`` of an applied event of one session, read without
-    parsing the rest: the state before (the store writes it first) and the why (last: every value each
-    rule read), needed only where reality and the what-if part. Each value is parsed where its key is
-    found and must end where the next key the store writes starts, so a key found inside a nested value
-    is never taken for the event's own; None for anything else (then the whole text is parsed)."""
+def _applied(
+    event_id: int, version_id: int, at: Any, text: str, _loads: Any = orjson.loads
+) -> RecordedChange | None:
+    """An applied event of one session, read without parsing the rest of its text: the state after, the
+    session, and the why's text (last: every value each rule read; parsed only where reality and the
+    what-if part). Each value is the text from its key to the first place the key the store writes next
+    starts; a JSON value is never a proper prefix of another, so where that place is inside the value (a
+    nested key of the same name) the slice does not parse. None for anything unusual: then the whole text
+    is parsed. (A hundred thousand of these in a replay: one function, tuples built directly.)"""
     start = text.find(AFTER)
-    if start < 0:
+    end = text.find(NEXT, start)
+    at_sessions = text.find(SESSIONS, end)
+    close = text.find("],", at_sessions)
+    cut = text.find(WHY, close)
+    if min(start, end, at_sessions, close, cut) < 0 or not text.endswith("}"):
         return None
     try:
-        after, end = _RAW(text, start + len(AFTER))
-        if not text.startswith(NEXT, end) or not isinstance(after, dict) or "stage_id" not in after:
-            return None
-        at = text.find(SESSIONS, end)
-        cut = text.find(WHY, at)
-        if at < 0 or cut < 0 or not text.endswith("}"):
-            return None
-        sessions, end = _RAW(text, at + len(SESSIONS))
+        after = _loads(text[start + len(AFTER) : end])
+        sessions = _loads(text[at_sessions + len(SESSIONS) : close + 1])
     except ValueError:
         return None
-    if not text.startswith(",", end) or not isinstance(sessions, list) or len(sessions) != 1:
+    if type(after) is not dict or "stage_id" not in after or type(sessions) is not list or len(sessions) != 1:
         return None
-    return after, sessions[0], text[cut + len(WHY) : -1]
+    if type(sessions[0]) is not str or large_float_in(after.get("parameters")):  # see json_text
+        return None
+    state = _state(after)
+    return tuple.__new__(
+        RecordedChange,
+        (
+            event_id,
+            APPLIED,
+            version_id,
+            state,
+            _when(at),
+            (sessions[0],),
+            (state.stage_id,),
+            (),
+            None,
+            False,
+            text[cut + len(WHY) : -1],
+        ),
+    )
 
 
 def _change(event_id: int, kind: str, version_id: int, at: Any, text: str) -> RecordedChange:
-    single = _single(text) if kind == APPLIED else None
-    if single is not None:  # the usual case: one session a day, read from a few slices of the text
-        after = _state(single[0])
-        return RecordedChange(
-            event_id, kind, version_id, after, at, (single[1],), (after.stage_id,), (), why_text=single[2]
-        )
-    data = json.loads(text)
+    fast = _applied(event_id, version_id, at, text) if kind == APPLIED else None
+    if fast is not None:  # the usual case: one session a day
+        return fast
+    at = _when(at)
+    data = loads(text)
     after = _state(data.get("after") or {})
     if kind != APPLIED:
         return RecordedChange(
