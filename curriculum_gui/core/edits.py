@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from .errors import EditError
 from .model import (
+    AttentionRule,
+    AttentionSeverity,
     Curriculum,
     ExpressionRule,
     Metric,
@@ -32,7 +34,9 @@ from .model import (
     new_id,
 )
 
-Kind = Literal["stage", "stage_transition", "policy", "policy_transition", "metric", "curriculum"]
+Kind = Literal[
+    "stage", "stage_transition", "policy", "policy_transition", "metric", "attention_rule", "curriculum"
+]
 
 _COLLECTIONS = {
     "stage": "stages",
@@ -40,6 +44,7 @@ _COLLECTIONS = {
     "policy": "policies",
     "policy_transition": "policy_transitions",
     "metric": "metrics",
+    "attention_rule": "attention_rules",
 }
 _ITEM_TYPES = {
     "stage": Stage,
@@ -47,15 +52,17 @@ _ITEM_TYPES = {
     "policy": Policy,
     "policy_transition": PolicyTransition,
     "metric": Metric,
+    "attention_rule": AttentionRule,
 }
 # Fields an edit may set; ids are never changed (that is what makes them stable).
 _SETTABLE: dict[str, set[str]] = {
     "curriculum": {"name", "version", "description", "start_stage", "metrics"},
-    "stage": {"name", "description", "task", "terminal", "start_policies", "position"},
+    "stage": {"name", "description", "task", "terminal", "start_policies", "position", "max_sessions"},
     "stage_transition": {"source", "destination", "rule"},
     "policy": {"name", "description", "updates", "position"},
     "policy_transition": {"source", "destination", "rule"},
     "metric": {"name", "type", "unit", "description"},
+    "attention_rule": {"name", "severity", "rule", "description"},
 }
 _WORDS = {
     "stage": "stage",
@@ -63,6 +70,7 @@ _WORDS = {
     "policy": "policy",
     "policy_transition": "policy transition",
     "metric": "metric",
+    "attention_rule": "attention rule",
 }
 
 
@@ -135,7 +143,7 @@ class Insert(Edit):
             for end in (self.item.source, self.item.destination):
                 if end not in nodes:
                     raise EditError(f"cannot connect: {end!r} does not exist")
-        if self.kind in ("stage", "policy"):
+        if self.kind in ("stage", "policy", "attention_rule"):
             _check_name(curriculum, self.kind, self.stage_id, None, self.item.name)
         if self.kind == "stage":
             _check_stage_consistent(self.item)
@@ -272,7 +280,7 @@ def _checked_value(curriculum: Curriculum, edit: SetField, target: Any) -> Any:
         if value is not None and curriculum.stage(value) is None:
             raise EditError(f"no stage with id {value!r}")
         return value
-    if kind in ("stage", "policy") and name == "name":
+    if kind in ("stage", "policy", "attention_rule") and name == "name":
         return _check_name(curriculum, kind, edit.stage_id, edit.key, value)
     if kind == "metric" and name == "name":
         if not isinstance(value, str) or not value.isidentifier():
@@ -516,9 +524,8 @@ def remove_metric(name: str) -> Delete:
     return Delete("metric", name, text=f"Remove metric {name!r}")
 
 
-def set_metrics(metrics: Sequence[Metric], text: str = "Declare metrics") -> SetField:
-    """Replace the declared metrics (e.g. with those read from an aind package's Metrics class)."""
-    return SetField("curriculum", None, "metrics", [m.model_copy(deep=True) for m in metrics], text=text)
+    "curriculum": {"name", "version", "description", "start_stage", "metrics"},
+    "stage": {"name", "description", "task", "terminal", "start_policies", "position", "max_sessions"},
 
 
 def set_info(

@@ -143,6 +143,12 @@ class Stage(_Model):
     terminal: bool = Field(
         default=False, description="An end of the curriculum (e.g. graduated): no way out needed."
     )
+    max_sessions: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000,
+        description="Session budget: more sessions here make a subject need attention (over budget).",
+    )
     policies: list[Policy] = Field(default_factory=list)
     policy_transitions: list[PolicyTransition] = Field(default_factory=list)
     start_policies: list[str] = Field(
@@ -164,6 +170,27 @@ class Stage(_Model):
         return [t for t in self.policy_transitions if t.source == policy_id]
 
 
+class AttentionSeverity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+SEVERITY_ORDER = (AttentionSeverity.INFO, AttentionSeverity.WARNING, AttentionSeverity.CRITICAL)
+
+
+class AttentionRule(_Model):
+    """A condition that flags a subject for a person (stuck, losing weight, not trained for days): checked
+    with the trainer, it never moves the subject. Reads the metrics and counters a stage transition reads,
+    plus ``days_since_last_session`` and ``days_in_stage``."""
+
+    id: Id
+    name: str = Field(max_length=1_000)
+    severity: AttentionSeverity = AttentionSeverity.WARNING
+    rule: ExpressionRule = Field(default_factory=ExpressionRule)
+    description: str = ""
+
+
 class Curriculum(_Model):
     name: str = Field(default="Untitled curriculum", max_length=1_000)
     version: str = Field(default="0.1.0", description="Semantic version, e.g. 1.2.0.")
@@ -178,6 +205,9 @@ class Curriculum(_Model):
         description="aind: the Python package that defines the curriculum (its curriculum run finds it so).",
     )
     aind_extra: AindExtra = Field(default_factory=dict)
+    attention_rules: list[AttentionRule] = Field(
+        default_factory=list, description="Conditions that flag a subject for a person's attention."
+    )
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)
@@ -191,6 +221,9 @@ class Curriculum(_Model):
 
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)
+
+    def attention_rule(self, rule_id: str) -> AttentionRule | None:
+        return next((r for r in self.attention_rules if r.id == rule_id), None)
 
 
 class NativeDocument(Curriculum):
@@ -216,4 +249,5 @@ def all_ids(curriculum: Curriculum) -> set[str]:
         ids.update(p.id for p in stage.policies)
         ids.update(t.id for t in stage.policy_transitions)
     ids.update(t.id for t in curriculum.stage_transitions)
+    ids.update(r.id for r in curriculum.attention_rules)
     return ids

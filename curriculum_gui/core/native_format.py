@@ -235,7 +235,8 @@ def describe_location(loc: tuple[int | str, ...], data: Any) -> str:
 
 
 def _from_1(data: dict[str, Any]) -> dict[str, Any]:
-    """Format 2 only adds optional fields: a format 1 document is a format 2 document as it is."""
+    """Format 2 only adds optional fields (attention rules, stage session budgets): a format 1 document is a
+    format 2 document as it is."""
     return data
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
 
+from .attention import Alert, AttentionRules
 from .errors import CurriculumGuiError
 from .model import Curriculum, ExpressionRule, PythonRule, Rule
 from .rules.compiler import (
@@ -499,6 +500,7 @@ class Trainer:
     def __init__(self, curriculum: Curriculum, python_rules: PythonRuleRunner | None = None) -> None:
         self.curriculum = curriculum
         self.python_rules = python_rules
+        self.attention_rules = AttentionRules(curriculum)
         self._cache: dict[tuple[str, str], _Rule] = {}
         self.start_stage: str | None = curriculum.start_stage
         stage_names = {}
@@ -577,6 +579,29 @@ class Trainer:
                 cached = _Rule(rule.expression, None, str(exc), None)
             self._cache[key] = cached
         return cached
+
+    # -- attention (checked beside the evaluation; it never moves a subject)
+
+    def attention(
+        self,
+        state: SubjectState,
+        metrics: Mapping[str, Any],
+        *,
+        days_since_last_session: int | None = None,
+        days_in_stage: int | None = None,
+    ) -> list[Alert]:
+        """Why this subject needs a person (see :mod:`.attention`): the curriculum's attention rules over
+        its latest ``metrics`` and its counters, and its stage's session budget. Nothing for a subject off
+        the curriculum. The cohort-relative "slow in stage" needs the cohort (``attention.slow_in_stage``)."""
+        if not state.is_on_curriculum or not self.attention_rules:
+            return []
+        counters = {
+            "sessions_in_stage": state.sessions_in_stage,
+            "sessions_total": state.sessions_total,
+            "days_since_last_session": days_since_last_session,
+            "days_in_stage": days_in_stage,
+        }
+        return self.attention_rules.check(state.stage_id, metrics, counters)
 
     # -- names, for people
 

@@ -70,9 +70,41 @@ def validate(curriculum: Curriculum) -> list[Problem]:
 
     for stage in curriculum.stages:
         problems += _check_stage(stage)
+    problems += _check_attention(curriculum)
     if within_limits:  # the rules' checks are what limits keep fast
         problems += rule_problems(curriculum)
     return problems
+
+
+def _check_attention(curriculum: Curriculum) -> list[Problem]:
+    """Attention rules need a name people recognise in the subjects table; ids must be unique."""
+    rules = curriculum.attention_rules
+
+    def ref(rule_id: str) -> ItemRef:
+        return ItemRef("attention_rule", rule_id)
+
+    problems = _duplicates([(r.id, r.id) for r in rules], "attention rule id", ref)
+    problems += [
+        Problem(Severity.WARNING, f"attention rule name {key!r}", "is used twice", ref(rule_id))
+        for key, rule_id in _repeated((r.name.strip(), r.id) for r in rules)
+    ]
+    problems += [
+        Problem(Severity.ERROR, f"attention rule {r.id!r}", "has no name", ref(r.id))
+        for r in rules
+        if not r.name.strip()
+    ]
+    return problems
+
+
+def _repeated(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``(key, id)`` of every item whose non-empty key was seen before."""
+    seen: set[str] = set()
+    out = []
+    for key, item_id in items:
+        if key and key in seen:
+            out.append((key, item_id))
+        seen.add(key)
+    return out
 
 
 def _check_curriculum(curriculum: Curriculum) -> list[Problem]:
@@ -249,13 +281,10 @@ def _check_graph(
 
 
 def _duplicates(items: Iterable[tuple[str, str]], what: str, ref: Callable[[str], ItemRef]) -> list[Problem]:
-    seen: set[str] = set()
-    problems = []
-    for key, item_id in items:
-        if key and key in seen:
-            problems.append(Problem(Severity.ERROR, f"{what} {key!r}", "is used twice", ref(item_id)))
-        seen.add(key)
-    return problems
+    return [
+        Problem(Severity.ERROR, f"{what} {key!r}", "is used twice", ref(item_id))
+        for key, item_id in _repeated(items)
+    ]
 
 
 def _reachable(starts: list[str], adjacency: dict[str, list[str]]) -> set[str]:

@@ -19,7 +19,7 @@ from ..model import Curriculum, ExpressionRule, MetricType
 from ..problems import ItemRef, Problem, Severity
 from .compiler import compile_parsed
 from .errors import RuleError
-from .functions import CONSTANTS, COUNTERS, FUNCTIONS
+from .functions import ATTENTION_COUNTERS, CONSTANTS, COUNTERS, FUNCTIONS
 from .parser import BINOP_SYMBOLS, Parsed, dotted_name, parse_condition, parse_update, suggest
 
 NUMBER, BOOLEAN, STRING, LIST, NONE, GROUP, ANY = (
@@ -98,11 +98,20 @@ def _metric_types(names: Mapping[str, Any] | Iterable[str]) -> dict[str, str]:
     return {str(n): ANY for n in names}
 
 
+def counter_available(name: str, *, policy_rule: bool = False, attention_rule: bool = False) -> bool:
+    """Whether a rule of this kind can read the counter ``name`` (``sessions_in_policy``: policy rules;
+    ``days_*``: attention rules)."""
+    if name == "sessions_in_policy":
+        return policy_rule
+    return attention_rule or name not in ATTENTION_COUNTERS
+
+
 def available_names(
     names: Mapping[str, Any] | Iterable[str],
     *,
     policy_rule: bool = False,
     parameters: Mapping[str, Any] | None = None,
+    attention_rule: bool = False,
 ) -> dict[str, str]:
     """Every name a rule may use here, with a short description: for the editor's completion."""
     out: dict[str, str] = {}
@@ -111,7 +120,7 @@ def available_names(
     for path, value in _parameter_paths(parameters or {}):
         out[path] = f"task parameter (now {value!r})"
     for name, doc in COUNTERS.items():
-        if policy_rule or name != "sessions_in_policy":
+        if counter_available(name, policy_rule=policy_rule, attention_rule=attention_rule):
             out[name] = doc
     for f in FUNCTIONS.values():
         if policy_rule or not f.needs_sessions_in_policy:
@@ -158,10 +167,12 @@ class _Checker:
         policy_rule: bool,
         parameters: Mapping[str, Any] | None,
         suggestions: Suggestions | None = None,
+        attention_rule: bool = False,
     ) -> None:
         self.parsed = parsed
         self.metrics = metrics
         self.policy_rule = policy_rule
+        self.attention_rule = attention_rule
         self.parameters = parameters
         self.issues: list[RuleIssue] = []
         self.suggest = suggestions or Suggestions()
@@ -172,7 +183,11 @@ class _Checker:
 
     def known_names(self) -> list[str]:
         names = list(self.metrics)
-        names += [c for c in COUNTERS if self.policy_rule or c != "sessions_in_policy"]
+        names += [
+            c
+            for c in COUNTERS
+            if counter_available(c, policy_rule=self.policy_rule, attention_rule=self.attention_rule)
+        ]
         if self.parameters is not None:
             names += list(self.parameters)
         return names
@@ -190,9 +205,10 @@ class _Checker:
         name = node.id
         if name in COUNTERS:
             if name == "sessions_in_policy" and not self.policy_rule:
-                self.issue(
-                    node, "sessions_in_policy is only available in policy rules (not in stage transitions)"
-                )
+                where = "attention rules" if self.attention_rule else "stage transitions"
+                self.issue(node, f"sessions_in_policy is only available in policy rules (not in {where})")
+            elif name in ATTENTION_COUNTERS and not self.attention_rule:
+                self.issue(node, f"{name} is only available in attention rules (it depends on today's date)")
             return NUMBER
         if self.parameters is not None and name in self.parameters:
             if name in self.metrics:
@@ -404,14 +420,16 @@ def check_condition(
     names: Mapping[str, Any] | Iterable[str],
     *,
     policy_rule: bool = False,
+    attention_rule: bool = False,
 ) -> list[RuleIssue]:
     """Problems of a condition: syntax, whitelist, unknown names (did-you-mean), types; it must be boolean;
     and what cannot be computed (``x > 9**9**9``).
 
     ``names``: the declared metrics, as ``{name: MetricType or type string}`` or just names.
-    ``policy_rule``: True for a policy transition (``sessions_in_policy`` and ``ramp`` are available).
+    ``policy_rule``: True for a policy transition (``sessions_in_policy`` and ``ramp`` are available);
+    ``attention_rule``: True for an attention rule (``days_since_last_session``, ``days_in_stage``).
     """
-    return _condition_issues(text, _metric_types(names), policy_rule, Suggestions())
+    return _condition_issues(text, _metric_types(names), policy_rule, Suggestions(), attention_rule)
 
 
 def check_update(
@@ -425,13 +443,24 @@ def check_update(
 
 
 def _condition_issues(
-    text: str, metrics: dict[str, str], policy_rule: bool, suggestions: Suggestions
+    text: str,
+    metrics: dict[str, str],
+    policy_rule: bool,
+    suggestions: Suggestions,
+    attention_rule: bool = False,
 ) -> list[RuleIssue]:
     try:
         parsed = parse_condition(text)
     except RuleError as exc:
         return [_issue_from_error(exc, text)]
-    checker = _Checker(parsed, metrics, policy_rule=policy_rule, parameters=None, suggestions=suggestions)
+    checker = _Checker(
+        parsed,
+        metrics,
+        policy_rule=policy_rule,
+        parameters=None,
+        suggestions=suggestions,
+        attention_rule=attention_rule,
+    )
     body = parsed.tree.body  # type: ignore[union-attr]
     result = checker.infer(body)
     if result not in (ANY, BOOLEAN):
@@ -538,4 +567,12 @@ def rule_problems(curriculum: Curriculum) -> list[Problem]:
                     f"{scope}policy {policy.name!r}",
                     ItemRef("policy", policy.id, stage.id),
                 )
+    for attention in curriculum.attention_rules:
+        text = attention.rule.expression
+        ref = ItemRef("attention_rule", attention.id)
+        location = f"attention rule {attention.name!r}"
+        if not text.strip():
+            problems.append(Problem(Severity.ERROR, location, "has no condition: write one", ref))
+            continue
+        add(_condition_issues(text, metrics, False, suggestions, attention_rule=True), text, location, ref)
     return problems

@@ -24,6 +24,7 @@ from typing import Any
 
 from .errors import RuleError
 from .functions import (
+    ATTENTION_COUNTERS,
     COUNTERS,
     FUNCTIONS,
     MAX_SEQUENCE,
@@ -60,11 +61,21 @@ class Context:
     """What a rule can read during one evaluation, and a record of what it did read.
 
     The counters are attributes (None when not available to this rule: ``sessions_in_policy`` exists only
-    in policy rules); ``params`` is the current task parameters (updates only, else None); ``reads``
-    collects ``name -> value`` for the "why". ``counters`` may be given as a mapping.
+    in policy rules, the ``days_*`` counters only in attention rules, and the trainer's hot path never sets
+    them: they are read with a default); ``params`` is the current task parameters (updates only, else
+    None); ``reads`` collects ``name -> value`` for the "why". ``counters`` may be given as a mapping.
     """
 
-    __slots__ = ("metrics", "params", "reads", "sessions_in_policy", "sessions_in_stage", "sessions_total")
+    __slots__ = (
+        "days_in_stage",
+        "days_since_last_session",
+        "metrics",
+        "params",
+        "reads",
+        "sessions_in_policy",
+        "sessions_in_stage",
+        "sessions_total",
+    )
 
     def __init__(
         self,
@@ -79,14 +90,16 @@ class Context:
         self.sessions_in_stage = counters.get("sessions_in_stage")
         self.sessions_total = counters.get("sessions_total")
         self.sessions_in_policy = counters.get("sessions_in_policy")
+        self.days_since_last_session = counters.get("days_since_last_session")
+        self.days_in_stage = counters.get("days_in_stage")
 
     @property
     def counters(self) -> dict[str, Any]:
         """The counters available here."""
-        return {name: getattr(self, name) for name in COUNTERS if getattr(self, name) is not None}
+        return {name: getattr(self, name, None) for name in COUNTERS if getattr(self, name, None) is not None}
 
     def counter(self, name: str) -> Any:
-        value = getattr(self, name)
+        value = getattr(self, name, None)
         if value is None:
             raise Fail(self._missing(name))
         self.reads[name] = value
@@ -127,6 +140,8 @@ class Context:
     def _missing(self, name: str) -> str:
         if name == "sessions_in_policy":
             return "sessions_in_policy is only available in policy rules (policy transitions and updates)"
+        if name in ATTENTION_COUNTERS:
+            return f"{name} is only available in attention rules"
         if name in COUNTERS:
             return f"{name} is not available here"
         if self.params is not None:
@@ -189,6 +204,17 @@ class _Builder:
     def _b_Name(self, node: ast.Name) -> tuple[Evaluator, bool]:
         name = node.id
         fail_at = self.fail_at
+
+        if name in ATTENTION_COUNTERS:  # unset on the trainer's hot path (see Context)
+
+            def load_day_counter(ctx: Context) -> Any:
+                value = getattr(ctx, name, None)
+                if value is None:
+                    raise fail_at(node, Fail(ctx._missing(name)))
+                ctx.reads[name] = value
+                return value
+
+            return load_day_counter, False
 
         if name in COUNTERS:
             get_counter = operator.attrgetter(name)

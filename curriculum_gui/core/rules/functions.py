@@ -358,7 +358,11 @@ COUNTERS: dict[str, str] = {
     "sessions_in_stage": "Sessions completed in the current stage, counting the one being evaluated.",
     "sessions_total": "Sessions completed since enrollment, counting the one being evaluated.",
     "sessions_in_policy": "Sessions completed while the policy being evaluated was active (policy rules).",
+    "days_since_last_session": "Days since the subject's latest session (attention rules).",
+    "days_in_stage": "Days since the subject entered its current stage (attention rules).",
 }
+ATTENTION_COUNTERS = frozenset(("days_since_last_session", "days_in_stage"))
+"""Counters only attention rules read (they depend on today's date, which the trainer never reads)."""
 
 CONSTANTS: dict[str, str] = {"True": "true", "False": "false", "None": "no value"}
 
