@@ -188,39 +188,36 @@ class AttentionRules:
         if not result:
             return None
         values = dict(ctx.reads)
-        shown = ", ".join(f"{k} = {short_repr(_rounded(v), 40)}" for k, v in values.items())
+        shown = ", ".join(f"{k} = {_shown(v)}" for k, v in values.items())
         message = rule.text.strip() + (f" ({shown})" if shown else "")
         return Alert(RULE, rule.name, rule.severity, message, rule.text, values, rule_id=rule.id)
 
 
-def _rounded(value: Any) -> Any:
-    """Values as people read them in a message: 0.7633333 → 0.763; a long history → its last items."""
+def _shown(value: Any) -> str:
+    """A value read by a rule, as people read it in a message: 0.7633333 → 0.763, a long history → its
+    last five values."""
     if isinstance(value, float):
-        return round(value, 3)
-    if isinstance(value, list) and len(value) > 6:
-        return ["…", *(_rounded(v) for v in value[-5:])]
+        return f"{value:.3g}"
     if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
+        items = [_shown(v) for v in value[-5:]]
+        return "[" + ("…, " if len(value) > 5 else "") + ", ".join(items) + "]"
+    return short_repr(value, 40)
 
 
-def attention_metrics(sessions: Sequence[Mapping[str, Any]], list_metrics: Iterable[str]) -> dict[str, Any]:
-    """What attention rules read: the latest session's values, with each ``number_list`` metric as the
-    history of all sessions (oldest first; a session giving a whole list starts it again), as the trainer
-    reads them."""
-    if not sessions:
-        return {}
-    metrics = dict(sessions[-1])
-    for name in list_metrics:
-        series: list[Any] = []
-        for values in sessions:
-            value = values.get(name)
+def attention_metrics(latest: Mapping[str, Any], series: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
+    """What attention rules read: the latest session's values, with each ``number_list`` metric in
+    ``series`` (its value in every session, oldest first) as its history, as the trainer reads it: one
+    number per session is appended, a session giving a whole list starts it again."""
+    metrics = dict(latest)
+    for name, values in series.items():
+        history: list[Any] = []
+        for value in values:
             if isinstance(value, list):
-                series = list(value)
+                history = list(value)
             elif value is not None:
-                series.append(value)
-        if series or name in metrics:
-            metrics[name] = series
+                history.append(value)
+        if history or name in metrics:
+            metrics[name] = history
     return metrics
 
 

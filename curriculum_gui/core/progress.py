@@ -36,12 +36,12 @@ FORWARD, REGRESSED, EJECTED = "forward", "regressed", "ejected"
 class HistoryEvent:
     """One logged change of a subject's position. ``stage``: the stage id after it; ``sessions``: for an
     applied batch, ``(session id, stage id after that session)`` in order; ``reverts``: the event a revert
-    undid; ``version``: the curriculum version after it."""
+    undid; ``version``: the curriculum version after it (None: unchanged)."""
 
     id: int
     kind: str
     day: date
-    version: int
+    version: int | None
     stage: str | None
     on_curriculum: bool = True
     sessions: tuple[tuple[str, str | None], ...] = ()
@@ -144,16 +144,16 @@ def runs_of(
         else:
             visit.exit = FORWARD if order.get(to, far) > order.get(visit.stage, far) else REGRESSED
 
-    def enter(stage: str | None, day: date, version: int) -> None:
+    def enter(stage: str | None, day: date, version: int | None) -> None:
         if run is not None and stage is not None:
-            run.visits.append(Visit(stage, version, day, run.sessions))
+            run.visits.append(Visit(stage, run.version if version is None else version, day, run.sessions))
 
     for event in effective(events):
         if event.kind in (ENROLLED, REENROLL):
             if run is not None and run.current is not None:
                 leave(run.current, event.day, None, True)
                 run.ended = event.day
-            run = Run(subject, event.version, event.day, last_day=event.day)
+            run = Run(subject, event.version or 0, event.day, last_day=event.day)
             runs.append(run)
             enter(event.stage, event.day, event.version)
             continue

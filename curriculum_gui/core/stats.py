@@ -29,7 +29,7 @@ SESSIONS, DAYS = "sessions", "days"
 UNITS = (SESSIONS, DAYS)
 ALPHA = 0.05
 POWER = 0.8
-MIN_EVENTS = 3  # fewer subjects than this met a criterion in an arm: too few to tell
+MIN_EVENTS = 5  # fewer subjects than this met a criterion in an arm: too few to tell
 
 
 def _stats() -> Any:
@@ -118,8 +118,8 @@ def estimate(observations: Sequence[Observation]) -> Estimate:
         _quantile(times, survival, 0.5),
         _quantile(times, survival, 0.25),
         _quantile(times, survival, 0.75),
-        _quantile(times, [_finite(v, 0.0) for v in low], 0.5),
-        _quantile(times, [_finite(v, 1.0) for v in high], 0.5),
+        _quantile(times, _filled(low, survival), 0.5),
+        _quantile(times, _filled(high, survival), 0.5),
     )
 
 
@@ -131,8 +131,9 @@ def _band(function: Any) -> Any:
         return function.confidence_interval(confidence_level=0.95, method="log-log")
 
 
-def _finite(value: float, default: float) -> float:
-    return default if value is None or math.isnan(value) else float(value)
+def _filled(band: Sequence[float], estimate: Sequence[float]) -> list[float]:
+    """A band with its undefined points (where the estimate is exactly 0 or 1) set to the estimate."""
+    return [e if b is None or math.isnan(b) else float(b) for b, e in zip(band, estimate, strict=True)]
 
 
 def curve(observations: Sequence[Observation], subjects: Sequence[str] = ()) -> Curve:
@@ -149,8 +150,8 @@ def curve(observations: Sequence[Observation], subjects: Sequence[str] = ()) -> 
     return Curve(
         times,
         (0.0, *(float(p) for p in cdf.probabilities)),
-        (0.0, *(_finite(v, 0.0) for v in band.low.probabilities)),
-        (0.0, *(_finite(v, 1.0) for v in band.high.probabilities)),
+        (0.0, *_filled(band.low.probabilities, cdf.probabilities)),
+        (0.0, *_filled(band.high.probabilities, cdf.probabilities)),
         points,
     )
 
@@ -399,7 +400,9 @@ def logrank_p(a: Sequence[Observation], b: Sequence[Observation]) -> float | Non
             uncensored=[t for t, seen in obs if seen], right=[t for t, seen in obs if not seen]
         )
 
-    p = float(stats.logrank(data(a), data(b)).pvalue)
+    with warnings.catch_warnings():  # every time the same in both arms: no variance, no test (NaN)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p = float(stats.logrank(data(a), data(b)).pvalue)
     return None if math.isnan(p) else p
 
 
@@ -456,8 +459,11 @@ def verdict(
             return f"{fast} is faster: median {_number(low)} vs {_number(high)} {unit} (log-rank p = {p:.3f})"
         faster = a_label if a.events / a.n > b.events / b.n else b_label
         return f"{counts}: the arms differ (log-rank p = {p:.3f}); more of {faster} met the criterion"
-    shown = f"p = {p:.2f}" if p is not None else "no test possible"
-    return f"{counts}: no detectable difference ({shown}){need}"
+    if p is None:
+        if a.median == b.median and a.q1 == b.q1 and a.q3 == b.q3:
+            return f"{counts}: the same in both (median {_number(a.median)} {unit})"
+        return f"{counts}: no test possible{need}"
+    return f"{counts}: no detectable difference (p = {p:.2f}){need}"
 
 
 def compare(

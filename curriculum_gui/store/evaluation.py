@@ -401,7 +401,7 @@ def apply(
     consume = (
         sa.update(ms_t)
         .where(ms_t.c.id == sa.bindparam("b_session"), ms_t.c.consumed_by.is_(None))
-        .values(consumed_by=sa.bindparam("b_event"))
+        .values(consumed_by=sa.bindparam("b_event"), stage_after=sa.bindparam("b_stage_after"))
     )
     try:
         with collector_paused():
@@ -472,9 +472,9 @@ def _write_batch(
         query = sa.select(ev_t.c.subject_pk, ev_t.c.id).where(ev_t.c.batch == batch)
         event_of = {pk: event for pk, event in conn.execute(query)}
         consumed = [
-            {"b_session": session, "b_event": event_of[s.subject_pk]}
+            {"b_session": session, "b_event": event_of[s.subject_pk], "b_stage_after": stage}
             for s in todo
-            for session in s.session_pks
+            for session, stage in zip(s.session_pks, _stages_after(s), strict=True)
         ]
         done = conn.execute(consume, consumed)
         if done.rowcount != len(consumed):
@@ -482,6 +482,12 @@ def _write_batch(
                 f"some sessions were evaluated by someone else meanwhile in {ws.where}: "
                 "nothing was applied; evaluate again"
             )
+
+
+def _stages_after(s: Suggestion) -> list[str | None]:
+    """The stage after each of the suggestion's sessions (kept with the session, for statistics)."""
+    stages = [evaluation.state.stage_id for _, evaluation in s.evaluations][: len(s.session_pks)]
+    return stages + [None] * (len(s.session_pks) - len(stages))
 
 
 def _stale(conn: sa.Connection, suggestions: Sequence[Suggestion]) -> list[str]:

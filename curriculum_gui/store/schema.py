@@ -89,6 +89,7 @@ events = sa.Table(
     sa.Column("position_summary", sa.Text, nullable=True),
     sa.Index("ix_events_subject", "subject_pk", "id"),
     sa.Index("ix_events_batch", "batch"),
+    sa.Index("ix_events_kind", "kind", "subject_pk", "id"),
 )
 
 metrics_sessions = sa.Table(
@@ -103,6 +104,9 @@ metrics_sessions = sa.Table(
     sa.Column("values_json", sa.Text, nullable=False),
     sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("consumed_by", sa.Integer, sa.ForeignKey("events.id", name="fk_sessions_event"), nullable=True),
+    # The stage after the trainer evaluated it (set with consumed_by by an applied event; a copy of what the
+    # event's "why" says, for statistics): meaningful only while consumed by an applied event.
+    sa.Column("stage_after", sa.String(200), nullable=True),
     sa.UniqueConstraint("subject_pk", "session_id", name="uq_sessions_subject_session"),
     sa.Index("ix_sessions_subject_date", "subject_pk", "session_date", "session_id"),
     sa.Index("ix_sessions_consumed", "consumed_by"),

@@ -11,16 +11,18 @@ methods, and nothing but the callers imports it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..core.attention import Alert
 from ..core.migration import Mapping as IdMapping
 from ..core.model import Curriculum
 from ..core.replay import ReplayResult
+from ..core.stats import SESSIONS, Comparison, StageStatistics
 from ..core.trainer import SubjectState
-from . import evaluation, export, metrics, positions, replay_source, subject_migration, versions
+from . import evaluation, export, metrics, positions, progress, replay_source, subject_migration, versions
 from . import subjects as subject_ops
 from .context import Progress, default_operator, subject_row
 from .errors import NotFound
@@ -290,3 +292,46 @@ class Workspace(RigWorkspace):
         changed since (or its apply was already undone), nothing is reverted: :class:`ConflictError`
         naming them."""
         return positions.revert_batch(self, batch, reason, self.who(operator))
+
+    # -- attention and stage statistics (see .progress; computed from the history, never stored) --------
+
+    def attention(
+        self,
+        subjects: Collection[str] | None = None,
+        today: date | None = None,
+        suggestions: Sequence[Suggestion] = (),
+    ) -> dict[str, list[Alert]]:
+        """Why each subject on its curriculum needs a person as of ``today`` (default: today), most
+        urgent first; subjects that need nothing are left out. Subjects with an applicable suggestion in
+        ``suggestions`` are checked where the trainer suggests they go."""
+        return progress.attention(self, subjects, today, suggestions)
+
+    def overview(self, today: date | None = None) -> progress.Overview:
+        """Attention and every curriculum's stage statistics from one reading of the history."""
+        return progress.overview(self, today)
+
+    def curriculum_names(self) -> list[str]:
+        """The published curricula, by name."""
+        return progress.curriculum_names(self)
+
+    def stage_statistics(
+        self,
+        curriculum: str | None = None,
+        versions: Collection[str] | None = None,
+        subjects: Collection[str] | None = None,
+        today: date | None = None,
+    ) -> StageStatistics:
+        """How long each stage of ``curriculum`` (default: the only one) takes: all versions or only
+        ``versions`` (e.g. ``["1.0.0"]``), all subjects or only ``subjects``."""
+        return progress.statistics(self, curriculum, versions, subjects, today)
+
+    def compare(
+        self,
+        curriculum: str | None,
+        a: progress.Arm,
+        b: progress.Arm,
+        unit: str = SESSIONS,
+        today: date | None = None,
+    ) -> Comparison:
+        """Two versions (or sets of subjects) of one curriculum side by side, stage by stage."""
+        return progress.comparison(self, curriculum, a, b, unit, today)

@@ -86,6 +86,7 @@ def test_the_issue_examples_flag_through_the_trainer() -> None:
     assert found[2].values == {"days_since_last_session": 4}
     # mean of the last 3 (0.6) < mean of the last 10 (0.775) - 0.1
     assert found[3].values["accuracy"][-1] == 0.6
+    assert found[3].message.endswith("(accuracy = […, 0.85, 0.85, 0.6, 0.6, 0.6])")
 
 
 def test_attention_never_moves_the_subject_and_skips_an_off_curriculum_one() -> None:
@@ -201,9 +202,10 @@ def test_native_file_keeps_attention_rules_and_budgets_and_format_1_still_opens(
 
 
 def test_attention_metrics_read_histories_like_the_trainer() -> None:
-    sessions = [{"accuracy": 0.5, "w": 1.0}, {"accuracy": [0.1, 0.2]}, {"accuracy": 0.7, "w": 0.9}]
-    assert attention_metrics(sessions, ["accuracy"]) == {"accuracy": [0.1, 0.2, 0.7], "w": 0.9}
-    assert attention_metrics([], ["accuracy"]) == {}
+    latest = {"accuracy": 0.7, "w": 0.9}
+    series = {"accuracy": [0.5, [0.1, 0.2], None, 0.7], "trials": [None, None]}
+    assert attention_metrics(latest, series) == {"accuracy": [0.1, 0.2, 0.7], "w": 0.9}
+    assert attention_metrics({}, {"accuracy": []}) == {}
 
 
 def test_slow_in_stage_by_hand() -> None:

@@ -115,14 +115,21 @@ def test_verdict_says_when_the_numbers_are_too_few() -> None:
 
 
 def test_verdict_names_the_faster_arm_when_the_test_says_so() -> None:
-    a = estimate([(t, True) for t in (2, 3, 3, 4)])
-    b = estimate([(t, True) for t in (8, 9, 10, 12)])
+    a = estimate([(t, True) for t in (2, 3, 3, 4, 4)])
+    b = estimate([(t, True) for t in (8, 9, 10, 12, 13)])
     assert verdict(a, b, 0.01, "1.0.0", "2.0.0", SESSIONS, []) == (
-        "1.0.0 is faster: median 3 vs 9 sessions (log-rank p = 0.010)"
+        "1.0.0 is faster: median 3 vs 10 sessions (log-rank p = 0.010)"
     )
-    same = verdict(a, a, 0.8, "x", "y", DAYS, [(t, True) for t in (2, 3, 3, 4, 2, 3, 3, 4)])
-    assert same.startswith("4 vs 4 subjects: no detectable difference (p = 0.80); about ")
+    same = verdict(a, a, 0.8, "x", "y", DAYS, [(t, True) for t in (2, 3, 3, 4, 4, 2, 3, 3, 4, 4)])
+    assert same.startswith("5 vs 5 subjects: no detectable difference (p = 0.80); about ")
     assert same.endswith("per arm would be needed to detect a 1-day change")
+    # Everyone took the same time (no variance: the test cannot run): said so, not "no difference".
+    fixed = estimate([(5, True)] * 6)
+    assert (
+        verdict(fixed, fixed, None, "x", "y", SESSIONS, [])
+        == "6 vs 6 subjects: the same in both (median 5 sessions)"
+    )
+    assert logrank_p([(5, True)] * 6, [(5, True)] * 6) is None
 
 
 # --- runs and visits ----------------------------------------------------------------------------------

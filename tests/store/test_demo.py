@@ -12,12 +12,13 @@ from curriculum_gui.store.demo import create_demo
 
 def test_demo_cohort(ws: Workspace) -> None:
     assert ws.is_empty()
-    assert create_demo(ws, today=date(2025, 6, 20)) == 12
+    assert create_demo(ws, today=date(2025, 6, 20)) == 24
     rows = ws.subjects()
-    assert len(rows) == 12 and not ws.is_empty()
+    assert len(rows) == 24 and not ws.is_empty()
+    assert {r.curriculum_version for r in rows} == {"1.0.0", "2.0.0"}
     assert len({r.stage for r in rows}) >= 4
     assert [r.subject for r in rows if not r.on_curriculum] == ["M07"]
-    assert sum(r.pending_suggestion for r in rows) >= 8
+    assert sum(r.pending_suggestion for r in rows) >= 16
     assert all(r.last_session_date is not None for r in rows)
     kinds = {e.kind for r in rows for e in ws.history(r.subject)}
     assert {"enrolled", "applied", "override", "eject"} <= kinds
@@ -36,7 +37,7 @@ def test_the_latest_session_day_waits_for_review_whatever_the_weekday(ws: Worksp
     """On a Monday (or Sunday) the latest sessions are Friday's: they, not nothing, wait for review."""
     create_demo(ws, today=today)
     pending = [r for r in ws.subjects() if r.pending_suggestion]
-    assert len(pending) >= 8
+    assert len(pending) >= 16
     latest = max(s.date for r in pending for s in ws.sessions(r.subject))
     assert latest.weekday() < 5 and (today - latest).days <= 3
     assert all(not s.evaluated for r in pending for s in ws.sessions(r.subject) if s.date == latest)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -80,3 +82,48 @@ def test_a_database_at_the_first_revision_is_upgraded_keeping_its_data(db_url: s
         with ws.read() as conn:
             assert migrate.current(conn) == migrate.head()
             assert "ix_events_batch" in {i["name"] for i in sa.inspect(conn).get_indexes("events")}
+
+
+def test_sessions_get_their_stage_after_from_the_applied_events_when_upgraded(db_url: str) -> None:
+    """0005 copies each evaluated session's stage out of its applied event: downgraded and upgraded again,
+    the column holds what the trainer wrote, a batch of several sessions through several stages too."""
+    from curriculum_gui.core.metrics_import import MetricsRow
+    from curriculum_gui.store import metrics
+    from curriculum_gui.store.demo import create_demo
+    from curriculum_gui.store.schema import metrics_sessions as ms_t
+
+    def stages(ws: Workspace) -> dict:
+        query = sa.select(ms_t.c.id, ms_t.c.stage_after).where(ms_t.c.consumed_by.is_not(None))
+        with ws.read() as conn:
+            return dict(conn.execute(query).all())
+
+    with Workspace.open(db_url) as ws:
+        create_demo(ws, today=date(2026, 11, 20))
+        # M12 (in Habituation) does well three times: one batch takes it through several stages.
+        good = {"accuracy": 0.9, "trials": 300, "bias": 0.05, "weight_fraction": 0.9, "licks_per_reward": 3}
+        rows = [MetricsRow(i, "M12", f"extra{i}", date(2026, 11, 20), good) for i in range(3)]
+        metrics.import_rows(ws, rows)
+        (suggestion,) = ws.evaluate(["M12"])
+        trainer_said = [e.state.stage_id for _, e in suggestion.evaluations]
+        assert len(suggestion.sessions) == 4 and len(set(trainer_said)) >= 2
+        ws.apply([suggestion])
+        written = stages(ws)
+        with ws.read() as conn:
+            batch = (
+                conn.execute(
+                    sa.select(ms_t.c.stage_after).where(ms_t.c.session_id.like("extra%")).order_by(ms_t.c.id)
+                )
+                .scalars()
+                .all()
+            )
+    assert batch == trainer_said[1:]
+    assert len(written) > 400 and None not in written.values()
+    engine = create_engine(resolve_url(db_url))
+    try:
+        migrate.downgrade(engine, "0004")
+        with engine.connect() as conn:
+            assert "stage_after" not in {c["name"] for c in sa.inspect(conn).get_columns("metrics_sessions")}
+    finally:
+        engine.dispose()
+    with Workspace.open(db_url) as ws:
+        assert stages(ws) == written
