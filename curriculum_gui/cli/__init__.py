@@ -12,7 +12,14 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..core.errors import CurriculumGuiError
-from . import curriculum_commands, gui_command, lifecycle_commands, rig_commands, store_commands
+from . import (
+    curriculum_commands,
+    gui_command,
+    lifecycle_commands,
+    progress_commands,
+    rig_commands,
+    store_commands,
+)
 from .common import EXIT_OK, AddCommand, Parser, fail
 from .gui_command import add_gui_options, run_gui
 
@@ -23,6 +30,7 @@ COMMANDS: list[AddCommand] = [
     *lifecycle_commands.COMMANDS,
     *rig_commands.COMMANDS,
     *gui_command.COMMANDS,
+    *progress_commands.COMMANDS,
 ]
 
 

@@ -42,9 +42,12 @@ def _add_subjects(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("subjects", help="register, list and move subjects; their history and next session")
     ss = p.add_subparsers(dest="subjects_command", metavar="ACTION", required=True, parser_class=Parser)
 
-    q = ss.add_parser("list", help="the subjects table")
+    q = ss.add_parser("list", help="the subjects table (--attention: those that need attention, and why)")
     _db(q)
     q.add_argument("--json", action="store_true", help="one JSON object per subject")
+    from .progress_commands import add_attention_options
+
+    add_attention_options(q)
     q.set_defaults(handler=_cmd_list)
 
     q = ss.add_parser("register", help="register and enroll new subjects on a published curriculum")
@@ -127,6 +130,10 @@ def _add_subjects(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    if args.attention:
+        from .progress_commands import list_attention
+
+        return list_attention(args)
     with _open(args) as ws:
         rows = ws.subjects()
     if args.json:
@@ -439,11 +446,18 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     with _open(args, _python_runner(args)) as ws:
         suggestions = ws.evaluate(args.subjects or None)
+        # Attention, checked where each subject would go (only the subjects evaluated).
+        alerts = (
+            ws.attention([s.subject for s in suggestions], suggestions=suggestions) if suggestions else {}
+        )
         for s in suggestions:
             if args.json:
-                print(json.dumps(s.to_json(), ensure_ascii=False, default=str))
+                data = {**s.to_json(), "attention": [a.to_json() for a in alerts.get(s.subject, [])]}
+                print(json.dumps(data, ensure_ascii=False, default=str))
             else:
                 print(_describe(s))
+                for alert in alerts.get(s.subject, []):
+                    print(f"  needs attention: {alert.describe()}")
         if args.apply:
             result = ws.apply(suggestions, operator=args.operator)
             batch = f" as batch {result.batch}" if result.batch else ""
@@ -470,7 +484,7 @@ def _describe(s: Any) -> str:
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="fill an empty database with a demo cohort (a dozen mice, six weeks)")
+    p = sub.add_parser("demo", help="fill an empty database with a demo cohort (two dozen mice on two versions, six weeks)")
     _db(p)
     p.set_defaults(handler=_cmd_demo)
 

@@ -185,3 +185,17 @@ def runs_of(
                 enter(event.stage, event.day, event.version)
         run.last_day = max(run.last_day or event.day, event.day)
     return runs
+
+
+def session_cells(events: Sequence[HistoryEvent]) -> list[tuple[str | None, bool]]:
+    """One cell per evaluated session for a cohort grid: ``(stage id after it, changed by a person)``; an
+    override outlines the session before it, an eject adds an off-curriculum cell (None)."""
+    cells: list[tuple[str | None, bool]] = []
+    for event in effective(events):
+        if event.kind == APPLIED:
+            cells.extend((stage, False) for _, stage in event.sessions)
+        elif event.kind == OVERRIDE and cells:
+            cells[-1] = (event.stage, True)
+        elif event.kind == EJECT:
+            cells.append((None, True))
+    return cells

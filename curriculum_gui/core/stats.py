@@ -53,6 +53,22 @@ class Estimate:
     median_low: float | None = None  # 95 % confidence interval of the median (None: not bounded)
     median_high: float | None = None
 
+    def iqr_text(self) -> str:
+        """``7 (6–9)``: median (quartiles); ``—`` when nothing happened, ``>12`` not reached yet."""
+        if self.events == 0:
+            return "—"
+        if self.median is None:
+            return "not reached"
+        return f"{_number(self.median)} ({_number(self.q1)}–{_number(self.q3)})"
+
+    def ci_text(self) -> str:
+        """``7 [5–9]``: median [95 % confidence interval] (``…`` for an open end)."""
+        if self.events == 0:
+            return "—"
+        if self.median is None:
+            return "not reached"
+        return f"{_number(self.median)} [{_number(self.median_low)}–{_number(self.median_high)}]"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
@@ -425,7 +441,7 @@ def _spread(observations: Sequence[Observation]) -> tuple[float | None, float | 
 
 def _number(value: float | None) -> str:
     if value is None:
-        return "not reached"
+        return "…"
     return f"{value:g}"
 
 

@@ -129,19 +129,15 @@ class Overview:
     today: date
     attention: dict[str, list[Alert]]
     statistics: dict[str, StageStatistics]
+    histories: Sequence[SubjectHistory] = ()
 
 
 def overview(ws: StoreContext, today: date | None = None) -> Overview:
     today = today or date.today()
     histories = read_histories(ws)
     alerts = attention_of(ws, histories, today)
-    statistics = {
-        name: _arm_statistics(
-            ws, name, Arm(f"{name} (all versions)"), [h for h in histories if h.curriculum == name], today
-        )
-        for name in curriculum_names(ws)
-    }
-    return Overview(today, alerts, statistics)
+    statistics = {name: statistics_of(ws, name, histories, today) for name in curriculum_names(ws)}
+    return Overview(today, alerts, statistics, histories)
 
 
 # --- stage statistics -----------------------------------------------------------------------------------
@@ -217,10 +213,17 @@ def statistics(
     return _arm_statistics(ws, name, arm, read_histories(ws, name, with_values=False), today)
 
 
+def statistics_of(
+    ws: StoreContext, name: str, histories: Sequence[SubjectHistory], today: date
+) -> StageStatistics:
+    """Stage statistics of every run of curriculum ``name`` among ``histories``."""
+    return _arm_statistics(ws, name, Arm(f"{name} (all versions)"), histories, today)
+
+
 def _arm_statistics(
     ws: StoreContext, name: str, arm: Arm, histories: Sequence[SubjectHistory], today: date | None
 ) -> StageStatistics:
-    runs = [run for h in histories for run in h.runs if arm.holds(run)]
+    runs = [run for h in histories if h.curriculum == name for run in h.runs if arm.holds(run)]
     return stage_statistics(runs, stages_of(ws, name, runs), today or date.today(), arm.label)
 
 

@@ -133,9 +133,9 @@ def test_bad_databases(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_demo(any_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     db = any_db
     code, out, _ = run(capsys, "demo", "--db", db)
-    assert code == 0 and "demo cohort of 12 subjects" in out
+    assert code == 0 and "demo cohort of 24 subjects" in out
     code, out, _ = run(capsys, "subjects", "list", "--db", db)
-    assert len(out.splitlines()) == 13 and "new metrics" in out
+    assert len(out.splitlines()) == 25 and "new metrics" in out
     code, _, err = run(capsys, "demo", "--db", db)
     assert code == 2 and "already holds data" in err
 

@@ -22,6 +22,7 @@ from curriculum_gui.core.progress import (
     Visit,
     effective,
     runs_of,
+    session_cells,
     stage_order,
 )
 from curriculum_gui.core.stats import (
@@ -272,3 +273,16 @@ def test_compare_two_arms_per_stage_and_graduation() -> None:
     ca, cb = result.criterion_curves("A")
     assert ca.at(3) == pytest.approx(5 / 6) and cb.at(3) == 0
     assert result.to_json()["subjects"] == [6, 6]
+
+
+def test_session_cells_for_the_cohort_grid() -> None:
+    events = [
+        ev(1, ENROLLED, 0, "A"),
+        ev(2, APPLIED, 1, "B", [("s1", "A"), ("s2", "B")]),
+        ev(3, OVERRIDE, 2, "C"),
+        ev(4, APPLIED, 3, "C", [("s3", "C")]),
+        ev(5, EJECT, 4, "C", on=False),
+        ev(6, REVERT, 4, "C", reverts=5),  # the eject undone: no grey cell
+        ev(7, EJECT, 5, "C", on=False),
+    ]
+    assert session_cells(events) == [("A", False), ("C", True), ("C", False), (None, True)]
