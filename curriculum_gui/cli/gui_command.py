@@ -13,7 +13,7 @@ def add_gui_options(parser: argparse.ArgumentParser, file: bool = True) -> None:
         "--view",
         metavar="NAME",
         help="with --screenshot: editor, problems, inspector, history, simulate, policies, "
-        "subjects, review, subject, cohort, rig, publish, versions, diff, migrate or replay",
+        "subjects, review, subject, cohort, progress, compare, rig, publish, versions, diff, migrate or replay",
     )
     parser.add_argument("--size", metavar="WxH", help="with --screenshot: the window's size, e.g. 1280x720")
     parser.add_argument(

@@ -484,7 +484,9 @@ def _describe(s: Any) -> str:
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="fill an empty database with a demo cohort (two dozen mice on two versions, six weeks)")
+    p = sub.add_parser(
+        "demo", help="fill an empty database with a demo cohort (24 mice on two versions, six weeks)"
+    )
     _db(p)
     p.set_defaults(handler=_cmd_demo)
 

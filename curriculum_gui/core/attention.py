@@ -38,7 +38,7 @@ SLOW_MIN_LEFT = 5  # fewer subjects than this have left a stage: its pace is not
 class Alert:
     """One reason a subject needs attention. ``message`` says it in plain words with the figure;
     ``rule`` and ``values``: the condition and what it read (rules); ``error``: the rule could not be
-    checked (an ``info`` alert)."""
+    checked (an ``info`` alert); ``description``: what the curriculum's author says about the rule."""
 
     kind: str
     name: str
@@ -48,6 +48,7 @@ class Alert:
     values: Mapping[str, Any] = field(default_factory=dict)
     error: str | None = None
     rule_id: str | None = None
+    description: str = ""
 
     @property
     def rank(self) -> int:
@@ -67,6 +68,7 @@ class Alert:
             "values": {k: _plain(v) for k, v in self.values.items()},
             "error": self.error,
             "rule_id": self.rule_id,
+            "description": self.description,
         }
 
 
@@ -101,6 +103,7 @@ class _Compiled:
     compiled: CompiledCondition | None
     error: str | None
     metrics_read: frozenset[str]
+    description: str
 
 
 def _names_read(compiled: CompiledCondition) -> frozenset[str]:
@@ -128,7 +131,7 @@ class AttentionRules:
             except RuleError as exc:
                 compiled, error = None, str(exc)
             read = _names_read(compiled) if compiled is not None else frozenset()
-            rules.append(_Compiled(r.id, r.name, r.severity, text, compiled, error, read))
+            rules.append(_Compiled(r.id, r.name, r.severity, text, compiled, error, read, r.description))
         self.rules = tuple(rules)
         self.budgets = {s.id: (s.name, s.max_sessions) for s in curriculum.stages if s.max_sessions}
 
@@ -174,6 +177,7 @@ class AttentionRules:
                 rule.text,
                 error=error,
                 rule_id=rule.id,
+                description=rule.description,
             )
 
         if rule.compiled is None:
@@ -190,7 +194,16 @@ class AttentionRules:
         values = dict(ctx.reads)
         shown = ", ".join(f"{k} = {_shown(v)}" for k, v in values.items())
         message = rule.text.strip() + (f" ({shown})" if shown else "")
-        return Alert(RULE, rule.name, rule.severity, message, rule.text, values, rule_id=rule.id)
+        return Alert(
+            RULE,
+            rule.name,
+            rule.severity,
+            message,
+            rule.text,
+            values,
+            rule_id=rule.id,
+            description=rule.description,
+        )
 
 
 def _shown(value: Any) -> str:

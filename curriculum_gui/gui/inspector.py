@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -41,6 +42,7 @@ from ..core.model import (
     Stage,
 )
 from ..core.problems import ItemRef
+from .attention_editor import AttentionRulesEditor
 from .document import Document
 from .metrics_table import MetricsEditor
 from .parameters_editor import ParametersEditor
@@ -217,6 +219,8 @@ class CurriculumPage(_Page):
         self.metrics = self.metrics_editor.table
         QVBoxLayout(box).addWidget(self.metrics_editor)
         self.layout_.addWidget(box)
+        self.attention = AttentionRulesEditor(self.apply, lambda: self.document.curriculum)
+        self.layout_.addWidget(self.attention)
         self.layout_.addStretch(1)
         self._filling = False
 
@@ -231,6 +235,7 @@ class CurriculumPage(_Page):
         _set_text(self.version, c.version)
         _set_text(self.description, c.description)
         self.metrics_editor.load()
+        self.attention.load(ref.id if ref.kind == "attention_rule" else None)
         return True
 
     def add_metric(self) -> None:
@@ -252,6 +257,14 @@ class StagePage(_Page):
         self.description.setTabChangesFocus(True)  # Tab moves on, as in every other field
         self.start = QCheckBox("Start stage")
         self.start.setToolTip("New subjects begin here")
+        self.budget = QSpinBox()
+        self.budget.setRange(0, 100_000)
+        self.budget.setSpecialValueText("no budget")
+        self.budget.setSuffix(" sessions")
+        self.budget.setToolTip(
+            "Session budget: a subject with more sessions in this stage needs attention (over budget)"
+        )
+        self.budget.editingFinished.connect(self._set_budget)
         self.terminal = QCheckBox("Terminal (e.g. graduated)")
         self.terminal.setToolTip("An end of the curriculum: no way out is needed")
         self.form.addRow("&Name:", self.name)
@@ -259,6 +272,7 @@ class StagePage(_Page):
         self.form.addRow("Descr&iption:", self.description)
         self.form.addRow("", self.start)
         self.form.addRow("", self.terminal)
+        self.form.addRow("&Budget:", self.budget)
         self.name.editingFinished.connect(self._rename)
         self.task.editingFinished.connect(self._set_task_name)
         _FocusOut(self.description, self._set_description)
@@ -325,6 +339,12 @@ class StagePage(_Page):
         if stage and self.description.toPlainText() != stage.description:
             self.apply(edits.set_field("stage", stage.id, "description", self.description.toPlainText()))
 
+    def _set_budget(self) -> None:
+        stage = self._stage()
+        value = self.budget.value() or None
+        if stage is not None and not self._filling and stage.max_sessions != value:
+            self.apply(edits.set_field("stage", stage.id, "max_sessions", value, text="Set session budget"))
+
     def _set_start(self, on: bool) -> None:
         if self._filling or self.stage_id is None:
             return
@@ -359,6 +379,8 @@ class StagePage(_Page):
         self.terminal.blockSignals(True)
         self.terminal.setChecked(stage.terminal)
         self.terminal.blockSignals(False)
+        if not self.budget.hasFocus():
+            self.budget.setValue(stage.max_sessions or 0)
         self.start_policies.clear()
         for policy in stage.policies:
             item = QListWidgetItem(policy.name)
@@ -619,6 +641,9 @@ class Inspector(QWidget):
         if not page.load(ref):
             ref, page = ItemRef("curriculum"), self.pages["curriculum"]
             page.load(ref)
+        if ref.kind == "attention_rule":  # on the curriculum's page, which keeps its own selected rule
+            page.ensureWidgetVisible(self.pages["curriculum"].attention)  # type: ignore[attr-defined]
+            ref = ItemRef("curriculum")
         self.ref = ref
         self.stack.setCurrentWidget(page)
         self.error.hide()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ _RESERVED_ON_WINDOWS = {"CON", "PRN", "AUX", "NUL"} | {
 MAX_RECENT = 8
 
 EDITOR_VIEWS = ("editor", "policies", "problems", "inspector", "history", "simulate")
-SUBJECT_VIEWS = ("subjects", "review", "subject", "cohort")
+SUBJECT_VIEWS = ("subjects", "review", "subject", "cohort", "progress", "compare")
 VIEWS = (*EDITOR_VIEWS, *SUBJECT_VIEWS, "rig", *lifecycle_screens.VIEWS)
 DB_SETTING = "subjects/database"
 DEFAULT_SIZE = (1400, 860)  # before a remembered one; and every --screenshot without --size
@@ -127,6 +128,11 @@ class MainWindow(QMainWindow):
 
         self.summary = QLabel()
         self.statusBar().addPermanentWidget(self.summary)
+        self.attention_label = QLabel()  # on the Subjects tab: how many subjects need attention
+        self.attention_label.setTextFormat(Qt.TextFormat.RichText)
+        self.attention_label.setToolTip("Subjects that need attention (Subjects → Status: Needs attention)")
+        self.statusBar().addPermanentWidget(self.attention_label)
+        self.attention_label.hide()
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -203,6 +209,12 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.save_as_action)
         file_menu.addAction(self.canvas.export_action)
         file_menu.addAction(self.rig_tab.runsheet_action)
+        self.report_action = self._action(
+            "Export &report…",
+            self.export_report_dialog,
+            tip="Write a cohort report (one HTML file: attention, subjects, statistics) for a lab meeting",
+        )
+        file_menu.addAction(self.report_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
@@ -428,6 +440,7 @@ class MainWindow(QMainWindow):
                 dock.setVisible(self._editor_docks_visible.get(dock.objectName(), dock.isVisible()))
         self.toolbar.setVisible(not subjects)
         self.summary.setVisible(not subjects)
+        self.attention_label.setVisible(subjects and bool(self.attention_label.text()))
         self.subjects_menu.menuAction().setVisible(subjects)
 
     def ensure_workspace(self, *, raise_errors: bool = False, background: bool = False) -> bool:
@@ -463,6 +476,8 @@ class MainWindow(QMainWindow):
             self.subjects_view = view_class(workspace, self, background=background)
             self.subjects_view.operators = self.rig_tab.operators  # who signs, for its dialogs
             self.subjects_view.workspace_changed.connect(self._workspace_changed)
+            self.subjects_view.insight.attention_changed.connect(self._attention_changed)
+            self._attention_changed(self.subjects_view.model.attention_count())
             self.subjects_menu.clear()  # the actions are the window's or the view's: only taken out
             self.subjects_menu.addActions(self.subjects_view.toolbar.actions())
             index = self.modes.indexOf(self.subjects_placeholder)
@@ -475,6 +490,42 @@ class MainWindow(QMainWindow):
         self.workspace = workspace
         self.rig_tab.attach(workspace, self.subjects_view)
         self.statusBar().showMessage(f"Subjects database: {workspace.where}", 8000)
+
+    def _attention_changed(self, count: int) -> None:
+        self.attention_label.setText(
+            f"<span style='color:#b71c1c'>‼ <b>{count}</b> subject(s) need attention</span>" if count else ""
+        )
+        on_subjects = self.modes.currentWidget() is not self.tabs
+        self.attention_label.setVisible(bool(count) and on_subjects)
+
+    def export_report_dialog(self) -> None:
+        """File → Export report…: the cohort report of the subjects database, as one HTML file."""
+        if not self.ensure_workspace():
+            self.modes.setCurrentWidget(self.subjects_placeholder)
+            return
+        suggested = str(Path(self._last_dir()) / f"cohort-report-{date.today().isoformat()}.html")
+        path, _ = QFileDialog.getSaveFileName(self, "Export cohort report", suggested, "HTML files (*.html)")
+        if path:
+            self.export_report(Path(path))
+
+    def export_report(self, path: Path) -> bool:
+        """Write the report (with the Compare tab's comparison, if one is shown) and say where."""
+        from ..report import write_report
+
+        view = self.subjects_view
+        comparison = view.insight.compare.result if view is not None else None
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            write_report(
+                self.workspace, path, today=view.insight.today() if view else None, comparison=comparison
+            )
+        except (CurriculumGuiError, OSError) as exc:
+            QApplication.restoreOverrideCursor()
+            QMessageBox.warning(self, "Cannot export the report", str(exc))
+            return False
+        QApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(f"Wrote the cohort report to {path}", 8000)
+        return True
 
     def _workspace_changed(self, workspace: Any) -> None:
         """Another database chosen in the Subjects view: remembered for the next start, without its

@@ -188,6 +188,7 @@ class RuleEditor(QWidget):
         super().__init__(parent)
         self.mode = "condition"
         self.policy_rule = False
+        self.attention_rule = False
         self._names: Mapping[str, Any] = {}
         self._parameters: Mapping[str, Any] = {}
         self._committed_text = ""
@@ -239,14 +240,22 @@ class RuleEditor(QWidget):
         *,
         policy_rule: bool = False,
         parameters: Mapping[str, Any] | None = None,
+        attention_rule: bool = False,
     ) -> None:
-        """What the rule may refer to: the declared metrics (name → type) and, for updates, the parameters."""
+        """What the rule may refer to: the declared metrics (name → type) and, for updates, the parameters;
+        ``attention_rule``: a condition of an attention rule (it may read the ``days_*`` counters)."""
         self.mode = mode
         self.policy_rule = policy_rule or mode == "update"
+        self.attention_rule = attention_rule
         self.text_edit.multiline = mode == "update"
         self._names = dict(names)
         self._parameters = dict(parameters or {})
-        words = available_names(self._names, policy_rule=self.policy_rule, parameters=self._parameters)
+        words = available_names(
+            self._names,
+            policy_rule=self.policy_rule,
+            parameters=self._parameters,
+            attention_rule=attention_rule,
+        )
         self.highlighter.known = set(words)
         self.text_edit.set_words(list(words))
         hint = "Ctrl+Enter" if mode == "update" else "Enter"
@@ -254,6 +263,8 @@ class RuleEditor(QWidget):
         self.text_edit.setPlaceholderText(
             "e.g. reward_volume = clamp(reward_volume - 0.1, 1.5, 3.0)"
             if mode == "update"
+            else "e.g. weight_fraction < 0.8 or days_since_last_session > 3"
+            if attention_rule
             else "e.g. mean(last(accuracy, 3)) >= 0.8 and sessions_in_stage >= 2"
         )
 
@@ -303,13 +314,21 @@ class RuleEditor(QWidget):
             self.issues = []
             self.highlighter.issues = []
             self.highlighter.rehighlight()
-            empty = "no update yet" if self.mode == "update" else "no rule yet: this transition never fires"
+            empty = (
+                "no update yet"
+                if self.mode == "update"
+                else "no condition yet: this attention rule never flags anyone"
+                if self.attention_rule
+                else "no rule yet: this transition never fires"
+            )
             self._show_message(empty, WARNING_COLOUR)
             return self.issues
         if self.mode == "update":
             issues = check_update(text, self._names, self._parameters)
         else:
-            issues = check_condition(text, self._names, policy_rule=self.policy_rule)
+            issues = check_condition(
+                text, self._names, policy_rule=self.policy_rule, attention_rule=self.attention_rule
+            )
         self.issues = issues
         self.highlighter.issues = issues
         self.highlighter.rehighlight()

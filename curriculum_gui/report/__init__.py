@@ -100,7 +100,9 @@ def _attention(alerts: dict[str, list[Alert]], rows: dict[str, SubjectRow]) -> s
             head = f"<td{span}><b>{escape(subject)}</b></td><td{span}>{stage}</td>" if i == 0 else ""
             out.append(
                 f'<tr class="alert">{head}<td>{_badge(alert.severity)}</td>'
-                f"<td><b>{escape(alert.name)}</b>: {escape(alert.message)}</td></tr>"
+                f"<td><b>{escape(alert.name)}</b>: {escape(alert.message)}"
+                + (f'<br><span class="muted">{escape(alert.description)}</span>' if alert.description else "")
+                + "</td></tr>"
             )
     out.append("</table></section>")
     return "".join(out)

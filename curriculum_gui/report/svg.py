@@ -50,10 +50,10 @@ def _nice_ticks(high: float, count: int = 5) -> list[float]:
         if high / (step * factor) <= count:
             step *= factor
             break
-    ticks, value = [], 0.0
-    while value <= high + 1e-9:
-        ticks.append(value)
+    ticks, value = [0.0], 0.0
+    while value < high - 1e-9:  # up to the first tick at or past ``high``
         value += step
+        ticks.append(value)
     return ticks
 
 
@@ -157,9 +157,9 @@ def strip_plot(
     width: int = 460,
     height: int = 260,
 ) -> str:
-    """One column of points per group (``(value, title, open)``; open: still in it, censored), with the
-    median drawn as a bar: the dwell-time distribution per stage."""
-    left, right, top, bottom = 46, 12, 24 if title else 10, 58
+    """One column of points per group (``(value, title, open)``; open: still in it, censored): the
+    dwell-time distribution per stage."""
+    left, right, top, bottom = 46, 12, 24 if title else 10, 64
     y_max = max([1.0, *(v for _, points in groups for v, _, _ in points)])
     y_ticks = _nice_ticks(y_max)
     y_max = max(y_ticks[-1], y_max)
@@ -191,9 +191,10 @@ def strip_plot(
                 f'<circle cx="{_f(centre + jitter)}" cy="{_f(py(value))}" r="3" fill="{fill}" '
                 f'stroke="{colour}"><title>{escape(point_title)}</title></circle>'
             )
-        short = label if len(label) <= 16 else label[:15] + "…"
+        short = label if len(label) <= 18 else label[:17] + "…"
+        at = f"{_f(centre)},{height - bottom + 12}"
         out.append(
-            f'<text x="{_f(centre)}" y="{height - bottom + 14}" text-anchor="middle" style="{FONT}">'
+            f'<text transform="translate({at}) rotate(-20)" text-anchor="end" style="{FONT}">'
             f"<title>{escape(label)}</title>{escape(short)}</text>"
         )
     out.append("</svg>")

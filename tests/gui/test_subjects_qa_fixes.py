@@ -101,7 +101,7 @@ def test_a_database_that_cannot_be_opened_at_start_offers_another(
         view = win.subjects_view
         assert isinstance(view, SubjectsView) and win.modes.currentWidget() is view
         qtbot.waitUntil(lambda: view.loaded, timeout=30_000)  # read on the thread pool
-        assert view.model.rowCount() == 12 and win.workspace.url.database == str(good)
+        assert view.model.rowCount() == 24 and win.workspace.url.database == str(good)
         assert win.remembered_db() == f"sqlite+pysqlite:///{good}"
         assert view.database_action in win.subjects_menu.actions()  # now the view's actions
     finally:

@@ -447,7 +447,7 @@ def test_unreachable_database_keeps_the_current_one(
     dialog.url.setText(str(folder))
     dialog.accept()
     assert "Could not open" in view.banner.text() and "folder" in view.banner.text()
-    assert view.ws is ws and view.model.rowCount() == 12
+    assert view.ws is ws and view.model.rowCount() == 24
 
 
 def test_open_another_database(qtbot, view: SubjectsView, tmp_path: Path) -> None:
@@ -485,7 +485,11 @@ def test_export_next_session_and_summary(qtbot, view: SubjectsView, ws: Workspac
 
 def test_filter_by_text_and_status(qtbot, view: SubjectsView) -> None:
     view.filter.setText("habituation")
-    assert {view.proxy.subjects([r])[0].subject for r in range(view.proxy.rowCount())} == {"M11", "M12"}
+    assert {view.proxy.subjects([r])[0].subject for r in range(view.proxy.rowCount())} == {
+        "M11",
+        "M12",
+        "M13",
+    }
     view.filter.clear()
     view.status.setCurrentIndex(view.status.findData(OFF))
     assert [view.proxy.subjects([r])[0].subject for r in range(view.proxy.rowCount())] == ["M07"]
@@ -498,10 +502,10 @@ def test_parts_render_and_the_cohort_opens_a_subject(qtbot, view: SubjectsView) 
     assert view.subject_page.subject == "M01"
     assert view.subject_page.plots is not None
     assert view.subject_page.timeline.topLevelItemCount() > 1
-    assert len(view.review.suggestions) == 11
+    assert len(view.review.suggestions) == 22
     view.show_part("cohort")
     model = view.cohort.model
-    assert model.rowCount() == 12
+    assert model.rowCount() == 24
     m03 = model.subjects.index("M03")
     assert model.cell(m03, 0).suggested == "Habituation"  # M03's override after its first session
     index = model.index(m03, 2)

@@ -9,6 +9,7 @@ them in its banner.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QContextMenuEvent, QFont
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.attention import Alert
 from ...store import Workspace
 from ...store.records import (
     APPLIED,
@@ -65,6 +67,7 @@ GREEN, RED, GREY = QBrush(QColor("#1b5e20")), QBrush(QColor("#b71c1c")), QBrush(
 
 
 REJECTED_COLOUR = QColor("#ad1457")
+ATTENTION_COLOURS = {"critical": "#b71c1c", "warning": "#e65100", "info": "#455a64"}
 
 
 def event_label(event: Event) -> str:
@@ -144,6 +147,13 @@ class SubjectDetail(QWidget):
         self.header = QLabel("Select a subject.")
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
+        # Why the subject needs attention (from the subjects view, which works it out for the cohort).
+        self.attention = QLabel()
+        self.attention.setWordWrap(True)
+        self.attention.setTextFormat(Qt.TextFormat.RichText)
+        self.attention.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.attention.hide()
+        self.attention_of: Callable[[str], Sequence[Alert]] = lambda _subject: ()
         self.timeline = Timeline()
         self.timeline.setHeaderLabels(["When", "Who", "What", "Why"])
         self.timeline.setAlternatingRowColors(True)
@@ -173,6 +183,7 @@ class SubjectDetail(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.header)
+        layout.addWidget(self.attention)
         if wide:
             split = self.split = QSplitter(Qt.Orientation.Horizontal)
             side = self.side = QSplitter(Qt.Orientation.Vertical)
@@ -189,6 +200,7 @@ class SubjectDetail(QWidget):
     def clear(self) -> None:
         self.subject = None
         self.header.setText("Select a subject.")
+        self.attention.hide()
         for tree in (self.timeline, self.parameters, self.why):
             tree.clear()
 
@@ -209,6 +221,7 @@ class SubjectDetail(QWidget):
             f"({row.sessions_in_stage} session(s) in stage, {row.sessions_total} in all) · {status}{pending}"
             + (f"<br><span style='color:#555'>{info}</span>" if info else "")
         )
+        self.show_attention(self.attention_of(subject))
         self._fill_timeline(history)
         self._fill_parameters(row.parameters, row.policies)
         self._fill_why(why_not_yet(curriculum, row, history), row.on_curriculum)
@@ -230,6 +243,23 @@ class SubjectDetail(QWidget):
             self.plots.show_subject(curriculum, row.stage_id, history, ws.sessions(subject), focus_session)
         if self.weight_plot is not None:
             self.weight_plot.show_weights(ws.weights(subject), row.baseline_weight_g, ws.weight_threshold())
+
+    def show_attention(self, alerts: Sequence[Alert]) -> None:
+        """The reasons this subject needs attention, most urgent first (hidden when there are none)."""
+        self.attention.setVisible(bool(alerts))
+        lines = []
+        for alert in alerts:
+            colour = ATTENTION_COLOURS[alert.severity.value]
+            advice = (
+                f" <span style='color:#555'>— {html.escape(alert.description)}</span>"
+                if alert.description
+                else ""
+            )
+            lines.append(
+                f"<span style='color:{colour}'><b>{html.escape(alert.severity.value)}: "
+                f"{html.escape(alert.name)}</b></span>: {html.escape(alert.message)}{advice}"
+            )
+        self.attention.setText("<b>Needs attention</b><br>" + "<br>".join(lines))
 
     def _fill_timeline(self, history: list[Event]) -> None:
         tree = self.timeline

@@ -9,7 +9,7 @@ the subjects view applies the batch in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.attention import Alert
 from ...core.trainer import POLICY_UPDATE, Check
 from ...store.records import Suggestion
 from .table_model import short, tooltip
@@ -90,6 +91,7 @@ class ReviewPanel(QWidget):
         self.held: dict[str, str] = {}  # underweight promotions: left out of Accept all (subject -> why)
         self._shown = 0  # rows added to the model so far (see set_suggestions)
         self._filling = False
+        self.attention: dict[str, list[Alert]] = {}
         self.summary = QLabel("No suggestions: import metrics, then Evaluate.")
         self.summary.setWordWrap(True)
         self.model = QStandardItemModel(0, len(HEADERS), self)
@@ -136,16 +138,26 @@ class ReviewPanel(QWidget):
         """What Accept all applies: every applicable suggestion but the held-back (underweight) promotions."""
         return [s for s in self.applicable(self.suggestions) if s.subject not in self.held]
 
-    def set_suggestions(self, suggestions: Sequence[Suggestion], held: dict[str, str] | None = None) -> None:
+    def set_suggestions(
+        self,
+        suggestions: Sequence[Suggestion],
+        held: dict[str, str] | None = None,
+        attention: Mapping[str, Sequence[Alert]] | None = None,
+    ) -> None:
         """``held``: promotions of underweight subjects (subject -> why), not pre-selected: Accept all
         leaves them out and says so (default: those of the previous call still under review). The rows
         are added :data:`ROWS_AT_ONCE` at a time, between events, so 10,000 suggestions never hold the
-        window (``self.suggestions`` is complete at once)."""
+        window (``self.suggestions`` is complete at once). ``attention``: why subjects need attention
+        where the trainer suggests they go (by subject; default: as before)."""
         if held is not None:
             self.held = dict(held)
         self.suggestions = sorted(suggestions, key=lambda s: (kind_of(s), s.subject))
         shown = {s.subject for s in self.suggestions}
         self.held = {k: v for k, v in self.held.items() if k in shown}
+        if attention is not None:
+            self.attention = {
+                s.subject: list(attention[s.subject]) for s in self.suggestions if s.subject in attention
+            }
         self._clear()
         self._shown = 0
         self._fill()
@@ -225,6 +237,13 @@ class ReviewPanel(QWidget):
         note = note_text(s)
         if s.subject in self.held and not s.error:
             note = self.held[s.subject] + (f"; {note}" if note else "")
+        alerts = self.attention.get(s.subject, [])
+        if alerts and not s.error:
+            note = (
+                "needs attention: "
+                + ", ".join(dict.fromkeys(a.name for a in alerts))
+                + (f"; {note}" if note else "")
+            )
         cells = [s.subject, stage, policies, diff_text(s), str(len(s.sessions) or ""), note]
         items = [QStandardItem(text) for text in cells]
         for item in items:
@@ -240,15 +259,15 @@ class ReviewPanel(QWidget):
             items[2].setBackground(STAGE_CHANGE)
         if s.parameter_changes:
             items[3].setBackground(HIGHLIGHT)
-        if s.error or s.subject in self.held:
+        if s.error or s.subject in self.held or alerts:
             items[5].setForeground(ERROR)
         elif s.notes or s.waiting:
             items[5].setForeground(NOTE)
         elif kind_of(s) == 4:
             for item in items:
                 item.setForeground(MUTED)
-        if cells[5]:
-            items[5].setToolTip(tooltip(cells[5]))  # a narrow column: the whole note on hover
+        if cells[5]:  # a narrow column: the whole note on hover, with each alert in full
+            items[5].setToolTip(tooltip("\n".join([*(a.describe() for a in alerts), cells[5]])))
         return items
 
     def _load_children(self, index: QModelIndex) -> None:

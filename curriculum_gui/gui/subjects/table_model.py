@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtGui import Qt as GuiQt
 
+from ...core.attention import Alert, highest
+from ...core.model import SEVERITY_ORDER, AttentionSeverity
 from ...store.records import SubjectRow
 
 # Statuses, in the order of the status filter.
@@ -34,12 +36,14 @@ SUGGESTED = "change suggested"
 STUCK = "stuck"
 STATUSES = (ON, NEW_METRICS, SUGGESTED, STUCK, OFF)
 STUCK_AFTER = 10  # sessions in one (non-terminal) stage without a change
+NEEDS_ATTENTION = "needs attention"  # a status filter of its own: any alert, whatever the status
 
 # The columns a technician scans first come first; the curriculum (mostly one per lab) last.
 COLUMNS = (
     "Subject",
     "Stage",
     "Status",
+    "Attention",
     "In stage",
     "Last session",
     "Last change",
@@ -47,9 +51,18 @@ COLUMNS = (
     "Key parameters",
     "Curriculum",
 )
-(C_SUBJECT, C_STAGE, C_STATUS, C_IN_STAGE, C_LAST, C_CHANGE, C_POLICIES, C_PARAMS, C_CURRICULUM) = range(
-    len(COLUMNS)
-)
+(
+    C_SUBJECT,
+    C_STAGE,
+    C_STATUS,
+    C_ATTENTION,
+    C_IN_STAGE,
+    C_LAST,
+    C_CHANGE,
+    C_POLICIES,
+    C_PARAMS,
+    C_CURRICULUM,
+) = range(len(COLUMNS))
 SUBJECT_ROLE = Qt.ItemDataRole.UserRole + 1
 STATUS_COLOURS = {
     OFF: QColor("#9e9e9e"),
@@ -59,6 +72,31 @@ STATUS_COLOURS = {
     ON: QColor("#2e7d32"),
 }
 _BRUSHES = {status: QBrush(colour) for status, colour in STATUS_COLOURS.items()}
+SEVERITY_BRUSHES = {
+    AttentionSeverity.CRITICAL: QBrush(QColor("#b71c1c")),
+    AttentionSeverity.WARNING: QBrush(QColor("#e65100")),
+    AttentionSeverity.INFO: QBrush(QColor("#455a64")),
+}
+SEVERITY_MARKS = {
+    AttentionSeverity.CRITICAL: "‼",
+    AttentionSeverity.WARNING: "!",
+    AttentionSeverity.INFO: "·",
+}
+
+
+def attention_text(alerts: Sequence[Alert]) -> str:
+    """The attention cell: the most urgent mark, then the reasons by name (``‼ over budget, slow in
+    stage``)."""
+    worst = highest(alerts)
+    if worst is None:
+        return ""
+    return f"{SEVERITY_MARKS[worst]} " + ", ".join(dict.fromkeys(a.name for a in alerts))
+
+
+def attention_tooltip(alerts: Sequence[Alert]) -> str:
+    return "\n".join(f"{a.severity.value}: {a.name}: {a.message}" for a in alerts)
+
+
 _FILTER_CHANGE_API = hasattr(QSortFilterProxyModel, "beginFilterChange")
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
@@ -103,6 +141,8 @@ class Prepared:
     suggested: frozenset[str]
     ids: list[str] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
+    flagged: list[bool] = field(default_factory=list)  # per row: the subject needs attention
+    attention: Mapping[str, Sequence[Alert]] = field(default_factory=dict)  # by subject
 
     def __post_init__(self) -> None:
         if len(self.ids) != len(self.rows):
@@ -115,10 +155,13 @@ def prepare(
     suggested: Iterable[str] = (),
     terminal: Callable[[SubjectRow], bool] = lambda _row: False,
     sort: tuple[int, Qt.SortOrder] | None = None,
+    attention: Mapping[str, Sequence[Alert]] | None = None,
 ) -> Prepared:
-    """The rows as the table shows them (no Qt object is touched: safe on a worker thread)."""
+    """The rows as the table shows them (no Qt object is touched: safe on a worker thread).
+    ``attention``: alerts by subject (the Attention column and the "needs attention" filter)."""
     chosen = frozenset(suggested)
-    display, keys, statuses, texts = [], [], [], []
+    attention = attention or {}
+    display, keys, statuses, texts, flagged = [], [], [], [], []
     param_cache: dict[int, str] = {}  # many subjects share one parameters dict shape: format once
     for row in rows:
         status = _status_of(row, chosen, terminal)
@@ -130,10 +173,12 @@ def prepare(
         stage = row.stage or ""
         if not row.on_curriculum:
             stage = f"({stage})" if stage else ""
+        alerts = attention.get(row.subject, ())
         cells = (
             row.subject,
             stage,
             status,
+            attention_text(alerts),
             str(row.sessions_in_stage),
             last,
             row.last_change,
@@ -147,17 +192,21 @@ def prepare(
                 row.subject,
                 stage,
                 STATUSES.index(status),
+                (-max((a.rank for a in alerts), default=-1), -len(alerts)),  # most urgent first
                 row.sessions_in_stage,
                 last,
                 row.last_change,
-                cells[6],
+                cells[C_POLICIES],
                 ptext,
-                cells[8],
+                cells[C_CURRICULUM],
             )
         )
         statuses.append(status)
         texts.append(" ".join(cells).lower())
-    prepared = Prepared(list(rows), display, keys, statuses, texts, chosen)
+        flagged.append(bool(alerts))
+    prepared = Prepared(
+        list(rows), display, keys, statuses, texts, chosen, flagged=flagged, attention=attention
+    )
     return _sorted(prepared, *sort) if sort is not None else prepared
 
 
@@ -190,6 +239,8 @@ def _sorted(p: Prepared, column: int, order: Qt.SortOrder) -> Prepared:
         [p.statuses[i] for i in order_],
         [p.texts[i] for i in order_],
         p.suggested,
+        flagged=[p.flagged[i] for i in order_] if p.flagged else [],
+        attention=p.attention,
     )
 
 
@@ -209,6 +260,8 @@ class SubjectTableModel(QAbstractTableModel):
         self._index: dict[str, int] = {}
         self.ids: list[str] = []
         self.suggested: set[str] = set()  # subjects with a suggested change (after an evaluation)
+        self.attention: dict[str, list[Alert]] = {}  # alerts by subject (set_attention, after a load)
+        self._flagged: list[bool] = []
         self.terminal: Callable[[SubjectRow], bool] = lambda _row: False
         self.sort_order: tuple[int, Qt.SortOrder] | None = None  # the last sort asked for
 
@@ -218,7 +271,11 @@ class SubjectTableModel(QAbstractTableModel):
         """:func:`prepare` with this table's statuses and sort (the work of :meth:`set_rows`, for a
         worker thread)."""
         return prepare(
-            rows, self.suggested if suggested is None else suggested, self.terminal, self.sort_order
+            rows,
+            self.suggested if suggested is None else suggested,
+            self.terminal,
+            self.sort_order,
+            self.attention,
         )
 
     def set_rows(self, rows: Sequence[SubjectRow], suggested: Iterable[str] = ()) -> None:
@@ -231,6 +288,8 @@ class SubjectTableModel(QAbstractTableModel):
         if not same:
             self.beginResetModel()
         self.suggested = set(prepared.suggested)
+        self.attention = dict(prepared.attention)
+        self._flagged = prepared.flagged
         self.rows = prepared.rows
         self._display, self._keys = prepared.display, prepared.keys
         self._status, self._text = prepared.statuses, prepared.texts
@@ -242,9 +301,21 @@ class SubjectTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(COLUMNS) - 1))
         self.statuses_changed.emit()
 
+    def set_attention(self, alerts: dict[str, list[Alert]]) -> None:
+        """Show which subjects need attention and why (computed off the GUI thread, after a load)."""
+        self.install(prepare(self.rows, self.suggested, self.terminal, attention=alerts))
+
+    def flagged(self) -> list[bool]:
+        """Per row: the subject needs attention."""
+        return self._flagged
+
+    def attention_count(self, floor: AttentionSeverity = AttentionSeverity.INFO) -> int:
+        rank = SEVERITY_ORDER.index(floor)
+        return sum(1 for alerts in self.attention.values() if any(a.rank >= rank for a in alerts))
+
     def set_suggested(self, subjects: Iterable[str]) -> None:
         """Mark the subjects with a suggested change (the status column) without reloading."""
-        self.install(prepare(self.rows, subjects, self.terminal))
+        self.install(prepare(self.rows, subjects, self.terminal, attention=self.attention))
 
     # --- lookups -------------------------------------------------------------------------------
 
@@ -286,11 +357,16 @@ class SubjectTableModel(QAbstractTableModel):
             column = index.column()
             if column == C_STATUS or (column == C_STAGE and not self.rows[index.row()].on_curriculum):
                 return _BRUSHES[self._status[index.row()]]
+            if column == C_ATTENTION and self._flagged[index.row()]:
+                return SEVERITY_BRUSHES[highest(self.attention[self.rows[index.row()].subject])]
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == C_IN_STAGE:
             return _RIGHT
         if role == SUBJECT_ROLE:
             return self.rows[index.row()].subject
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == C_ATTENTION:
+            alerts = self.attention.get(self.rows[index.row()].subject)
+            return tooltip(attention_tooltip(alerts)) if alerts else None
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == C_PARAMS:
             params = self.rows[index.row()].parameters
             return tooltip("\n".join(f"{k} = {short(v, 60)}" for k, v in params.items()) or "no parameters")
@@ -313,10 +389,12 @@ class SubjectTableModel(QAbstractTableModel):
             return
         self.layoutAboutToBeChanged.emit()
         before = {sid: i for i, sid in enumerate(self.ids)}
-        current = Prepared(self.rows, self._display, self._keys, self._status, self._text, frozenset())
+        current = Prepared(
+            self.rows, self._display, self._keys, self._status, self._text, frozenset(), flagged=self._flagged
+        )
         done = _sorted(current, column, order)
         self.rows, self._display, self._keys = done.rows, done.display, done.keys
-        self._status, self._text = done.statuses, done.texts
+        self._status, self._text, self._flagged = done.statuses, done.texts, done.flagged
         self.ids, self._index = done.ids, done.index
         persistent = self.persistentIndexList()
         if persistent:
@@ -349,7 +427,8 @@ class SubjectFilterProxy(QSortFilterProxyModel):
         return model
 
     def set_filter(self, text: str | None = None, status: str | bool | None = False) -> None:
-        """``text``: words to find (None: keep); ``status``: one of STATUSES, None for all (False: keep)."""
+        """``text``: words to find (None: keep); ``status``: one of STATUSES or NEEDS_ATTENTION, None for all
+        (False: keep)."""
         if text is not None:
             self._words = text.lower().split()
         if status is not False:
@@ -362,6 +441,8 @@ class SubjectFilterProxy(QSortFilterProxyModel):
         if self._words or self._status is not None:
             words, wanted = self._words, self._status
             statuses, texts, ids = model.statuses(), model.texts(), model.ids
+            if wanted == NEEDS_ATTENTION:  # any alert, whatever the status
+                statuses, wanted = [NEEDS_ATTENTION if f else "" for f in model.flagged()], NEEDS_ATTENTION
             accepted = {
                 ids[i]
                 for i, text in enumerate(texts)

@@ -50,11 +50,12 @@ from ..live import keep_scroll
 from . import dialogs, export, worker
 from .cohort import Cell, CohortView, cells_of
 from .detail import SubjectDetail
+from .insight import Insight
 from .review import ReviewPanel, kind_of
-from .table_model import STATUSES, Prepared, SubjectFilterProxy, SubjectTableModel, prepare
+from .table_model import NEEDS_ATTENTION, STATUSES, Prepared, SubjectFilterProxy, SubjectTableModel, prepare
 
 log = logging.getLogger(__name__)
-PARTS = ("subjects", "review", "subject", "cohort")
+PARTS = ("subjects", "review", "subject", "cohort", "progress", "compare")
 METRICS_FILES = (".csv", ".json", ".jsonl", ".tsv")
 BANNER_STYLES = {
     "info": "background:#e3f2fd; color:#0d47a1; border:1px solid #90caf9;",
@@ -155,6 +156,9 @@ class SubjectsView(QWidget):
             detail.undo_batch_requested.connect(self.undo_batch_dialog)
         self.cohort = CohortView()
         self.cohort.cell_clicked.connect(self.open_subject)
+        self.insight = Insight(self)  # attention, and the Progress and Compare tabs
+        for detail in (self.detail, self.subject_page):
+            detail.attention_of = self.insight.alerts
 
         self.banner = Banner()
         self.progress = QProgressBar()
@@ -176,6 +180,7 @@ class SubjectsView(QWidget):
         self.filter.textChanged.connect(self._filter_changed)
         self.status = QComboBox()
         self.status.addItem("All statuses", None)
+        self.status.addItem("Needs attention", NEEDS_ATTENTION)
         for status in STATUSES:
             self.status.addItem(status.capitalize(), status)
         self.status.currentIndexChanged.connect(self._filter_changed)
@@ -198,6 +203,8 @@ class SubjectsView(QWidget):
         self.tabs.addTab(self.review, "Review suggestions")
         self.tabs.addTab(self.subject_page, "Subject")
         self.tabs.addTab(self.cohort, "Cohort")
+        self.tabs.addTab(self.insight.progress, "Progress")
+        self.tabs.addTab(self.insight.compare, "Compare versions")
         self.tabs.currentChanged.connect(self._tab_changed)
 
         filters = QHBoxLayout()
@@ -243,7 +250,7 @@ class SubjectsView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
-        for column, width in enumerate((72, 170, 125, 64, 95, 90, 170, 260, 200)):
+        for column, width in enumerate((72, 170, 125, 190, 64, 95, 90, 170, 260, 200)):
             table.setColumnWidth(column, width)
         # The header gets a selection model of its own: with the table's, every change of a large
         # selection made it ask whether each column is selected, row by row (90,000 calls into Python
@@ -422,6 +429,7 @@ class SubjectsView(QWidget):
                 self.model.install(prepared)
                 self.select_subjects(selected)
         self.loaded = True
+        self.insight.refresh()
         self._cohort_stale = True
         self._refresh_pages()
         self._update_count()
@@ -470,6 +478,7 @@ class SubjectsView(QWidget):
         self._cohort_stale = False
 
     def _tab_changed(self, _index: int) -> None:
+        self.insight.tab_shown(self.tabs.currentWidget())
         if self.tabs.currentWidget() is self.cohort and self._cohort_stale:
             try:
                 self.refresh_cohort()
@@ -510,6 +519,9 @@ class SubjectsView(QWidget):
         selected = len(self._selected_proxy_rows())
         statuses = self.model.statuses()
         parts = [f"{statuses.count(s)} {s}" for s in STATUSES if s in statuses]
+        flagged = sum(self.model.flagged())
+        if flagged:
+            parts.append(f"<span style='color:#b71c1c'><b>{flagged}</b> need attention</span>")
         self.count.setText(
             f"Showing <b>{shown}</b> of {total} subjects"
             + (f" · {selected} selected" if selected else "")
@@ -744,12 +756,20 @@ class SubjectsView(QWidget):
             return
         ws = self.ws
 
-        def job(progress: worker.Progress) -> tuple[list[Suggestion], Any]:
+        today = self.insight.today()
+
+        def job(progress: worker.Progress) -> tuple[list[Suggestion], Any, Any]:
             suggestions = ws.evaluate(subjects, progress=progress)
             try:
-                return suggestions, ws.held_back(suggestions)
+                held: Any = ws.held_back(suggestions)
             except StoreError as exc:
-                return suggestions, exc
+                held = exc
+            # Attention with the trainer: where each subject would go (the days counted to today).
+            try:
+                attention: Any = ws.attention(subjects, today, suggestions)
+            except StoreError as exc:
+                attention = exc
+            return suggestions, held, attention
 
         if synchronous:
             try:
@@ -765,14 +785,18 @@ class SubjectsView(QWidget):
             reload=lambda result: suggested_changes(result[0]),
         )
 
-    def _evaluated(self, result: tuple[list[Suggestion], Any], marked: bool = False) -> None:
-        """``result``: the suggestions and the underweight promotions among them (or the error reading
-        the weights); ``marked``: the table's statuses are already shown (worked out with the job)."""
-        suggestions, held = result
+    def _evaluated(self, result: tuple[list[Suggestion], Any, Any], marked: bool = False) -> None:
+        """``result``: the suggestions, the underweight promotions among them (or the error reading
+        the weights) and why subjects need attention where they would go (or the error reading it);
+        ``marked``: the table's statuses are already shown (worked out with the job)."""
+        suggestions, held, attention = result
         if isinstance(held, StoreError):
             self.show_message("error", f"Cannot read the weights: {held}")
             held = {}
-        self.review.set_suggestions(suggestions, held)  # underweight promotions: not pre-selected
+        if isinstance(attention, StoreError):
+            self.show_message("error", f"Cannot work out who needs attention: {attention}")
+            attention = {}
+        self.review.set_suggestions(suggestions, held, attention)  # underweight promotions: not pre-selected
         if not marked:
             self.model.set_suggested(suggested_changes(suggestions))
         self._update_count()
@@ -1172,6 +1196,10 @@ class SubjectsView(QWidget):
             if self.rows:
                 self.open_subject(self.proxy.subjects([0])[0].subject)
             self.tabs.setCurrentWidget(self.subject_page)
+        elif name in ("progress", "compare"):
+            self.insight.synchronous = True  # (a screenshot: the figures before the picture)
+            self.tabs.setCurrentWidget(self.insight.progress if name == "progress" else self.insight.compare)
+            self.insight.synchronous = False
         else:
             self.tabs.setCurrentWidget(self.cohort)
 

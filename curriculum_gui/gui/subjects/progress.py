@@ -1,0 +1,309 @@
+"""The Progress view: how long each stage of a curriculum takes, for all its versions, one, or the subjects
+selected in the table: a table of the figures (counts, median and quartiles, Kaplan–Meier) and two plots,
+the time each visit spent in each stage, and the fraction of subjects that reached a chosen stage by each
+session since enrollment. Clicking a point opens that subject.
+
+The figures come from the store (``Workspace.stage_statistics``); ``compute`` is run by the subjects view
+off the GUI thread, and the view is shown again whenever the subjects are read again (after every apply).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.progress import EJECTED, FORWARD, REGRESSED
+from ...core.stats import DAYS, SESSIONS, StageStatistics
+from .curves import PALETTE, clickable_scatter, fill_table, fitting_height, plot_curve
+
+HEADERS = (
+    "Stage",
+    "Entered",
+    "Left forward",
+    "Regressed",
+    "Still in",
+    "Ejected",
+    "Sessions in stage",
+    "Days in stage",
+    "Sessions to reach",
+    "Days to reach",
+)
+ALL = "__all__"
+SELECTED = "__selected__"
+EXITS = {FORWARD: "left forward", REGRESSED: "regressed", EJECTED: "ejected", None: "still in it"}
+
+# compute(curriculum name, versions or None, subjects or None) -> StageStatistics, off the GUI thread.
+Compute = Callable[[str, list[str] | None, list[str] | None], StageStatistics]
+# run(job, done): the subjects view runs ``job()`` on its thread pool and calls ``done(result)`` back here.
+Runner = Callable[[Callable[[], Any], Callable[[Any], None]], None]
+
+
+class ProgressView(QWidget):
+    """``subject_clicked(subject)``: a point of a plot was clicked."""
+
+    subject_clicked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.stats: StageStatistics | None = None
+        self.compute: Compute | None = None
+        self.run: Runner = lambda job, done: done(job())
+        self.selected: Callable[[], list[str]] = list
+        self._versions: dict[str, list[str]] = {}
+        self._asked = 0  # the latest request: an older answer arriving late is dropped
+
+        self.curriculum = QComboBox()
+        self.version = QComboBox()
+        self.subjects = QComboBox()
+        self.subjects.addItem("All subjects", ALL)
+        self.subjects.addItem("Subjects selected in the table", SELECTED)
+        self.unit = QComboBox()
+        self.unit.addItem("Sessions", SESSIONS)
+        self.unit.addItem("Days", DAYS)
+        self.target = QComboBox()
+        self.target.setMinimumContentsLength(18)
+        self.curriculum.currentIndexChanged.connect(self._curriculum_changed)
+        for combo in (self.version, self.subjects):
+            combo.activated.connect(lambda _i: self.refresh())
+        self.unit.activated.connect(lambda _i: self._draw())
+        self.target.activated.connect(lambda _i: self._draw_survival())
+        self.summary = QLabel("Open this tab to work out the figures.")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+
+        self.table = QTableWidget(0, len(HEADERS))
+        self.table.setHorizontalHeaderLabels(HEADERS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.itemSelectionChanged.connect(self._row_selected)
+
+        self.dwell = pg.PlotWidget()
+        self.dwell.setMouseEnabled(x=False, y=True)
+        self.dwell.showGrid(x=False, y=True, alpha=0.2)
+        self.survival = pg.PlotWidget()
+        self.survival.showGrid(x=True, y=True, alpha=0.2)
+        self.survival.setYRange(0, 1.02)
+        self.survival.setMouseEnabled(x=True, y=False)
+
+        controls = QHBoxLayout()
+        for label, widget in (
+            ("&Curriculum:", self.curriculum),
+            ("&Version:", self.version),
+            ("S&ubjects:", self.subjects),
+            ("&Time in:", self.unit),
+        ):
+            text = QLabel(label)
+            text.setBuddy(widget)
+            controls.addWidget(text)
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        survival_box = QWidget()
+        survival_layout = QVBoxLayout(survival_box)
+        survival_layout.setContentsMargins(0, 0, 0, 0)
+        pick = QHBoxLayout()
+        reach = QLabel("Reaching &stage:")
+        reach.setBuddy(self.target)
+        pick.addWidget(reach)
+        pick.addWidget(self.target)
+        pick.addStretch(1)
+        survival_layout.addLayout(pick)
+        survival_layout.addWidget(self.survival, 1)
+        plots = QSplitter(Qt.Orientation.Horizontal)
+        plots.addWidget(self.dwell)
+        plots.addWidget(survival_box)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(plots)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        self.split = split
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(controls)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+
+    # --- choices --------------------------------------------------------------------------------------
+
+    def set_curricula(self, versions: dict[str, list[str]]) -> None:
+        """The published curricula by name, with their versions (oldest first)."""
+        self._versions = versions
+        current = self.curriculum.currentText()
+        blocked = self.curriculum.blockSignals(True)
+        self.curriculum.clear()
+        self.curriculum.addItems(list(versions))
+        self.curriculum.setCurrentIndex(max(0, self.curriculum.findText(current)))
+        self.curriculum.blockSignals(blocked)
+        self._fill_versions()
+
+    def _fill_versions(self) -> None:
+        current = self.version.currentData()
+        self.version.clear()
+        self.version.addItem("All versions", ALL)
+        for version in self._versions.get(self.curriculum.currentText(), []):
+            self.version.addItem(version, version)
+        self.version.setCurrentIndex(max(0, self.version.findData(current)))
+
+    def _curriculum_changed(self, _index: int) -> None:
+        self._fill_versions()
+        self.refresh()
+
+    # --- figures --------------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Work the figures out again for the current choices (off the GUI thread, through ``run``)."""
+        name = self.curriculum.currentText()
+        if self.compute is None or not name:
+            self.summary.setText("No curriculum is published in this database yet.")
+            return
+        version = self.version.currentData()
+        versions = None if version in (None, ALL) else [version]
+        subjects = self.selected() if self.subjects.currentData() == SELECTED else None
+        if subjects == []:
+            self.summary.setText("No subject is selected in the Subjects table: select some, or show all.")
+            return
+        self._asked += 1
+        asked, compute = self._asked, self.compute
+        self.summary.setText("Working out the figures…")
+        self.run(lambda: compute(name, versions, subjects), lambda stats: self._arrived(asked, stats))
+
+    def _arrived(self, asked: int, stats: StageStatistics) -> None:
+        if asked == self._asked:
+            self.show_statistics(stats)
+
+    def show_statistics(self, stats: StageStatistics) -> None:
+        self.stats = stats
+        share = f" ({stats.graduated / stats.enrolled:.0%})" if stats.enrolled else ""
+        self.summary.setText(
+            f"<b>{html.escape(stats.label)}</b>: {stats.enrolled} enrolled, {stats.graduated} graduated"
+            f"{share}. Median (quartiles), Kaplan–Meier: a subject still in a stage, or ejected, counts as "
+            "not done yet (censored); “not reached”: fewer than half are done. Click a point to open the "
+            "subject."
+        )
+        rows = []
+        for r in stats.stages:
+            reach_s = r.reach_sessions.iqr_text() if r.reach_sessions else "(start)"
+            reach_d = r.reach_days.iqr_text() if r.reach_days else "(start)"
+            visits = f"{r.entered} visits by {r.subjects} subjects"
+            rows.append(
+                [
+                    (r.name, False, r.name),
+                    (str(r.entered), True, visits),
+                    (str(r.forward), True, ""),
+                    (str(r.regressed), True, ""),
+                    (str(r.still), True, ""),
+                    (str(r.ejected), True, ""),
+                    (r.sessions.iqr_text(), False, f"n = {r.sessions.n}, {r.sessions.events} left it"),
+                    (r.days.iqr_text(), False, f"n = {r.days.n}"),
+                    (reach_s, False, ""),
+                    (reach_d, False, ""),
+                ]
+            )
+        fill_table(self.table, rows)
+        table_height = fitting_height(self.table)
+        self.split.setSizes([table_height, max(self.split.height() - table_height, 200)])
+        current = self.target.currentData()
+        self.target.clear()
+        for r in stats.stages:
+            if r.reach_sessions is not None:
+                self.target.addItem(r.name, r.stage_id)
+        terminal = next((r.stage_id for r in stats.stages if r.terminal), None)
+        found = self.target.findData(current if current is not None else terminal)
+        self.target.setCurrentIndex(max(0, found))
+        self._draw()
+
+    def _row_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if self.stats is None or not rows:
+            return
+        stage = self.stats.stages[rows[0].row()]
+        index = self.target.findData(stage.stage_id)
+        if index >= 0:
+            self.target.setCurrentIndex(index)
+            self._draw_survival()
+
+    def _draw(self) -> None:
+        self._draw_dwell()
+        self._draw_survival()
+
+    def _draw_dwell(self) -> None:
+        plot = self.dwell.getPlotItem()
+        plot.clear()
+        if self.stats is None:
+            return
+        unit = self.unit.currentData()
+        rows = [r for r in self.stats.stages if not r.terminal]
+        spots = []
+        for i, row in enumerate(rows):
+            colour = PALETTE[i % len(PALETTE)]
+            for j, p in enumerate(row.points):
+                value = p.sessions if unit == SESSIONS else p.days
+                jitter = ((j * 7919) % 21 - 10) / 40
+                spots.append(
+                    {
+                        "pos": (i + jitter, value),
+                        "data": p.subject,
+                        "brush": pg.mkBrush(colour if p.exit in (FORWARD, REGRESSED) else "w"),
+                        "pen": pg.mkPen("#616161" if p.exit == EJECTED else colour, width=1.5),
+                        "symbol": "x" if p.exit == EJECTED else "o",
+                        "size": 8,
+                    }
+                )
+            estimate = row.sessions if unit == SESSIONS else row.days
+            if estimate.median is not None:
+                plot.plot([i - 0.35, i + 0.35], [estimate.median] * 2, pen=pg.mkPen("#222", width=2))
+        clickable_scatter(plot, spots, self.subject_clicked.emit)
+        plot.getAxis("bottom").setTicks([[(i, _short(r.name)) for i, r in enumerate(rows)]])
+        plot.setLabel("left", f"{unit} in the stage")
+        plot.setTitle("Time in each stage (filled: left it; open: still in it; ×: ejected; bar: median)")
+        plot.setXRange(-0.6, max(len(rows) - 0.4, 0.6), padding=0)
+
+    def _draw_survival(self) -> None:
+        plot = self.survival.getPlotItem()
+        plot.clear()
+        stage = self.target.currentData()
+        if self.stats is None or stage is None:
+            return
+        unit = self.unit.currentData()
+        curve = self.stats.reach_curve(stage, unit)
+        plot_curve(plot, curve, PALETTE[0], self.target.currentText(), self.subject_clicked.emit)
+        plot.setLabel("bottom", f"{unit} since enrollment")
+        plot.setLabel("left", "fraction that reached it")
+        plot.setTitle(
+            f"Reaching {self.target.currentText()} (Kaplan–Meier, 95% band; open: not yet, censored)"
+        )
+        plot.setYRange(0, 1.02, padding=0)
+
+    def curve_points(self) -> Sequence[tuple[str, float, bool]]:
+        """The subjects on the survival plot (for tests and the status line)."""
+        stage = self.target.currentData()
+        if self.stats is None or stage is None:
+            return ()
+        return self.stats.reach_curve(stage, self.unit.currentData()).points
+
+
+def _short(name: str, limit: int = 16) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
