@@ -75,5 +75,5 @@ def view(qtbot, ws):
 
 
 def wait_idle(qtbot, view) -> None:
-    """Background jobs (import, evaluate, apply) finish before a test looks or ends."""
-    qtbot.waitUntil(lambda: not view.busy, timeout=30_000)
+    """Background jobs (import, evaluate, apply; attention and figures) finish before a test looks or ends."""
+    qtbot.waitUntil(lambda: not view.busy and view.insight.idle, timeout=30_000)

@@ -52,6 +52,11 @@ class Insight(QObject):
 
     # --- running read-only jobs ---------------------------------------------------------------------
 
+    @property
+    def idle(self) -> bool:
+        """No figures or attention being worked out in the background."""
+        return not self._tasks
+
     def run(self, job: Callable[[], Any], done: Callable[[Any], None]) -> None:
         """``job()`` on the thread pool (at once when ``synchronous``); ``done(result)`` back here; a
         failure is one line in the view's banner."""

@@ -1,0 +1,225 @@
+"""Attention in the subjects view, the Progress and Compare tabs, attention rules in the editor, and the
+report from the File menu, on the demo cohort (made as of 2026-11-20: days are counted to that day)."""
+
+from __future__ import annotations
+
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from curriculum_gui.core.model import AttentionSeverity
+from curriculum_gui.core.problems import ItemRef
+from curriculum_gui.gui.subjects.table_model import C_ATTENTION, C_SUBJECT, NEEDS_ATTENTION
+from curriculum_gui.gui.subjects.view import SubjectsView
+from tests.gui.conftest import wait_idle
+
+TODAY = date(2026, 11, 20)
+FLAGGED = {"M13", "M14", "M15", "M16", "M18", "M19"}
+
+
+@pytest.fixture
+def demo_view(view: SubjectsView) -> SubjectsView:
+    view.insight.today = lambda: TODAY
+    view.refresh()
+    return view
+
+
+def shown(view: SubjectsView, column: int = C_SUBJECT) -> list[str]:
+    return [view.proxy.index(r, column).data() for r in range(view.proxy.rowCount())]
+
+
+def test_attention_column_filter_and_count(qtbot, demo_view: SubjectsView) -> None:
+    view = demo_view
+    row = view.model.row_of("M13")
+    index = view.model.index(row, C_ATTENTION)
+    assert index.data() == "‼ over budget, slow in stage"
+    assert index.data(Qt.ItemDataRole.ForegroundRole).color().name() == "#b71c1c"
+    assert "29 sessions in Habituation (its budget is 10)" in index.data(Qt.ItemDataRole.ToolTipRole)
+    assert view.model.index(view.model.row_of("M01"), C_ATTENTION).data() == ""
+    view.status.setCurrentIndex(view.status.findData(NEEDS_ATTENTION))
+    assert set(shown(view)) == FLAGGED
+    assert "6</b> need attention" in view.count.text()
+    view.status.setCurrentIndex(0)
+    view.filter.setText("losing weight")  # the reasons are searchable like any cell
+    assert shown(view) == ["M14"]
+    view.filter.clear()
+    view.table.sortByColumn(C_ATTENTION, Qt.SortOrder.AscendingOrder)  # the most urgent first
+    assert shown(view)[:2] == ["M13", "M14"]
+    assert view.model.attention_count(AttentionSeverity.CRITICAL) == 2
+
+
+def test_the_days_count_to_today(qtbot, demo_view: SubjectsView) -> None:
+    """Opening the table a week later: every mouse on its curriculum has gone without a session."""
+    demo_view.insight.today = lambda: date(2026, 11, 27)
+    demo_view.refresh()
+    on = {r.subject for r in demo_view.rows if r.on_curriculum}
+    assert {
+        s
+        for s, alerts in demo_view.model.attention.items()
+        if any(a.name == "No session for days" for a in alerts)
+    } == on
+
+
+def test_the_subject_page_says_why(qtbot, demo_view: SubjectsView) -> None:
+    demo_view.select_subjects(["M14"])
+    assert demo_view.detail.attention.isVisibleTo(demo_view.detail)
+    text = demo_view.detail.attention.text()
+    assert "Losing weight" in text and "weight_fraction = 0.76" in text and "check water restriction" in text
+    demo_view.open_subject("M01")
+    assert not demo_view.subject_page.attention.isVisibleTo(demo_view.subject_page)
+
+
+def test_attention_in_the_background_for_a_large_cohort(qtbot, demo_view: SubjectsView, monkeypatch) -> None:
+    from curriculum_gui.gui.subjects import insight
+
+    monkeypatch.setattr(insight, "SYNCHRONOUS_UP_TO", 0)
+    demo_view.model.set_attention({})
+    with qtbot.waitSignal(demo_view.insight.attention_changed, timeout=30_000) as signal:
+        demo_view.refresh()
+    assert signal.args == [len(FLAGGED)] and set(demo_view.model.attention) == FLAGGED
+
+
+def test_the_review_notes_who_needs_attention(qtbot, demo_view: SubjectsView) -> None:
+    demo_view.evaluate(synchronous=True)
+    review = demo_view.review
+    assert [a.name for a in review.attention["M14"]] == ["Losing weight"]
+    row = next(i for i, s in enumerate(review.suggestions) if s.subject == "M14")
+    assert review.model.item(row, 5).text() == "needs attention: Losing weight"
+
+
+def test_progress_tab_figures_and_clicks(qtbot, demo_view: SubjectsView) -> None:
+    view = demo_view
+    view.show_part("progress")
+    progress = view.insight.progress
+    assert progress.stats is not None and progress.stats.enrolled == 24
+    table = progress.table
+    assert [table.item(r, 0).text() for r in range(table.rowCount())] == [
+        "Habituation",
+        "Warm-up: one side",
+        "Two-choice, high contrast",
+        "Mixed contrast",
+        "Full task",
+        "Graduated",
+    ]
+    assert table.item(0, 1).text() == "24"
+    assert progress.target.currentText() == "Graduated"
+    assert not progress.grab().isNull()
+    # A point of the survival curve opens its subject.
+    scatter = next(i for i in progress.survival.getPlotItem().items if hasattr(i, "points"))
+    point = scatter.points()[0]
+    scatter.sigClicked.emit(scatter, [point], None)
+    assert view.tabs.currentWidget() is view.subject_page and view.subject_page.subject == point.data()
+    # One version, worked out in the background as the app does.
+    view.tabs.setCurrentWidget(progress)
+    progress.version.setCurrentIndex(progress.version.findData("2.0.0"))
+    progress.refresh()
+    qtbot.waitUntil(lambda: progress.stats is not None and progress.stats.enrolled == 12, timeout=30_000)
+    wait_idle(qtbot, view)
+
+
+def test_progress_of_the_selected_subjects(qtbot, demo_view: SubjectsView) -> None:
+    demo_view.insight.synchronous = True
+    demo_view.select_subjects(["M01", "M02", "M03"])
+    progress = demo_view.insight.progress
+    progress.subjects.setCurrentIndex(1)
+    progress.refresh()
+    assert progress.stats is not None and {r.subject for r in progress.stats.runs} == {"M01", "M02", "M03"}
+
+
+def test_compare_tab(qtbot, demo_view: SubjectsView) -> None:
+    view = demo_view
+    view.show_part("compare")
+    compare = view.insight.compare
+    result = compare.result
+    assert result is not None and (result.a_label, result.b_label) == ("1.0.0", "2.0.0")
+    verdicts = {
+        compare.table.item(r, 0).text(): compare.table.item(r, 4).text()
+        for r in range(compare.table.rowCount())
+    }
+    assert verdicts["Two-choice, high contrast"].startswith("2.0.0 is faster")
+    assert compare.table.selectionModel().selectedRows()  # a stage whose curves are drawn
+    # Groups of subjects instead of versions.
+    view.insight.synchronous = True
+    view.select_subjects(["M01", "M02", "M03", "M04"])
+    compare.a.setCurrentIndex(compare.a.findText("Subjects selected in the table"))
+    compare.b.setCurrentIndex(compare.b.findText("Subjects not selected"))
+    compare.refresh()
+    assert (compare.result.a.enrolled, compare.result.b.enrolled) == (4, 20)
+
+
+def test_attention_rules_are_edited_in_the_inspector(qtbot, window) -> None:
+    window.select_item(ItemRef("attention_rule", "attention_weight"))
+    editor = window.inspector.pages["curriculum"].attention
+    assert editor.rule_id == "attention_weight" and editor.name.text() == "Losing weight"
+    before = len(window.document.curriculum.attention_rules)
+    editor.add_rule()
+    rules = window.document.curriculum.attention_rules
+    assert len(rules) == before + 1 and editor.rule_id == rules[-1].id
+    editor.condition.text_edit.setPlainText("days_in_stage > 30 and wieght_fraction < 0.9")
+    issues = editor.condition.check_now()
+    assert "unknown name 'wieght_fraction'" in issues[0].message and "✖" in editor.condition.message.text()
+    editor.condition.text_edit.setPlainText("days_in_stage > 30")
+    assert editor.condition.check_now() == []
+    editor.condition.commit()
+    assert rules[-1].rule.expression == "days_in_stage > 30"
+    editor.severity.setCurrentIndex(editor.severity.findData(AttentionSeverity.CRITICAL))
+    editor.severity.activated.emit(editor.severity.currentIndex())
+    assert window.document.curriculum.attention_rules[-1].severity is AttentionSeverity.CRITICAL
+    window.undo_action.trigger()
+    assert window.document.curriculum.attention_rules[-1].severity is AttentionSeverity.WARNING
+    # The stage's session budget: a spin box, 0 for none.
+    window.select_item(ItemRef("stage", "two_choice"))
+    budget = window.inspector.pages["stage"].budget
+    assert budget.value() == 15
+    budget.setValue(20)
+    budget.editingFinished.emit()
+    assert window.document.curriculum.stage("two_choice").max_sessions == 20
+    budget.setValue(0)
+    budget.editingFinished.emit()
+    assert window.document.curriculum.stage("two_choice").max_sessions is None
+
+
+def test_a_problem_of_an_attention_rule_selects_it(qtbot, window) -> None:
+    from curriculum_gui.core import edits
+    from curriculum_gui.core.model import ExpressionRule
+
+    window.document.apply(
+        edits.set_field(
+            "attention_rule",
+            "attention_slipping",
+            "rule",
+            ExpressionRule(expression="sessions_in_policy > 1"),
+        )
+    )
+    problem = next(p for p in window.document.problems if p.ref.kind == "attention_rule")
+    assert "not in attention rules" in problem.message
+    window.select_item(problem.ref)
+    assert window.inspector.pages["curriculum"].attention.rule_id == "attention_slipping"
+
+
+class _Sections(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag == "section":
+            self.ids.append(dict(attrs).get("id") or "")
+
+
+def test_export_report_from_the_file_menu(qtbot, window, demo_file: Path, tmp_path: Path) -> None:
+    window.db = str(demo_file)
+    window.show_view("subjects")
+    assert window.attention_label.isVisible() and "need attention" in window.attention_label.text()
+    window.show_view("compare")
+    path = tmp_path / "report.html"
+    assert window.export_report(path)
+    parser = _Sections()
+    parser.feed(path.read_text(encoding="utf-8"))
+    assert parser.ids[0] == "attention" and parser.ids[-1] == "comparison"
+    window.modes.setCurrentWidget(window.tabs)
+    assert not window.attention_label.isVisible()
+    wait_idle(qtbot, window.subjects_view)
