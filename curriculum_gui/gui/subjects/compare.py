@@ -11,22 +11,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
-    QSplitter,
-    QTableWidget,
-    QVBoxLayout,
     QWidget,
 )
 
 from ...core.stats import DAYS, SESSIONS, Comparison
-from .curves import PALETTE, fill_table, fitting_height, plot_curve
-from .progress import SELECTED, Runner
+from .curves import PALETTE, FiguresPage, fill_table, plot_curve
+from .progress import SELECTED
 
 NOT_SELECTED = "__not_selected__"
 HEADERS = ("Stage", "A", "B", "p", "Verdict")
@@ -34,36 +27,18 @@ HEADERS = ("Stage", "A", "B", "p", "Verdict")
 Compute = Callable[[str, tuple[str, Any], tuple[str, Any], str], Comparison]
 
 
-class CompareView(QWidget):
-    subject_clicked = Signal(str)
-
+class CompareView(FiguresPage):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(HEADERS, "Choose two versions (or groups of subjects) to compare.", parent)
         self.result: Comparison | None = None
         self.compute: Compute | None = None
-        self.run: Runner = lambda job, done: done(job())
-        self.selected: Callable[[], list[str]] = list
-        self._versions: dict[str, list[str]] = {}
-        self._asked = 0
-
-        self.curriculum = QComboBox()
         self.a = QComboBox()
         self.b = QComboBox()
         self.unit = QComboBox()
         self.unit.addItem("Sessions", SESSIONS)
         self.unit.addItem("Days", DAYS)
-        self.curriculum.currentIndexChanged.connect(self._curriculum_changed)
         for combo in (self.a, self.b, self.unit):
             combo.activated.connect(lambda _i: self.refresh())
-        self.summary = QLabel("Choose two versions (or groups of subjects) to compare.")
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setHorizontalHeaderLabels(HEADERS)
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setWordWrap(True)
         header = self.table.horizontalHeader()
         for column in range(len(HEADERS) - 1):
@@ -75,43 +50,13 @@ class CompareView(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.addLegend(offset=(-10, 10))
+        self.lay_out((("&A:", self.a), ("&B:", self.b), ("&Time in:", self.unit)), self.plot)
 
-        controls = QHBoxLayout()
-        for label, widget in (
-            ("&Curriculum:", self.curriculum),
-            ("&A:", self.a),
-            ("&B:", self.b),
-            ("&Time in:", self.unit),
-        ):
-            text = QLabel(label)
-            text.setBuddy(widget)
-            controls.addWidget(text)
-            controls.addWidget(widget)
-        controls.addStretch(1)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
-        split.addWidget(self.plot)
-        split.setStretchFactor(0, 0)
-        split.setStretchFactor(1, 1)
-        self.split = split
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(controls)
-        layout.addWidget(self.summary)
-        layout.addWidget(split, 1)
-
-    def set_curricula(self, versions: dict[str, list[str]]) -> None:
-        self._versions = versions
-        current = self.curriculum.currentText()
-        blocked = self.curriculum.blockSignals(True)
-        self.curriculum.clear()
-        self.curriculum.addItems(list(versions))
-        self.curriculum.setCurrentIndex(max(0, self.curriculum.findText(current)))
-        self.curriculum.blockSignals(blocked)
+    def fill_choices(self) -> None:
         self._fill_arms()
 
     def _fill_arms(self) -> None:
-        versions = self._versions.get(self.curriculum.currentText(), [])
+        versions = self.versions.get(self.curriculum.currentText(), [])
         for combo, default in ((self.a, 0), (self.b, len(versions) - 1)):
             current = combo.currentData()
             combo.clear()
@@ -121,10 +66,6 @@ class CompareView(QWidget):
             combo.addItem("Subjects not selected", ("subjects", NOT_SELECTED))
             found = combo.findData(current) if current is not None else -1
             combo.setCurrentIndex(found if found >= 0 else max(default, 0))
-
-    def _curriculum_changed(self, _index: int) -> None:
-        self._fill_arms()
-        self.refresh()
 
     def _arm(self, combo: QComboBox) -> tuple[str, Any]:
         kind, value = combo.currentData()
@@ -142,14 +83,8 @@ class CompareView(QWidget):
             self.summary.setText("Choose two different versions (or groups of subjects) for A and B.")
             return
         a, b, unit = self._arm(self.a), self._arm(self.b), self.unit.currentData()
-        self._asked += 1
-        asked, compute = self._asked, self.compute
-        self.summary.setText("Comparing…")
-        self.run(lambda: compute(name, a, b, unit), lambda result: self._arrived(asked, result))
-
-    def _arrived(self, asked: int, result: Comparison) -> None:
-        if asked == self._asked:
-            self.show_comparison(result)
+        compute = self.compute
+        self.ask(lambda: compute(name, a, b, unit), self.show_comparison, "Comparing…")
 
     def show_comparison(self, result: Comparison) -> None:
         self.result = result
@@ -177,8 +112,7 @@ class CompareView(QWidget):
             )
         fill_table(self.table, rows)
         self.table.resizeRowsToContents()
-        table_height = fitting_height(self.table)
-        self.split.setSizes([table_height, max(self.split.height() - table_height, 200)])
+        self.fit_table()
         faster = next((i for i, r in enumerate(result.rows) if "is faster" in r.verdict), 0)
         if result.rows:
             self.table.selectRow(faster)

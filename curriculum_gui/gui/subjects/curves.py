@@ -5,17 +5,30 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from typing import Any
 
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...core.stats import Curve
 
 PALETTE = ("#1f78b4", "#ff7f00", "#33a02c", "#e31a1c", "#6a3d9a", "#b15928", "#a6cee3", "#fdbf6f")
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+# run(job, done): the subjects view runs ``job()`` on its thread pool and calls ``done(result)`` back.
+Runner = Callable[[Callable[[], Any], Callable[[Any], None]], None]
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#333333")
 
@@ -103,3 +116,82 @@ def fitting_height(table: QTableWidget, most: int = 12) -> int:
     """The height that shows every row (up to ``most``) without scrolling."""
     rows = sum(table.rowHeight(r) for r in range(min(table.rowCount(), most)))
     return table.horizontalHeader().height() + rows + 2 * table.frameWidth() + 2
+
+
+class FiguresPage(QWidget):
+    """What the Progress and Compare views share: labelled choices (a curriculum first) above a summary
+    line, a table and the plots; figures worked out through ``run`` (an answer to an older request is
+    dropped); ``subject_clicked(subject)`` when a point is clicked; ``selected()``: the subjects selected
+    in the table."""
+
+    subject_clicked = Signal(str)
+
+    def __init__(self, headers: Sequence[str], summary: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.run: Runner = lambda job, done: done(job())
+        self.selected: Callable[[], list[str]] = list
+        self.versions: dict[str, list[str]] = {}
+        self._asked = 0
+        self.curriculum = QComboBox()
+        self.curriculum.currentIndexChanged.connect(self._curriculum_changed)
+        self.summary = QLabel(summary)
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.table = QTableWidget(0, len(headers))
+        self.table.setHorizontalHeaderLabels(list(headers))
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.split = QSplitter(Qt.Orientation.Vertical)
+
+    def lay_out(self, choices: Sequence[tuple[str, QWidget]], plots: QWidget) -> None:
+        controls = QHBoxLayout()
+        for label, widget in (("&Curriculum:", self.curriculum), *choices):
+            text = QLabel(label)
+            text.setBuddy(widget)
+            controls.addWidget(text)
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        self.split.addWidget(self.table)
+        self.split.addWidget(plots)
+        self.split.setStretchFactor(0, 0)
+        self.split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(controls)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.split, 1)
+
+    def set_curricula(self, versions: dict[str, list[str]]) -> None:
+        """The published curricula by name, with their versions (oldest first)."""
+        self.versions = versions
+        current = self.curriculum.currentText()
+        blocked = self.curriculum.blockSignals(True)
+        self.curriculum.clear()
+        self.curriculum.addItems(list(versions))
+        self.curriculum.setCurrentIndex(max(0, self.curriculum.findText(current)))
+        self.curriculum.blockSignals(blocked)
+        self.fill_choices()
+
+    def _curriculum_changed(self, _index: int) -> None:
+        self.fill_choices()
+        self.refresh()
+
+    def fill_choices(self) -> None:
+        """The choices that depend on the curriculum (its versions)."""
+
+    def refresh(self) -> None:  # pragma: no cover - each view works out its own figures
+        raise NotImplementedError
+
+    def ask(self, job: Callable[[], Any], done: Callable[[Any], None], waiting: str) -> None:
+        """Run ``job``; ``done(result)`` only if no newer request was made meanwhile."""
+        self._asked += 1
+        asked = self._asked
+        self.summary.setText(waiting)
+        self.run(job, lambda result: done(result) if asked == self._asked else None)
+
+    def fit_table(self) -> None:
+        """Room for every row of the table; the plots get the rest."""
+        height = fitting_height(self.table)
+        self.split.setSizes([height, max(self.split.height() - height, 200)])

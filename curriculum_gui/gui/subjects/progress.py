@@ -11,25 +11,22 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QSplitter,
-    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ...core.progress import EJECTED, FORWARD, REGRESSED
 from ...core.stats import DAYS, SESSIONS, StageStatistics
-from .curves import PALETTE, clickable_scatter, fill_table, fitting_height, plot_curve
+from .curves import PALETTE, FiguresPage, clickable_scatter, fill_table, plot_curve
 
 HEADERS = (
     "Stage",
@@ -49,25 +46,13 @@ EXITS = {FORWARD: "left forward", REGRESSED: "regressed", EJECTED: "ejected", No
 
 # compute(curriculum name, versions or None, subjects or None) -> StageStatistics, off the GUI thread.
 Compute = Callable[[str, list[str] | None, list[str] | None], StageStatistics]
-# run(job, done): the subjects view runs ``job()`` on its thread pool and calls ``done(result)`` back here.
-Runner = Callable[[Callable[[], Any], Callable[[Any], None]], None]
 
 
-class ProgressView(QWidget):
-    """``subject_clicked(subject)``: a point of a plot was clicked."""
-
-    subject_clicked = Signal(str)
-
+class ProgressView(FiguresPage):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(HEADERS, "Open this tab to work out the figures.", parent)
         self.stats: StageStatistics | None = None
         self.compute: Compute | None = None
-        self.run: Runner = lambda job, done: done(job())
-        self.selected: Callable[[], list[str]] = list
-        self._versions: dict[str, list[str]] = {}
-        self._asked = 0  # the latest request: an older answer arriving late is dropped
-
-        self.curriculum = QComboBox()
         self.version = QComboBox()
         self.subjects = QComboBox()
         self.subjects.addItem("All subjects", ALL)
@@ -77,20 +62,10 @@ class ProgressView(QWidget):
         self.unit.addItem("Days", DAYS)
         self.target = QComboBox()
         self.target.setMinimumContentsLength(18)
-        self.curriculum.currentIndexChanged.connect(self._curriculum_changed)
         for combo in (self.version, self.subjects):
             combo.activated.connect(lambda _i: self.refresh())
         self.unit.activated.connect(lambda _i: self._draw())
         self.target.activated.connect(lambda _i: self._draw_survival())
-        self.summary = QLabel("Open this tab to work out the figures.")
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
-
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setHorizontalHeaderLabels(HEADERS)
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -107,19 +82,6 @@ class ProgressView(QWidget):
         self.survival.showGrid(x=True, y=True, alpha=0.2)
         self.survival.setYRange(0, 1.02)
         self.survival.setMouseEnabled(x=True, y=False)
-
-        controls = QHBoxLayout()
-        for label, widget in (
-            ("&Curriculum:", self.curriculum),
-            ("&Version:", self.version),
-            ("S&ubjects:", self.subjects),
-            ("&Time in:", self.unit),
-        ):
-            text = QLabel(label)
-            text.setBuddy(widget)
-            controls.addWidget(text)
-            controls.addWidget(widget)
-        controls.addStretch(1)
         survival_box = QWidget()
         survival_layout = QVBoxLayout(survival_box)
         survival_layout.setContentsMargins(0, 0, 0, 0)
@@ -134,42 +96,17 @@ class ProgressView(QWidget):
         plots = QSplitter(Qt.Orientation.Horizontal)
         plots.addWidget(self.dwell)
         plots.addWidget(survival_box)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
-        split.addWidget(plots)
-        split.setStretchFactor(0, 0)
-        split.setStretchFactor(1, 1)
-        self.split = split
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(controls)
-        layout.addWidget(self.summary)
-        layout.addWidget(split, 1)
+        self.lay_out(
+            (("&Version:", self.version), ("S&ubjects:", self.subjects), ("&Time in:", self.unit)), plots
+        )
 
-    # --- choices --------------------------------------------------------------------------------------
-
-    def set_curricula(self, versions: dict[str, list[str]]) -> None:
-        """The published curricula by name, with their versions (oldest first)."""
-        self._versions = versions
-        current = self.curriculum.currentText()
-        blocked = self.curriculum.blockSignals(True)
-        self.curriculum.clear()
-        self.curriculum.addItems(list(versions))
-        self.curriculum.setCurrentIndex(max(0, self.curriculum.findText(current)))
-        self.curriculum.blockSignals(blocked)
-        self._fill_versions()
-
-    def _fill_versions(self) -> None:
+    def fill_choices(self) -> None:
         current = self.version.currentData()
         self.version.clear()
         self.version.addItem("All versions", ALL)
-        for version in self._versions.get(self.curriculum.currentText(), []):
+        for version in self.versions.get(self.curriculum.currentText(), []):
             self.version.addItem(version, version)
         self.version.setCurrentIndex(max(0, self.version.findData(current)))
-
-    def _curriculum_changed(self, _index: int) -> None:
-        self._fill_versions()
-        self.refresh()
 
     # --- figures --------------------------------------------------------------------------------------
 
@@ -185,14 +122,8 @@ class ProgressView(QWidget):
         if subjects == []:
             self.summary.setText("No subject is selected in the Subjects table: select some, or show all.")
             return
-        self._asked += 1
-        asked, compute = self._asked, self.compute
-        self.summary.setText("Working out the figures…")
-        self.run(lambda: compute(name, versions, subjects), lambda stats: self._arrived(asked, stats))
-
-    def _arrived(self, asked: int, stats: StageStatistics) -> None:
-        if asked == self._asked:
-            self.show_statistics(stats)
+        compute = self.compute
+        self.ask(lambda: compute(name, versions, subjects), self.show_statistics, "Working out the figures…")
 
     def show_statistics(self, stats: StageStatistics) -> None:
         self.stats = stats
@@ -223,8 +154,7 @@ class ProgressView(QWidget):
                 ]
             )
         fill_table(self.table, rows)
-        table_height = fitting_height(self.table)
-        self.split.setSizes([table_height, max(self.split.height() - table_height, 200)])
+        self.fit_table()
         current = self.target.currentData()
         self.target.clear()
         for r in stats.stages:

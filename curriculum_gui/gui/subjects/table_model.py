@@ -37,6 +37,7 @@ STUCK = "stuck"
 STATUSES = (ON, NEW_METRICS, SUGGESTED, STUCK, OFF)
 STUCK_AFTER = 10  # sessions in one (non-terminal) stage without a change
 NEEDS_ATTENTION = "needs attention"  # a status filter of its own: any alert, whatever the status
+NOT_FLAGGED = (1, 0)  # the attention column's sort key of a subject that needs nothing
 
 # The columns a technician scans first come first; the curriculum (mostly one per lab) last.
 COLUMNS = (
@@ -173,12 +174,16 @@ def prepare(
         stage = row.stage or ""
         if not row.on_curriculum:
             stage = f"({stage})" if stage else ""
-        alerts = attention.get(row.subject, ())
+        alerts = attention.get(row.subject) if attention else None
+        if alerts:
+            alert_text, alert_key = attention_text(alerts), (-max(a.rank for a in alerts), -len(alerts))
+        else:
+            alert_text, alert_key = "", NOT_FLAGGED
         cells = (
             row.subject,
             stage,
             status,
-            attention_text(alerts),
+            alert_text,
             str(row.sessions_in_stage),
             last,
             row.last_change,
@@ -192,7 +197,7 @@ def prepare(
                 row.subject,
                 stage,
                 STATUSES.index(status),
-                (-max((a.rank for a in alerts), default=-1), -len(alerts)),  # most urgent first
+                alert_key,  # the most urgent first
                 row.sessions_in_stage,
                 last,
                 row.last_change,
