@@ -33,7 +33,7 @@ SEVERITY_COLOURS = {
 }
 STYLE = """
 body{font-family:-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px;color:#222;
-max-width:1200px}
+max-width:1400px}
 h1{margin-bottom:0}h2{margin-top:32px;border-bottom:2px solid #ddd;padding-bottom:4px}
 .meta{color:#555;margin-top:4px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}
@@ -109,9 +109,13 @@ def _attention(alerts: dict[str, list[Alert]], rows: dict[str, SubjectRow]) -> s
 
 
 def _subjects(ws: Workspace, rows: Sequence[SubjectRow]) -> str:
+    names = {row.curriculum for row in rows}
+    one = len(names) == 1  # one curriculum (the usual lab): its name once, the version per subject
+    title = f"Subjects — {escape(next(iter(names)))}" if one else "Subjects"
     out = [
-        '<section id="subjects"><h2>Subjects</h2>',
-        "<table><tr><th>Subject</th><th>Curriculum</th><th>Stage</th><th>In stage</th><th>In all</th>"
+        f'<section id="subjects"><h2>{title}</h2>',
+        f"<table><tr><th>Subject</th><th>{'Version' if one else 'Curriculum'}</th><th>Stage</th>"
+        "<th>In stage</th><th>In all</th>"
         "<th>Last session</th><th>Status</th><th>Active policies</th>"
         f"<th>Last {LAST_SESSIONS} sessions</th></tr>",
     ]
@@ -124,7 +128,8 @@ def _subjects(ws: Workspace, rows: Sequence[SubjectRow]) -> str:
         stage = escape(row.stage or "—") if row.on_curriculum else f"<i>off ({escape(row.stage or '—')})</i>"
         out.append(
             f'<tr class="subject"><td><b>{escape(row.subject)}</b></td>'
-            f"<td>{escape(row.curriculum)} {escape(row.curriculum_version)}</td><td>{stage}</td>"
+            f"<td>{'' if one else escape(row.curriculum) + ' '}{escape(row.curriculum_version)}</td>"
+            f"<td>{stage}</td>"
             f'<td class="num">{row.sessions_in_stage}</td><td class="num">{row.sessions_total}</td>'
             f"<td>{row.last_session_date or '—'}</td><td>{escape(row.status)}</td>"
             f"<td>{escape(', '.join(row.policies) or '—')}</td>"

@@ -72,7 +72,7 @@ def step_plot(
     """Cumulative step curves (fraction 0–1 over time) with bands, censor marks and a legend."""
     left, right, top, bottom = 46, 12, 24 if title else 10, 38
     x_max = max([1.0, *(x for s in series for x in s.xs), *(m[0] for s in series for m in s.marks)])
-    x_ticks = _nice_ticks(x_max)
+    x_ticks = _nice_ticks(x_max * 1.05)  # a step at the last time is not drawn on the frame
     x_max = max(x_ticks[-1], x_max)
     plot_w, plot_h = width - left - right, height - top - bottom
 
