@@ -6,7 +6,7 @@ A visit counts the sessions evaluated while the subject was in the stage, the se
 included (as the trainer's ``sessions_in_stage`` does). It ends:
 
 * ``forward`` or ``regressed``: to a later or an earlier stage (see :func:`stage_order`), by the trainer or
-  by a person's override (``manual``);
+  by a person's override or migration to another version (``manual``);
 * ``ejected``: taken off the curriculum (or enrolled again without an eject);
 * not at all: the subject is still in it.
 
@@ -21,13 +21,14 @@ from datetime import date
 
 from .model import Curriculum
 
-ENROLLED, APPLIED, OVERRIDE, EJECT, REENROLL, REVERT = (
+ENROLLED, APPLIED, OVERRIDE, EJECT, REENROLL, REVERT, MIGRATED = (
     "enrolled",
     "applied",
     "override",
     "eject",
     "reenroll",
     "revert",
+    "migrated",
 )
 FORWARD, REGRESSED, EJECTED = "forward", "regressed", "ejected"
 
@@ -176,6 +177,10 @@ def runs_of(
             if current is not None:
                 leave(current, event.day, None, True)
             run.ended = event.day
+        elif event.kind == MIGRATED:  # to another version: the run goes on (it keeps its enrollment's)
+            if current is not None and event.stage != current.stage:
+                leave(current, event.day, event.stage, True)
+                enter(event.stage, event.day, event.version)
         elif event.kind == OVERRIDE:
             if run.ended is not None:  # put back on by hand: the run goes on from here
                 run.ended = None
@@ -194,8 +199,9 @@ def session_cells(events: Sequence[HistoryEvent]) -> list[tuple[str | None, bool
     for event in effective(events):
         if event.kind == APPLIED:
             cells.extend((stage, False) for _, stage in event.sessions)
-        elif event.kind == OVERRIDE and cells:
-            cells[-1] = (event.stage, True)
+        elif event.kind in (OVERRIDE, MIGRATED) and cells:
+            moved = event.kind == OVERRIDE or cells[-1][0] != event.stage  # (a migration may keep it)
+            cells[-1] = (event.stage, True) if moved else cells[-1]
         elif event.kind == EJECT:
             cells.append((None, True))
     return cells

@@ -4,7 +4,9 @@ The trainer's steps come from the sessions: each evaluated session keeps the app
 it and the stage it left the subject on (``stage_after``), so the applied events' large "why" is never
 read; only the few manual changes (enrollment, override, eject, re-enrollment, revert) are, found through
 the event log's index by kind. For attention rules, the latest session's values and the histories of the
-``number_list`` metrics those rules read are taken out of the JSON by the database itself.
+``number_list`` metrics those rules read are taken out of the JSON by the database itself; the latest
+session's ``weight_fraction`` is computed from the recorded weights when the session did not give it, as
+the trainer reads it (:mod:`.weights`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..core.progress import (
     APPLIED,
     EJECT,
     ENROLLED,
+    MIGRATED,
     OVERRIDE,
     REENROLL,
     REVERT,
@@ -34,6 +37,7 @@ from ..core.progress import (
 )
 from ..core.trainer import SubjectState
 from . import versions as version_ops
+from . import weights
 from .context import Loaded, StoreContext, utc
 from .errors import NotFound
 from .records import CurriculumVersion
@@ -41,7 +45,7 @@ from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
 from .schema import subjects as sub_t
 
-MANUAL_KINDS = (ENROLLED, OVERRIDE, EJECT, REENROLL, REVERT)
+MANUAL_KINDS = (ENROLLED, OVERRIDE, EJECT, REENROLL, REVERT, MIGRATED)
 IN_CHUNK = 900
 
 
@@ -158,9 +162,15 @@ def read_histories(
         if with_values:
             for start in range(0, len(latest), IN_CHUNK):
                 chunk = latest[start : start + IN_CHUNK]
-                query = sa.select(ms_t.c.subject_pk, ms_t.c.values_json).where(ms_t.c.id.in_(chunk))
-                for pk, values_json in conn.execute(query):
-                    out[pk].latest = loads(values_json)
+                query = sa.select(
+                    ms_t.c.id, ms_t.c.subject_pk, ms_t.c.session_id, ms_t.c.session_date, ms_t.c.values_json
+                ).where(ms_t.c.id.in_(chunk))
+                rows = conn.execute(query).all()
+                fractions = weights.session_fractions(conn, rows)  # as the trainer reads the session
+                for row in rows:
+                    out[row.subject_pk].latest = weights.with_fraction(
+                        loads(row.values_json), fractions.get(row.id)
+                    )
     orders: dict[str, dict[str, int]] = {}
     for history in out.values():
         order = orders.get(history.curriculum)

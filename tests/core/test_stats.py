@@ -13,6 +13,7 @@ from curriculum_gui.core.progress import (
     EJECTED,
     ENROLLED,
     FORWARD,
+    MIGRATED,
     OVERRIDE,
     REENROLL,
     REGRESSED,
@@ -286,3 +287,19 @@ def test_session_cells_for_the_cohort_grid() -> None:
         ev(7, EJECT, 5, "C", on=False),
     ]
     assert session_cells(events) == [("A", False), ("C", True), ("C", False), (None, True)]
+
+
+def test_a_migration_to_another_version_moves_the_visit_by_hand() -> None:
+    events = [
+        ev(1, ENROLLED, 0, "A"),
+        ev(2, APPLIED, 1, "A", [("s1", "A")]),
+        HistoryEvent(3, MIGRATED, day(2), 2, "B"),  # the new version maps its stage to B
+        HistoryEvent(4, MIGRATED, day(3), 3, "B"),  # and another one keeps it
+    ]
+    (run,) = runs_of("M1", events, {"s1": day(1)}, ORDER)
+    assert run.version == 1  # the version it was enrolled on
+    assert [(v.stage, v.version, v.exit, v.manual) for v in run.visits] == [
+        ("A", 1, FORWARD, True),
+        ("B", 2, None, False),
+    ]
+    assert session_cells(events) == [("B", True)]

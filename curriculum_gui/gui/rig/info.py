@@ -1,13 +1,16 @@
 """What the rig view shows of the day's mice and of the selected one, read from the store in one go.
 
 No Qt here. ``attention_of`` is the hook for the "needs attention" mark: it reads a row's ``attention``
-(what the attention rules say, once the store provides them) and is None otherwise.
+(a text, or alerts with a ``name``): the alerts the subjects view worked out for the cohort, given as
+``alerts`` (subject -> alerts), or None.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from ...store import Workspace
@@ -58,12 +61,25 @@ class DayMouse:
         return bool(self.weight and self.weight.underweight)
 
 
-def day_list(ws: Workspace, rig: str, day: date) -> list[DayMouse]:
+Alerts = Mapping[str, Sequence[Any]]
+
+
+def _attention(row: SubjectRow, alerts: Alerts | None) -> str | None:
+    found = alerts.get(row.subject) if alerts else None
+    return attention_of(SimpleNamespace(attention=found)) if found else attention_of(row)
+
+
+def day_list(ws: Workspace, rig: str, day: date, alerts: Alerts | None = None) -> list[DayMouse]:
     plan = ws.day_plan(day, rig)
     status = ws.weight_status([row.subject for _, _, row in plan]) if plan else {}
     return [
         DayMouse(
-            rig_name, slot, row, row.last_session_date == day, status.get(row.subject), attention_of(row)
+            rig_name,
+            slot,
+            row,
+            row.last_session_date == day,
+            status.get(row.subject),
+            _attention(row, alerts),
         )
         for rig_name, slot, row in plan
     ]
@@ -87,7 +103,7 @@ class MouseInfo:
     attention: str | None = None
 
 
-def mouse_info(ws: Workspace, subject: str, day: date) -> MouseInfo:
+def mouse_info(ws: Workspace, subject: str, day: date, alerts: Alerts | None = None) -> MouseInfo:
     """Read one mouse; its pending sessions are evaluated (nothing is written) for the suggestion."""
     row = ws.subject(subject)
     curriculum = ws.curriculum(row.curriculum_version_id)
@@ -112,7 +128,7 @@ def mouse_info(ws: Workspace, subject: str, day: date) -> MouseInfo:
         notes=active_notes(history),
         last_sent=next((e for e in reversed(history) if e.kind == SENT), None),
         done=row.last_session_date == day,
-        attention=attention_of(row),
+        attention=_attention(row, alerts),
     )
 
 

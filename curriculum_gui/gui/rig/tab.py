@@ -69,6 +69,11 @@ class RigTab(QObject):
             self.modes.blockSignals(False)
         elif self.view.ws is not workspace:
             self.view.set_workspace(workspace)
+        if (
+            subjects_view is not None and self.view.alerts is dict
+        ):  # the attention the Subjects tab worked out
+            self.view.alerts = lambda: subjects_view.model.attention
+            subjects_view.insight.attention_changed.connect(lambda _count: self.view.refresh())
         if self.live is not None:
             self.live.stop()
             self.live.deleteLater()

@@ -14,7 +14,7 @@ soon as it is complete, and the mouse's suggestion appears with its why.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -73,6 +73,7 @@ class RigView(MouseActions, QWidget):
         self.ws = workspace
         self.operators = operators or Operators(self)
         self.pool = pool
+        self.alerts: Callable[[], Mapping[str, Sequence[Any]]] = dict  # attention, by subject (the tab's)
         self.day = date.today()
         self.rig_name = str(QSettings().value(RIG_KEY, "") or "")
         self.mice: list[DayMouse] = []
@@ -259,7 +260,7 @@ class RigView(MouseActions, QWidget):
             if not self.rig_name and rigs:
                 self.rig_name = rigs[0].name
             self.threshold = self.ws.weight_threshold()
-            mice = day_list(self.ws, self.rig_name, self.day) if self.rig_name else []
+            mice = day_list(self.ws, self.rig_name, self.day, self.alerts()) if self.rig_name else []
             rig = self.ws.rig(self.rig_name) if self.rig_name else None
         except StoreError as exc:
             self.show_message("error", f"Cannot read the rig's mice: {exc}")
@@ -341,7 +342,7 @@ class RigView(MouseActions, QWidget):
     def select(self, subject: str) -> bool:
         """Show ``subject`` (on this rig's list or not); False if there is no such mouse."""
         try:
-            info = mouse_info(self.ws, subject, self.day)
+            info = mouse_info(self.ws, subject, self.day, self.alerts())
         except StoreError as exc:
             self.show_message("error", str(exc))
             return False
