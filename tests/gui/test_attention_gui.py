@@ -223,3 +223,29 @@ def test_export_report_from_the_file_menu(qtbot, window, demo_file: Path, tmp_pa
     window.modes.setCurrentWidget(window.tabs)
     assert not window.attention_label.isVisible()
     wait_idle(qtbot, window.subjects_view)
+
+
+def test_the_rig_tab_marks_the_mice_that_need_attention(qtbot, demo_view: SubjectsView, ws) -> None:
+    """The Rig tab's mark reads what the Subjects tab worked out (M13, stuck, runs on rig-6)."""
+    from curriculum_gui.gui.rig import RigView
+    from curriculum_gui.gui.rig.view import SUBJECT_ROLE
+
+    rig = RigView(ws)
+    qtbot.addWidget(rig)
+    rig.alerts = lambda: demo_view.model.attention
+    rig.set_day(TODAY)
+    rig.set_rig("rig-6")
+    mice = {m.subject: m for m in rig.mice}
+    assert mice["M13"].attention == "over budget; slow in stage"
+    assert not any(m.attention for s, m in mice.items() if s not in FLAGGED)
+    row = next(
+        i
+        for i in range(rig.list.topLevelItemCount())
+        if rig.list.topLevelItem(i).data(0, SUBJECT_ROLE) == "M13"
+    )
+    assert "needs attention: over budget; slow in stage" in rig.list.topLevelItem(row).toolTip(2) + " ".join(
+        rig.list.topLevelItem(row).text(c) for c in range(rig.list.columnCount())
+    )
+    rig.select("M13")
+    assert rig.info is not None and rig.info.attention == "over budget; slow in stage"
+    rig.stop_watching()
