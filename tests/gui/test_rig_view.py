@@ -240,12 +240,12 @@ def test_the_watched_folder_brings_the_session_in(qtbot, rig: RigView, ws: Works
 
 def test_the_schedule_dialog_saves_all_or_nothing(qtbot, rig: RigView, ws: Workspace, tmp_path: Path) -> None:
     dialog = rig.schedule_dialog()
-    assert dialog.table.rowCount() == 12
+    assert dialog.table.rowCount() == 24  # the demo's two dozen mice
     dialog.add_row(type(ws.schedule()[0])("NOBODY", "rig-2", "1111100", 4))
     dialog.accept()
     assert dialog.isVisible() and "unknown subject" in dialog.hint.text()
     dialog.table.removeRow(dialog.table.rowCount() - 1)
-    first = next(r for r in range(12) if dialog.table.item(r, 0).text() == "M05")
+    first = next(r for r in range(24) if dialog.table.item(r, 0).text() == "M05")
     dialog.table.item(first, 1).setText("rig-1")
     path = tmp_path / "s.csv"
     assert dialog.export_csv(str(path)) and "M05,rig-1,Mon-Fri" in path.read_text()
@@ -264,9 +264,9 @@ def test_the_run_sheet_dialog(qtbot, rig: RigView, tmp_path: Path) -> None:
     ]
     assert "M05" in dialog.preview.toPlainText() and "UNDERWEIGHT" in dialog.preview.toPlainText()
     dialog.rig.setCurrentText("All rigs")
-    assert len(dialog.entries) == 12
+    assert len(dialog.entries) == 24
     assert dialog.save("csv", str(tmp_path / "day.csv"))
-    assert (tmp_path / "day.csv").read_text().count("\n") == 13
+    assert (tmp_path / "day.csv").read_text().count("\n") == 25
     dialog.close()
 
 
