@@ -74,6 +74,7 @@ class RigTab(QObject):
         ):  # the attention the Subjects tab worked out
             self.view.alerts = lambda: subjects_view.model.attention
             subjects_view.insight.attention_changed.connect(lambda _count: self.view.refresh())
+            self.view.refresh()  # (its list was read before it knew)
         if self.live is not None:
             self.live.stop()
             self.live.deleteLater()
