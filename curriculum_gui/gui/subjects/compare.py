@@ -49,7 +49,7 @@ class CompareView(FiguresPage):
         self.plot = pg.PlotWidget()
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setMouseEnabled(x=True, y=False)
-        self.plot.addLegend(offset=(-10, 10))
+        self.plot.addLegend(offset=(-10, -10))  # bottom right: the curves rise to the top right
         self.lay_out((("&A:", self.a), ("&B:", self.b), ("&Time in:", self.unit)), self.plot)
 
     def fill_choices(self) -> None:
