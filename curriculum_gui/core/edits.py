@@ -524,8 +524,31 @@ def remove_metric(name: str) -> Delete:
     return Delete("metric", name, text=f"Remove metric {name!r}")
 
 
-    "curriculum": {"name", "version", "description", "start_stage", "metrics"},
-    "stage": {"name", "description", "task", "terminal", "start_policies", "position", "max_sessions"},
+def set_metrics(metrics: Sequence[Metric], text: str = "Declare metrics") -> SetField:
+    """Replace the declared metrics (e.g. with those read from an aind package's Metrics class)."""
+    return SetField("curriculum", None, "metrics", [m.model_copy(deep=True) for m in metrics], text=text)
+
+
+def add_attention_rule(
+    curriculum: Curriculum,
+    name: str,
+    expression: str = "",
+    severity: AttentionSeverity = AttentionSeverity.WARNING,
+    index: int | None = None,
+) -> Insert:
+    rule = AttentionRule(
+        id=new_id("attention", all_ids(curriculum)),
+        name=name,
+        severity=severity,
+        rule=ExpressionRule(expression=expression),
+    )
+    return Insert("attention_rule", rule, index, text=f"Add attention rule {name!r}")
+
+
+def remove_attention_rule(curriculum: Curriculum, rule_id: str) -> Delete:
+    rule = curriculum.attention_rule(rule_id)
+    label = repr(rule.name) if rule is not None else repr(rule_id)
+    return Delete("attention_rule", rule_id, text=f"Remove attention rule {label}")
 
 
 def set_info(
