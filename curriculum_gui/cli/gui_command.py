@@ -12,8 +12,8 @@ def add_gui_options(parser: argparse.ArgumentParser, file: bool = True) -> None:
     parser.add_argument(
         "--view",
         metavar="NAME",
-        help="with --screenshot: editor, problems, inspector, history, simulate, policies, "
-        "subjects, review, subject, cohort, progress, compare, rig, publish, versions, diff, migrate or replay",
+        help="with --screenshot: editor, problems, inspector, history, simulate, policies, subjects, "
+        "review, subject, cohort, progress, compare, rig, publish, versions, diff, migrate or replay",
     )
     parser.add_argument("--size", metavar="WxH", help="with --screenshot: the window's size, e.g. 1280x720")
     parser.add_argument(
