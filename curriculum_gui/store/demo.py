@@ -59,9 +59,10 @@ class _Mouse:
     end_sessions: int = 0  # the sessions it will have had by the end
 
 
-def create_demo(ws: Workspace, today: date | None = None, seed: int = 5) -> int:
+def create_demo(ws: Workspace, today: date | None = None, seed: int = 5, second_version: bool = True) -> int:
     """Fill an empty database with the demo cohort; returns the number of subjects. Refuses a database
-    that already holds data (nothing there is touched)."""
+    that already holds data (nothing there is touched). ``second_version=False``: only the first dozen,
+    on 1.0.0 (a lab before it published a second version; the same mice, days and events)."""
     if not ws.is_empty():
         raise StoreError(f"{ws.where} already holds data: the demo needs an empty database")
     rng = random.Random(seed)
@@ -73,7 +74,11 @@ def create_demo(ws: Workspace, today: date | None = None, seed: int = 5) -> int:
         version = ws.publish(curriculum, operator=OPERATORS[0])
         version_id = version_id or version.id
     assert version_id is not None
-    v2_id = ws.publish(_version_2(ws.curriculum(version_id)), operator=OPERATORS[1]).id
+    v2_id = (
+        ws.publish(_version_2(ws.curriculum(version_id)), operator=OPERATORS[1]).id
+        if second_version
+        else None
+    )
     mice = [
         _Mouse(
             SubjectInfo(
@@ -95,7 +100,8 @@ def create_demo(ws: Workspace, today: date | None = None, seed: int = 5) -> int:
     mice = [replace(m, info=replace(m.info, baseline_weight_g=baselines[m.info.subject])) for m in mice]
     days = (today - first_day).days
     latest = max(d for d in range(days) if (first_day + timedelta(days=d)).weekday() < 5)
-    mice += _second_dozen(first_day, v2_id, latest, seed, baselines)
+    if v2_id is not None:
+        mice += _second_dozen(first_day, v2_id, latest, seed, baselines)
     for m in mice:
         end = latest if m.last_day is None else min(latest, m.last_day)
         m.end_sessions = sum((first_day + timedelta(days=d)).weekday() < 5 for d in range(m.start, end + 1))
@@ -103,7 +109,7 @@ def create_demo(ws: Workspace, today: date | None = None, seed: int = 5) -> int:
         when = first_day + timedelta(days=day)
         at = datetime.combine(when, time(17, 0), UTC)
         operator = OPERATORS[day % len(OPERATORS)]
-        for version in (version_id, v2_id):
+        for version in (version_id, v2_id) if v2_id is not None else (version_id,):
             starting = [m.info for m in mice if m.start == day and m.version == version]
             if starting:
                 subjects.register(ws, starting, version, None, operator, at=at)

@@ -52,6 +52,21 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def demo_v1_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's first dozen only, all on 1.0.0 (a lab with one published version): for the lifecycle
+    tests, which publish the next versions themselves."""
+    from datetime import date
+
+    from curriculum_gui.store import Workspace
+    from curriculum_gui.store.demo import create_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo_v1.sqlite3"
+    with Workspace.open(path) as ws:
+        create_demo(ws, today=date(2026, 11, 20), second_version=False)
+    return path
+
+
 @pytest.fixture
 def ws(demo_file: Path, tmp_path: Path):
     from curriculum_gui.store import Workspace

@@ -1,7 +1,7 @@
-"""The lifecycle dialogs one by one, on a copy of the demo cohort: publish (validation errors, a taken
-version, the same content, keys), the published versions (sort, filter, open read-only or as a draft,
-compare, move), the diff view's marks, moving subjects (mapping, reset, conflict, undo) and the replay
-(cancel, manual changes, mapping, the filter)."""
+"""The lifecycle dialogs one by one, on a copy of the demo's first dozen (one published version): publish
+(validation errors, a taken version, the same content, keys), the published versions (sort, filter, open
+read-only or as a draft, compare, move), the diff view's marks, moving subjects (mapping, reset, conflict,
+undo) and the replay (cancel, manual changes, mapping, the filter)."""
 
 from __future__ import annotations
 
@@ -54,9 +54,9 @@ def edit_of(
 
 
 @pytest.fixture
-def db(demo_file: Path, tmp_path: Path) -> Path:
+def db(demo_v1_file: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "lab.sqlite3"
-    shutil.copy(demo_file, copy)
+    shutil.copy(demo_v1_file, copy)
     return copy
 
 

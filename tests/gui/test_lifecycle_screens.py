@@ -17,10 +17,10 @@ from .test_lifecycle_dialogs import edit_of
 
 
 @pytest.fixture
-def lab(demo_file: Path, tmp_path: Path, example_path: Path) -> tuple[Path, Path]:
+def lab(demo_v1_file: Path, tmp_path: Path, example_path: Path) -> tuple[Path, Path]:
     """A demo database where 2.0.0 (without 'Reward shaping') is published, and that edit as a file."""
     db = tmp_path / "lab.sqlite3"
-    shutil.copy(demo_file, db)
+    shutil.copy(demo_v1_file, db)
     edit = edit_of(native_format.load(example_path), "2.0.0", drop_shaping=True)
     path = tmp_path / "edit.json"
     native_format.save(edit, path)
@@ -51,10 +51,10 @@ def test_each_lifecycle_view_renders_at_the_size_asked(view: str, lab, tmp_path:
 
 
 def test_a_view_with_nothing_to_show_says_why(
-    demo_file: Path, tmp_path: Path, example_path: Path, qapp, capsys
+    demo_v1_file: Path, tmp_path: Path, example_path: Path, qapp, capsys
 ) -> None:
     db = tmp_path / "lab.sqlite3"
-    shutil.copy(demo_file, db)
+    shutil.copy(demo_v1_file, db)
     for view, said in (("diff", "nothing to compare"), ("migrate", "latest version")):
         assert (
             main(

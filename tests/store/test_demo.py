@@ -32,6 +32,18 @@ def test_demo_cohort(ws: Workspace) -> None:
         create_demo(ws)
 
 
+def test_the_first_dozen_alone_is_the_same_cohort(ws: Workspace, tmp_path) -> None:
+    """Without the second version, the first dozen: the same mice where the full demo has them."""
+    assert create_demo(ws, today=date(2025, 6, 20), second_version=False) == 12
+    assert [(v.name, v.version) for v in ws.versions()].count(
+        ("Two-choice visual discrimination", "2.0.0")
+    ) == 0
+    with Workspace.open(tmp_path / "full.sqlite3") as full:
+        create_demo(full, today=date(2025, 6, 20))
+        first = {r.subject: (r.stage, r.sessions_in_stage) for r in full.subjects() if r.subject <= "M12"}
+    assert {r.subject: (r.stage, r.sessions_in_stage) for r in ws.subjects()} == first
+
+
 @pytest.mark.parametrize("today", [date(2026, 11, 30), date(2026, 11, 29), date(2026, 12, 1)])
 def test_the_latest_session_day_waits_for_review_whatever_the_weekday(ws: Workspace, today: date) -> None:
     """On a Monday (or Sunday) the latest sessions are Friday's: they, not nothing, wait for review."""
