@@ -13,7 +13,13 @@ from curriculum_gui.gui.subjects import review as review_module
 from curriculum_gui.gui.subjects.cohort import PAGE, Cell, CohortModel
 from curriculum_gui.gui.subjects.plots import metric_points
 from curriculum_gui.gui.subjects.review import ReviewPanel
-from curriculum_gui.gui.subjects.table_model import SubjectFilterProxy, SubjectTableModel
+from curriculum_gui.gui.subjects.table_model import (
+    C_IN_STAGE,
+    C_LAST,
+    C_STATUS,
+    SubjectFilterProxy,
+    SubjectTableModel,
+)
 from curriculum_gui.gui.subjects.view import SubjectsView
 from curriculum_gui.store.records import MetricsSession, SubjectRow
 
@@ -44,10 +50,10 @@ def _qt_mapping(proxy: SubjectFilterProxy) -> list[int]:
 def test_the_proxy_maps_rows_as_qt_does_through_filters_and_sorts(proxy: SubjectFilterProxy) -> None:
     for words, status, sort in [
         ("", None, None),
-        ("rig-2", None, (2, Qt.SortOrder.AscendingOrder)),
-        ("two-choice", "new metrics", (3, Qt.SortOrder.DescendingOrder)),
+        ("rig-2", None, (C_STATUS, Qt.SortOrder.AscendingOrder)),
+        ("two-choice", "new metrics", (C_IN_STAGE, Qt.SortOrder.DescendingOrder)),
         ("", "off curriculum", (0, Qt.SortOrder.DescendingOrder)),
-        ("", None, (4, Qt.SortOrder.AscendingOrder)),
+        ("", None, (C_LAST, Qt.SortOrder.AscendingOrder)),
     ]:
         if sort is not None:
             proxy.sort(*sort)
@@ -59,7 +65,7 @@ def test_the_proxy_maps_rows_as_qt_does_through_filters_and_sorts(proxy: Subject
 
 def test_rows_read_again_keep_the_sort_and_changed_rows_keep_their_place(proxy: SubjectFilterProxy) -> None:
     model = proxy.source()
-    proxy.sort(3, Qt.SortOrder.DescendingOrder)
+    proxy.sort(C_IN_STAGE, Qt.SortOrder.DescendingOrder)
     order = list(model.ids)
     again = [_row(i, on=True) for i in range(1200)]  # the same subjects, read again
     reset = []
