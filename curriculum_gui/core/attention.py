@@ -9,9 +9,10 @@ Three kinds of attention, none of which ever moves a subject:
   (the cohort's own pace; see :func:`slow_in_stage`).
 
 A rule reads the subject's latest session (evaluated or not), with ``number_list`` metrics as the history
-of all its sessions (:func:`attention_metrics`), and the counters of its current state. A rule that reads a
-metric the latest session does not have is skipped (a new subject has no weight yet); a rule that fails
-otherwise is reported as an ``info`` alert saying why, never silently dropped.
+of all its sessions as the trainer reads it (:func:`attention_metrics`), and the counters of its current
+state. A rule that reads a metric the latest session does not have is skipped (a new subject has no
+weight yet); a rule that fails otherwise is reported as an ``info`` alert saying why, never silently
+dropped.
 """
 
 from __future__ import annotations
@@ -219,18 +220,13 @@ def _shown(value: Any) -> str:
 
 def attention_metrics(latest: Mapping[str, Any], series: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
     """What attention rules read: the latest session's values, with each ``number_list`` metric in
-    ``series`` (its value in every session, oldest first) as its history, as the trainer reads it: one
-    number per session is appended, a session giving a whole list starts it again."""
+    ``series`` as its history over every session, exactly as the trainer reads it (oldest first, a gap as
+    None, see :mod:`.histories`). A history with no measured value counts as not measured (the rules
+    reading it are skipped) unless the latest session gives the metric."""
     metrics = dict(latest)
-    for name, values in series.items():
-        history: list[Any] = []
-        for value in values:
-            if isinstance(value, list):
-                history = list(value)
-            elif value is not None:
-                history.append(value)
-        if history or name in metrics:
-            metrics[name] = history
+    for name, history in series.items():
+        if name in latest or any(value is not None for value in history):
+            metrics[name] = list(history)
     return metrics
 
 

@@ -131,11 +131,8 @@ def _usable(
 ) -> bool:
     """A running history carries on: valid for this row version, holding this curriculum's list metrics,
     and every pending session dated after the last evaluated one (else: imported late)."""
-    if running is None or running.row_version != row_version:
-        return False
-    if not loaded.list_metrics <= running.packed.names():
-        return False
-    return running.last is None or not pending or _key(pending[0]) > running.last
+    first = _key(pending[0]) if pending else None
+    return running is not None and running.carries_on(row_version, loaded.list_metrics, first)
 
 
 def _key(row: Any) -> tuple[date, int]:

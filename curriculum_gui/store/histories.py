@@ -274,6 +274,15 @@ class Running(NamedTuple):
     last: tuple[date, int] | None
     packed: Packed
 
+    def carries_on(
+        self, row_version: int, list_metrics: frozenset[str], first_pending: tuple[date, int] | None
+    ) -> bool:
+        """Valid for this row version, holding these ``number_list`` metrics, and the first pending
+        session (its key, if any) dated after the last evaluated one (else: imported late)."""
+        if self.row_version != row_version or not list_metrics <= self.packed.names():
+            return False
+        return self.last is None or first_pending is None or first_pending > self.last
+
     def header(self, subject_pk: int) -> dict[str, Any]:
         """The header row: what it is valid for, and the last chunk (``chunks``: 1 when the ones before
         it are stored, joined, in the chunk table)."""

@@ -3,25 +3,25 @@
 The trainer's steps come from the sessions: each evaluated session keeps the applied event that consumed
 it and the stage it left the subject on (``stage_after``), so the applied events' large "why" is never
 read; only the few manual changes (enrollment, override, eject, re-enrollment, revert) are, found through
-the event log's index by kind. For attention rules, the latest session's values and the histories of the
-``number_list`` metrics those rules read are taken out of the JSON by the database itself; the latest
-session's ``weight_fraction`` is computed from the recorded weights when the session did not give it, as
-the trainer reads it (:mod:`.weights`).
+the event log's index by kind. For attention rules, the latest session's values are read (its
+``weight_fraction`` computed from the recorded weights when the session did not give it, as the trainer
+reads it: :mod:`.weights`), and the histories of the ``number_list`` metrics those rules read come from each
+subject's running history (:mod:`.histories`) with only its pending sessions added, exactly as the trainer
+reads them; a stale running history (or a session imported late) is rebuilt from that subject's sessions.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from ..core.histories import add_session, replay
 from ..core.progress import (
     APPLIED,
     EJECT,
@@ -36,8 +36,8 @@ from ..core.progress import (
     stage_order,
 )
 from ..core.trainer import SubjectState
+from . import histories, weights
 from . import versions as version_ops
-from . import weights
 from .context import Loaded, StoreContext, utc
 from .errors import NotFound
 from .records import CurriculumVersion
@@ -52,12 +52,14 @@ IN_CHUNK = 900
 @dataclass(slots=True)
 class SubjectHistory:
     """One subject as attention and statistics see it. ``latest``: its latest session's values;
-    ``series``: each ``number_list`` metric an attention rule reads, one value per session (oldest first)."""
+    ``series``: the history of each ``number_list`` metric an attention rule reads, over all its sessions
+    (oldest first, a gap as None), as the trainer reads it."""
 
     subject: str
     version_id: int
     curriculum: str  # the name of its curriculum
     state: SubjectState
+    row_version: int = 0
     events: list[HistoryEvent] = field(default_factory=list)
     session_days: dict[str, date] = field(default_factory=dict)
     latest: dict[str, Any] = field(default_factory=dict)
@@ -81,24 +83,6 @@ def latest_version(ws: StoreContext, name: str) -> Loaded:
     return ws.loaded(found[-1].id)
 
 
-def _json_member(ws: StoreContext, column: Any, key: str) -> Any:
-    """``column`` 's JSON member ``key``, worked out by the database (SQLite: a number, or a list as JSON
-    text; PostgreSQL: the JSON value)."""
-    if ws.engine.dialect.name == "postgresql":
-        return sa.cast(column, postgresql.JSON)[key]
-    return sa.func.json_extract(column, '$."' + key.replace('"', "") + '"')
-
-
-def _value(value: Any) -> Any:
-    """A JSON member as read back: SQLite gives a list (or an object) as its JSON text."""
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def _rows(conn: Connection, query: Any) -> list[tuple[Any, ...]]:
     """All rows as plain tuples (the driver's own, without the per-row cost of result objects: this reads
     every session of a cohort)."""
@@ -115,14 +99,14 @@ def _rows(conn: Connection, query: Any) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-def _list_metrics_read(ws: StoreContext, version_ids: Iterable[int]) -> list[str]:
-    """The ``number_list`` metrics any attention rule of these versions reads."""
-    names: dict[str, None] = {}
-    for vid in version_ids:
-        loaded = ws.loaded(vid)
-        for rule in loaded.trainer.attention_rules.rules:
-            names.update(dict.fromkeys(sorted(rule.metrics_read & loaded.list_metrics)))
-    return list(names)
+def _list_metrics_read(ws: StoreContext, version_id: int) -> frozenset[str]:
+    """The ``number_list`` metrics an attention rule of this version reads."""
+    loaded = ws.loaded(version_id)
+    return frozenset(
+        name
+        for rule in loaded.trainer.attention_rules.rules
+        for name in rule.metrics_read & loaded.list_metrics
+    )
 
 
 def read_histories(
@@ -132,8 +116,9 @@ def read_histories(
     sessions, its runs of stage visits and (``with_values``) what its attention rules read."""
     names = {v.id: v.name for v in published(ws)}
     wanted = None if curriculum is None else {vid for vid, name in names.items() if name == curriculum}
-    series = _list_metrics_read(ws, wanted if wanted is not None else names) if with_values else []
-    subjects_q = sa.select(sub_t.c.id, sub_t.c.subject_id, sub_t.c.curriculum_version_id, sub_t.c.state_json)
+    subjects_q = sa.select(
+        sub_t.c.id, sub_t.c.subject_id, sub_t.c.curriculum_version_id, sub_t.c.state_json, sub_t.c.row_version
+    )
     events_q = sa.select(
         ev_t.c.subject_pk, ev_t.c.id, ev_t.c.kind, ev_t.c.at, ev_t.c.curriculum_version_id, ev_t.c.data_json
     ).where(ev_t.c.kind.in_(MANUAL_KINDS), ev_t.c.subject_pk.is_not(None))
@@ -146,20 +131,20 @@ def read_histories(
         ms_t.c.session_id,
         ms_t.c.consumed_by,
         ms_t.c.stage_after,
-        *(_json_member(ws, ms_t.c.values_json, name) for name in series),
     )
     loads = json.loads
     out: dict[int, SubjectHistory] = {}
     with ws.read() as conn:
-        for pk, subject, vid, state_json in conn.execute(subjects_q).all():
+        for pk, subject, vid, state_json, row_version in conn.execute(subjects_q).all():
             if wanted is None or vid in wanted:
                 state = SubjectState.from_json(loads(state_json))
-                out[pk] = SubjectHistory(subject, vid, names.get(vid, ""), state)
+                out[pk] = SubjectHistory(subject, vid, names.get(vid, ""), state, row_version)
         for pk, event_id, kind, at, vid, data_json in conn.execute(events_q).all():
             if pk in out:
                 out[pk].events.append(_manual_event(event_id, kind, at, vid, loads(data_json)))
-        latest = _read_and_group(out, _rows(conn, sessions_q), series)
+        latest, pending = _read_and_group(out, _rows(conn, sessions_q))
         if with_values:
+            _read_series(ws, conn, out, pending)
             for start in range(0, len(latest), IN_CHUNK):
                 chunk = latest[start : start + IN_CHUNK]
                 query = sa.select(
@@ -196,10 +181,11 @@ def _manual_event(event_id: int, kind: str, at: Any, vid: int | None, data: dict
 
 
 def _read_and_group(
-    out: dict[int, SubjectHistory], sessions: list[tuple[Any, ...]], series: list[str]
-) -> list[int]:
-    """Fill each subject's session days, metric series and trainer steps from its sessions; returns each
-    subject's latest session id. Sessions go by date, then import order, as the trainer takes them."""
+    out: dict[int, SubjectHistory], sessions: list[tuple[Any, ...]]
+) -> tuple[list[int], dict[int, list[tuple[date, int]]]]:
+    """Fill each subject's session days and trainer steps from its sessions; returns each subject's latest
+    session id, and its pending sessions' keys (date, id) in order. Sessions go by date, then import
+    order, as the trainer takes them."""
     by_subject: dict[int, list[tuple[Any, ...]]] = {}
     for row in sessions:  # (in import order, mostly: each subject's sort below is nearly free)
         group = by_subject.get(row[0])
@@ -208,6 +194,7 @@ def _read_and_group(
         group.append(row)
     days: dict[Any, date] = {}
     latest = []
+    pending: dict[int, list[tuple[date, int]]] = {}
     by_date = itemgetter(1, 2)
     for pk, history in out.items():
         rows = by_subject.get(pk, [])
@@ -223,12 +210,69 @@ def _read_and_group(
             session_days[row[3]] = day
             if row[4] is not None:
                 evaluated.append((row[4], row[3], row[5], day))
-        for i, name in enumerate(series, 6):
-            history.series[name] = [_value(row[i]) for row in rows]
+            else:
+                pending.setdefault(pk, []).append((day, row[2]))
         if rows:
             latest.append(rows[-1][2])
         history.events = _with_trainer_steps(sorted(history.events, key=lambda e: e.id), evaluated)
-    return latest
+    return latest, pending
+
+
+def _read_series(
+    ws: StoreContext,
+    conn: Connection,
+    out: dict[int, SubjectHistory],
+    pending: dict[int, list[tuple[date, int]]],
+) -> None:
+    """Each subject's histories of the ``number_list`` metrics its attention rules read (none read: no
+    query): its running history, kept up to date by every apply, with its pending sessions added; a
+    running history that does not carry on (stale, or a session imported late) is rebuilt from all the
+    subject's sessions, as the evaluation does. Off-curriculum subjects are never checked: not read."""
+    wanted: dict[int, frozenset[str]] = {}
+    read_by_version: dict[int, frozenset[str]] = {}
+    for pk, history in out.items():
+        if not history.state.is_on_curriculum:
+            continue
+        names = read_by_version.get(history.version_id)
+        if names is None:
+            names = read_by_version[history.version_id] = _list_metrics_read(ws, history.version_id)
+        if names:
+            wanted[pk] = names
+    if not wanted:
+        return
+    running = histories.load(conn, list(wanted))
+    carried: dict[int, dict[str, list[Any]]] = {}
+    rebuild: list[int] = []
+    for pk, names in wanted.items():
+        found = running.get(pk)
+        first = pending[pk][0] if pk in pending else None
+        loaded = ws.loaded(out[pk].version_id)
+        if found is not None and found.carries_on(out[pk].row_version, loaded.list_metrics, first):
+            kept = found.packed.lists()
+            carried[pk] = {name: kept[name] for name in sorted(names)}
+        else:
+            rebuild.append(pk)
+    # The pending sessions of the subjects carried on (only those: few), then every session of the rest.
+    new = [session for pk in carried for _day, session in pending.get(pk, ())]
+    values: dict[int, Any] = {}
+    for start in range(0, len(new), IN_CHUNK):
+        query = sa.select(ms_t.c.id, ms_t.c.values_json).where(ms_t.c.id.in_(new[start : start + IN_CHUNK]))
+        values.update(conn.execute(query).all())
+    loads = json.loads
+    for pk, series in carried.items():
+        for _day, session in pending.get(pk, ()):
+            add_session(series, loads(values[session]))
+        out[pk].series = series
+    query = sa.select(ms_t.c.subject_pk, ms_t.c.values_json).order_by(
+        ms_t.c.subject_pk, ms_t.c.session_date, ms_t.c.id
+    )
+    for start in range(0, len(rebuild), IN_CHUNK):
+        chunk = rebuild[start : start + IN_CHUNK]
+        by_subject: dict[int, list[Any]] = {pk: [] for pk in chunk}
+        for pk, text in conn.execute(query.where(ms_t.c.subject_pk.in_(chunk))):
+            by_subject[pk].append(loads(text))
+        for pk, sessions in by_subject.items():
+            out[pk].series = replay(wanted[pk], sessions)
 
 
 def _with_trainer_steps(

@@ -19,6 +19,7 @@ from curriculum_gui.core.attention import (
     sort_alerts,
 )
 from curriculum_gui.core.errors import EditError
+from curriculum_gui.core.histories import replay
 from curriculum_gui.core.model import (
     AttentionRule,
     AttentionSeverity,
@@ -202,10 +203,16 @@ def test_native_file_keeps_attention_rules_and_budgets_and_format_1_still_opens(
 
 
 def test_attention_metrics_read_histories_like_the_trainer() -> None:
+    """The histories as the trainer keeps them (gaps included); one with nothing measured is left out,
+    so the rules reading it are skipped, unless the latest session gives the metric."""
     latest = {"accuracy": 0.7, "w": 0.9}
-    series = {"accuracy": [0.5, [0.1, 0.2], None, 0.7], "trials": [None, None]}
-    assert attention_metrics(latest, series) == {"accuracy": [0.1, 0.2, 0.7], "w": 0.9}
+    series = replay(
+        ["accuracy", "trials"], [{"accuracy": 0.5}, {"accuracy": [0.1, 0.2]}, {}, {"accuracy": 0.7}]
+    )
+    assert series == {"accuracy": [0.1, 0.2, None, 0.7], "trials": [None, None, None, None]}
+    assert attention_metrics(latest, series) == {"accuracy": [0.1, 0.2, None, 0.7], "w": 0.9}
     assert attention_metrics({}, {"accuracy": []}) == {}
+    assert attention_metrics({"trials": [3]}, {"trials": [3]}) == {"trials": [3]}
 
 
 def test_slow_in_stage_by_hand() -> None:

@@ -126,3 +126,49 @@ def test_attention_of_a_suggestion_is_checked_where_it_would_go(demo: Workspace,
     assert OVER_BUDGET in {a.kind for a in demo.attention(["M13"], today=TODAY)["M13"]}
     suggested = demo.attention(["M13"], today=TODAY, suggestions=suggestions)
     assert suggested == {}
+
+
+def test_attention_reads_the_running_histories_as_a_rebuild_does(demo: Workspace, monkeypatch) -> None:
+    """Attention takes each subject's list-metric histories from its running history plus its pending
+    sessions (the demo's latest day is pending), read once for the cohort; they are every session's
+    histories as the trainer reads them; with the running histories gone (stale), each is rebuilt from its
+    sessions: the same histories, the same alerts."""
+    import json
+
+    import sqlalchemy as sa
+
+    from curriculum_gui.core.histories import replay
+    from curriculum_gui.store import histories, history
+    from curriculum_gui.store.history import read_histories
+    from curriculum_gui.store.schema import metrics_sessions as ms_t
+    from curriculum_gui.store.schema import subjects as sub_t
+
+    loads, rebuilt = [], []
+    load, rebuild = history.histories.load, history.replay
+    monkeypatch.setattr(history.histories, "load", lambda conn, pks: loads.append(pks) or load(conn, pks))
+    monkeypatch.setattr(
+        history, "replay", lambda names, values: rebuilt.append(names) or rebuild(names, values)
+    )
+    carried = {h.subject: h.series for h in read_histories(demo)}
+    alerts = demo.attention(today=TODAY)
+    assert carried["M16"]["accuracy"] and alerts["M16"][0].name == "Slipping"
+    # One read of the running histories for the cohort (not one per subject), nothing rebuilt.
+    assert len(loads) == 2 and len(loads[0]) == len([h for h in carried.values() if h]) and not rebuilt
+    with demo.read() as conn:  # every session's values, by date: what a rebuild reads
+        pks = dict(conn.execute(sa.select(sub_t.c.subject_id, sub_t.c.id)).all())
+        rows = conn.execute(
+            sa.select(ms_t.c.subject_pk, ms_t.c.values_json).order_by(
+                ms_t.c.subject_pk, ms_t.c.session_date, ms_t.c.id
+            )
+        ).all()
+    by_pk: dict[int, list] = {}
+    for pk, text in rows:
+        by_pk.setdefault(pk, []).append(json.loads(text))
+    for subject, series in carried.items():
+        if series:
+            assert series == replay(series, by_pk[pks[subject]]), subject
+    with demo.write() as conn:
+        histories.drop(conn, list(pks.values()))
+    assert {h.subject: h.series for h in read_histories(demo)} == carried
+    assert len(rebuilt) == len(loads[0])  # each rebuilt from its sessions: the same histories
+    assert demo.attention(today=TODAY) == alerts
