@@ -40,6 +40,7 @@ from .document import Document
 from .inspector import Inspector
 from .lifecycle import screens as lifecycle_screens
 from .lifecycle.actions import Lifecycle
+from .mode_tabs import ModeTabs
 from .outline import Outline
 from .problems_panel import ProblemsPanel
 from .rig.tab import RigTab
@@ -79,7 +80,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.canvas, "Stages")
-        self.modes = QTabWidget()
+        self.modes = ModeTabs()
         self.modes.setObjectName("modes")
         self.modes.addTab(self.tabs, "Curriculum editor")
         self.subjects_placeholder = self._subjects_placeholder()
@@ -579,6 +580,11 @@ class MainWindow(QMainWindow):
         if dock is not None:
             dock.show()
             dock.raise_()
+            if self.dockWidgetArea(dock) in (
+                Qt.DockWidgetArea.LeftDockWidgetArea,
+                Qt.DockWidgetArea.RightDockWidgetArea,
+            ):  # as wide as a person would drag it (shown first in a small window, it is narrow)
+                self.resizeDocks([dock], [min(420, self.width() // 3)], Qt.Orientation.Horizontal)
         return None
 
     # --- file actions --------------------------------------------------------------------------

@@ -249,3 +249,28 @@ def test_the_rig_tab_marks_the_mice_that_need_attention(qtbot, demo_view: Subjec
     rig.select("M13")
     assert rig.info is not None and rig.info.attention == "over budget; slow in stage"
     rig.stop_watching()
+
+
+def test_on_a_1280_screen_the_inspector_can_be_widened_for_the_attention_rules(
+    qtbot, demo_file: Path, tmp_path: Path, example_path: Path
+) -> None:
+    """The hidden Subjects and Rig tabs (wider than the editor's canvas needs) do not squeeze the
+    inspector: at 1280 pixels it takes the 400 a person drags it to, and the subjects header wraps."""
+    import shutil
+
+    from curriculum_gui.gui.document import Document
+
+    from .conftest import shown_window
+
+    db = tmp_path / "lab.sqlite3"
+    shutil.copy(demo_file, db)
+    for win in shown_window(qtbot, Document.open(example_path), db=str(db)):
+        win.resize(1280, 720)
+        win.show_view("rig")
+        win.show_view("review")
+        assert win.minimumSizeHint().width() <= 1280
+        win.show_view("inspector")
+        win.inspector.show_item(ItemRef("attention_rule", win.document.curriculum.attention_rules[0].id))
+        win.resizeDocks([win.inspector_dock], [400], Qt.Orientation.Horizontal)
+        qtbot.waitUntil(lambda: win.inspector_dock.width() >= 390, timeout=5000)  # noqa: B023
+        assert win.width() == 1280 and win.minimumSizeHint().width() < 1280 - 400

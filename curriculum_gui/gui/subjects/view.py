@@ -185,6 +185,8 @@ class SubjectsView(QWidget):
             self.status.addItem(status.capitalize(), status)
         self.status.currentIndexChanged.connect(self._filter_changed)
         self.count = QLabel()
+        # Wraps rather than widening the window (the statuses and the attention count make a long line).
+        self.count.setWordWrap(True)
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
