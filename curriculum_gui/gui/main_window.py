@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, SignalInstance
+from PySide6.QtCore import QSettings, Qt, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,8 +30,10 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..core.errors import CurriculumGuiError
+from ..core.lookup import item_by_name
 from ..core.model import Curriculum
 from ..core.problems import ItemRef, Severity
+from ..core.wording import counted
 from . import aind_package
 from .autosave import Autosave
 from .canvas import CanvasWidget
@@ -40,9 +42,10 @@ from .inspector import Inspector
 from .lifecycle import screens as lifecycle_screens
 from .lifecycle.actions import Lifecycle
 from .outline import Outline
-from .problems_panel import ProblemsPanel
+from .problems_panel import ProblemsPanel, problems_summary, problems_title
 from .rig.tab import RigTab
 from .simulate_panel import SimulatePanel
+from .window_layout import DEFAULT_SIZE, WindowLayout
 
 FILE_FILTER = "Curriculum files (*.json);;All files (*)"
 # Not allowed in a file name on Windows, macOS or Linux (or a path separator on one of them).
@@ -56,18 +59,20 @@ EDITOR_VIEWS = ("editor", "policies", "problems", "inspector", "history", "simul
 SUBJECT_VIEWS = ("subjects", "review", "subject", "cohort")
 VIEWS = (*EDITOR_VIEWS, *SUBJECT_VIEWS, "rig", *lifecycle_screens.VIEWS)
 DB_SETTING = "subjects/database"
-DEFAULT_SIZE = (1400, 860)  # before a remembered one; and every --screenshot without --size
 EDITOR_DOCKS = ("outline", "problems", "inspector", "history", "simulate")
 
 
 class MainWindow(QMainWindow):
     """``db``: the subjects database (None: the default one); opened when the Subjects tab is first shown, so
-    the editor starts at once and a database problem never stops it."""
+    the editor starts at once and a database problem never stops it. ``remember_layout=False`` (a
+    screenshot run): the default layout, neither restored from nor saved to the settings."""
 
-    def __init__(self, document: Document | None = None, db: str | None = None) -> None:
+    def __init__(
+        self, document: Document | None = None, db: str | None = None, *, remember_layout: bool = True
+    ) -> None:
         super().__init__()
         self.setObjectName("main_window")
-        self.resize(*DEFAULT_SIZE)
+        self.resize(DEFAULT_SIZE)
         self.document = document or Document(Curriculum())
         self.autosave: Autosave | None = None
         self.db = db
@@ -101,25 +106,26 @@ class MainWindow(QMainWindow):
         self.history = QUndoView(self.undo_group)
         self.history.setEmptyLabel("(opened)")
 
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
-        self.outline_dock = self._dock("Outline", "outline", self.outline, left)
-        self.problems_dock = self._dock("Problems", "problems", self.problems, left)
-        self.inspector_dock = self._dock(
-            "Inspector", "inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
-        )
-        self.history_dock = self._dock(
-            "Undo history", "history", self.history, Qt.DockWidgetArea.BottomDockWidgetArea
-        )
-        self.resizeDocks([self.outline_dock, self.inspector_dock], [220, 400], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.outline_dock, self.problems_dock], [420, 260], Qt.Orientation.Vertical)
+        self.outline_dock = self._dock("Outline", "outline", self.outline)
+        self.problems_dock = self._dock("Problems", "problems", self.problems)
+        self.inspector_dock = self._dock("Inspector", "inspector", self.inspector)
+        self.history_dock = self._dock("Undo history", "history", self.history)
         self.simulate = SimulatePanel(lambda: self.document.curriculum)
-        self.simulate_dock = self._dock(
-            "Try it: simulate", "simulate", self.simulate, Qt.DockWidgetArea.BottomDockWidgetArea
+        self.simulate_dock = self._dock("Try it: simulate", "simulate", self.simulate)
+        self.layout_memory = WindowLayout(
+            self,
+            {
+                d.objectName(): d
+                for d in (
+                    self.outline_dock,
+                    self.problems_dock,
+                    self.inspector_dock,
+                    self.history_dock,
+                    self.simulate_dock,
+                )
+            },
         )
-        self.tabifyDockWidget(self.history_dock, self.simulate_dock)
-        self.resizeDocks([self.simulate_dock], [260], Qt.Orientation.Vertical)
-        self.history_dock.hide()
-        self.simulate_dock.hide()
+        self.layout_memory.dock_defaults()
         self.simulate.highlight.connect(self._simulate_highlight)
         self.simulate_dock.visibilityChanged.connect(self._simulate_shown)
         self.lifecycle = Lifecycle(self)
@@ -130,14 +136,15 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
-        self._restore_layout()
+        self.remember_layout = remember_layout
+        if remember_layout:
+            self.layout_memory.restore()
         self._attach(self.document)
 
-    def _dock(self, title: str, name: str, widget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, name: str, widget) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)  # saveState() needs it
         dock.setWidget(widget)
-        self.addDockWidget(area, dock)
         return dock
 
     # --- actions, menus, toolbar ---------------------------------------------------------------
@@ -239,6 +246,11 @@ class MainWindow(QMainWindow):
         )
         for dock in docks:
             self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.reset_layout_action = self._action(
+            "Reset &Layout", self.reset_layout, tip="Put every panel back where it was at first start"
+        )
+        self.view_menu.addAction(self.reset_layout_action)
 
         self.curriculum_menu = bar.addMenu("&Curriculum")
         for action in self.lifecycle.actions:
@@ -287,21 +299,11 @@ class MainWindow(QMainWindow):
         self.toolbar.addAction(self.lifecycle.publish_action)
         self.addToolBar(self.toolbar)
 
-    # --- layout memory -------------------------------------------------------------------------
-
-    def _restore_layout(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("window/geometry")
-        state = settings.value("window/state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-
-    def _save_layout(self) -> None:
-        settings = QSettings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+    def reset_layout(self) -> None:
+        """View → Reset Layout: the editor's panels in their first-start places and sizes."""
+        self.modes.setCurrentWidget(self.tabs)
+        self.layout_memory.reset()
+        self.toolbar.show()
 
     # --- document ------------------------------------------------------------------------------
 
@@ -333,12 +335,14 @@ class MainWindow(QMainWindow):
         self.outline.rebuild(curriculum, problems)
         self.problems.show_problems(problems)
         errors = sum(p.severity is Severity.ERROR for p in problems)
-        warnings = len(problems) - errors
-        self.problems_dock.setWindowTitle(f"Problems ({errors} errors, {warnings} warnings)")
+        # the dock's title stays short enough for its narrowest width; the list says which kind
+        self.problems_dock.setWindowTitle(problems_title(problems))
         self.summary.setText(
-            f"{len(curriculum.stages)} stages · {len(curriculum.stage_transitions)} transitions · "
-            f"{sum(len(s.policies) for s in curriculum.stages)} policies · {len(curriculum.metrics)} metrics"
-            f" · {'✖ ' if errors else ''}{errors} errors, {warnings} warnings"
+            f"{counted(len(curriculum.stages), 'stage')} · "
+            f"{counted(len(curriculum.stage_transitions), 'transition')} · "
+            f"{counted(sum(len(s.policies) for s in curriculum.stages), 'policy')} · "
+            f"{counted(len(curriculum.metrics), 'metric')} · "
+            f"{'✖ ' if errors else ''}{problems_summary(problems)}"
         )
         self._update_title()
 
@@ -419,13 +423,17 @@ class MainWindow(QMainWindow):
         """The editor's docks belong to the editor: hidden on the Subjects tab, restored on return."""
         subjects = self.modes.widget(index) is not self.tabs
         if subjects:
-            self._editor_docks_visible = {d.objectName(): d.isVisible() for d in self._editor_docks()}
+            if not self._editor_docks_visible:  # the editor is being left (not one subjects page for another)
+                self.layout_memory.editor_left()
+                self._editor_docks_visible = {d.objectName(): d.isVisible() for d in self._editor_docks()}
             for dock in self._editor_docks():
                 dock.hide()
             self.ensure_workspace(background=True)  # the subjects are read on the thread pool
         else:
             for dock in self._editor_docks():
                 dock.setVisible(self._editor_docks_visible.get(dock.objectName(), dock.isVisible()))
+            self._editor_docks_visible = {}
+            self.layout_memory.editor_shown()
         self.toolbar.setVisible(not subjects)
         self.summary.setVisible(not subjects)
         self.subjects_menu.menuAction().setVisible(subjects)
@@ -493,9 +501,9 @@ class MainWindow(QMainWindow):
         value = QSettings().value(DB_SETTING)
         return str(value) if value else None
 
-    def show_view(self, name: str) -> QWidget | None:
-        """Show view ``name`` (``--screenshot``); a lifecycle view returns its dialog or window, to be
-        drawn over this one."""
+    def show_view(self, name: str, select: str | None = None) -> QWidget | None:
+        """What ``--screenshot --view NAME [--select ITEM]`` shows; a lifecycle view returns its dialog or
+        window, to be drawn over this one."""
         if name not in VIEWS:
             raise CurriculumGuiError(f"unknown view {name!r} (choose from: {', '.join(VIEWS)})")
         if name == "rig":
@@ -505,20 +513,37 @@ class MainWindow(QMainWindow):
         if name in lifecycle_screens.VIEWS:
             return lifecycle_screens.show(self, name)
         if name in SUBJECT_VIEWS:
+            if select:
+                raise CurriculumGuiError(f"--select applies to the editor's views, not to {name!r}")
             self.ensure_workspace(raise_errors=True)
             self.modes.setCurrentWidget(self.subjects_view)
             self.subjects_view.show_part(name)
             return None
         self.modes.setCurrentWidget(self.tabs)
         self.tabs.setCurrentWidget(self.canvas)
-        if name == "policies":
-            curriculum = self.document.curriculum
+        curriculum = self.document.curriculum
+        ref = item_by_name(curriculum, select) if select else None
+        if name == "policies" and ref is None:
             stages = sorted(curriculum.stages, key=lambda s: -len(s.policies))
             if not stages or not stages[0].policies:
                 raise CurriculumGuiError("--view policies: this curriculum has no stage with policies")
             self.inspector.show_item(ItemRef("stage", stages[0].id))
             self.canvas.open_stage(stages[0].id)
             return None
+        if name == "inspector" and ref is None and curriculum.stages:
+            # the page people work in most: a stage's (the start stage, else the first)
+            ref = ItemRef("stage", curriculum.start_stage or curriculum.stages[0].id)
+        if name == "problems":
+            # the list gets most of the left column; its first problem is selected everywhere
+            self.problems_dock.show()
+            self.resizeDocks([self.outline_dock, self.problems_dock], [160, 600], Qt.Orientation.Vertical)
+            self.problems.setCurrentRow(0)
+            self.problems.setFocus()
+            problems = self.document.problems
+            if ref is None and problems:
+                ref = problems[0].ref
+        if ref is not None:
+            self.select_item(ref)
         dock = {
             "problems": self.problems_dock,
             "inspector": self.inspector_dock,
@@ -724,9 +749,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._confirm_discard():
-            if self.modes.currentWidget() is not self.tabs:
-                self.modes.setCurrentWidget(self.tabs)  # save the editor's dock layout, not the hidden one
-            self._save_layout()
+            if self.remember_layout:
+                self.layout_memory.save()  # the editor's layout, as it was when last shown
             self.rig_tab.close()
             if self.workspace is not None:
                 self.workspace.close()
