@@ -113,8 +113,8 @@ class _Page(QScrollArea):
     def document(self) -> Document:
         return self.inspector.document
 
-    def apply(self, edit: edits.Edit) -> bool:
-        return self.inspector.apply(edit)
+    def apply(self, edit: edits.Edit, **step: bool) -> bool:
+        return self.inspector.apply(edit, **step)
 
     def load(self, ref: ItemRef) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -147,6 +147,7 @@ class CurriculumPage(_Page):
     def _set(self, **values: str) -> None:
         edit = edits.set_info(self.document.curriculum, **values)
         if edit.edits:
+            self.metrics_editor.just_added = None
             self.apply(edit)
 
     def load(self, ref: ItemRef) -> bool:
@@ -561,9 +562,10 @@ class Inspector(QWidget):
     def refresh(self) -> None:
         self.show_item(self.ref)
 
-    def apply(self, edit: edits.Edit) -> bool:
+    def apply(self, edit: edits.Edit, **step: bool) -> bool:
+        """``step``: ``open_step`` / ``continues`` (see :meth:`Document.apply`)."""
         try:
-            self.document.apply(edit)
+            self.document.apply(edit, **step)
         except EditError as exc:
             self.error.setText(f"✖ {exc}")
             self.error.show()
