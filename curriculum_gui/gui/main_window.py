@@ -234,7 +234,13 @@ class MainWindow(QMainWindow):
 
         self.view_menu = bar.addMenu("&View")
         self.view_menu.addAction(self.fit_action)
-        for action in (c.zoom_in_action, c.zoom_out_action, c.zoom_reset_action, c.back_action):
+        for action in (
+            c.zoom_in_action,
+            c.zoom_out_action,
+            c.zoom_reset_action,
+            c.back_action,
+            c.legend_action,
+        ):
             self.view_menu.addAction(action)
         self.view_menu.addSeparator()
         docks = (
