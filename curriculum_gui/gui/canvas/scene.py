@@ -219,14 +219,19 @@ class GraphScene(QGraphicsScene):
             both = a.intersected(b)
             return both.width() * both.height() if both.isValid() else 0.0
 
+        nodes: dict[tuple[int, int], list[NodeItem]] = {}  # the nodes, on the same grid (no scene query)
+        for node in self.nodes.values():
+            for cell in cells(node.scene_rect()):
+                nodes.setdefault(cell, []).append(node)
+
         def cost(edge: EdgeItem, rect: QRectF) -> float:
             padded = rect.adjusted(-3, -3, 3, 3)
-            near = {other for cell in cells(padded) for other in grid.get(cell, ())} - {edge}
+            places = cells(padded)
+            near = {other for cell in places for other in grid.get(cell, ())} - {edge}
             total = sum(overlap(padded, rects[other]) for other in near)
-            for item in self.items(padded, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
-                if isinstance(item, NodeItem) and item not in (edge.source, edge.target):
-                    total += 2 * overlap(padded, item.scene_rect())
-            return total
+            ends = (edge.source, edge.target)
+            in_the_way = {node for cell in places for node in nodes.get(cell, ()) if node not in ends}
+            return total + sum(2 * overlap(padded, node.scene_rect()) for node in in_the_way)
 
         for edge, rect in rects.items():
             for cell in cells(rect):
