@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.wording import MISSING, change_text
 from ...store import Workspace
 from ...store.records import (
     APPLIED,
@@ -260,7 +261,11 @@ class SubjectDetail(QWidget):
             for check in event.data.get("why") or []:
                 item.addChild(self._check_item(check))
             for key, (before, after) in (event.data.get("parameter_changes") or {}).items():
-                item.addChild(QTreeWidgetItem(["", "", f"{key}: {short(before)} → {short(after)}", ""]))
+                # stored as [before, after], null where the task had no such parameter
+                text = change_text(
+                    MISSING if before is None else before, MISSING if after is None else after, short
+                )
+                item.addChild(QTreeWidgetItem(["", "", f"{key}: {text}", ""]))
             tree.addTopLevelItem(item)
 
     def timeline_actions(self, item: QTreeWidgetItem | None, parent: QObject | None = None) -> list[QAction]:

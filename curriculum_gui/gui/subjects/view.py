@@ -318,7 +318,11 @@ class SubjectsView(QWidget):
             "Undo apply", self.undo_last_apply, "Revert the last applied batch (or move to another version)"
         )
         self.export_action = a(
-            "Export…", self.export_dialog, "Write next-session parameters (JSON, aind)", "Ctrl+Shift+E"
+            "Export…",
+            self.export_dialog,
+            "Write next-session parameters (JSON; an aind TrainerState too where the curriculum's rules "
+            "are Python references)",
+            "Ctrl+Shift+E",
         )
         self.copy_action = a(
             "Copy summary",
@@ -455,7 +459,9 @@ class SubjectsView(QWidget):
 
     def refresh_cohort(self) -> None:
         """The mice the table shows (its filter and order), their histories read a page at a time."""
-        subjects = [r.subject for r in self.proxy.subjects(range(self.proxy.rowCount()))]
+        shown = self.proxy.subjects(range(self.proxy.rowCount()))
+        subjects = [r.subject for r in shown]
+        off = [r.subject for r in shown if not r.on_curriculum]
         ws = self.ws
         stages: dict[str, None] = {}
         for version in ws.versions():
@@ -466,7 +472,7 @@ class SubjectsView(QWidget):
             return [cells_of(steps.get(s, [])) for s in page]
 
         self.cohort.model.failed = lambda exc: self.show_message("error", f"Cannot read the cohort: {exc}")
-        self.cohort.set_source(subjects, load, list(stages))
+        self.cohort.set_source(subjects, load, list(stages), off)
         self._cohort_stale = False
 
     def _tab_changed(self, _index: int) -> None:
@@ -1098,6 +1104,8 @@ class SubjectsView(QWidget):
         text = f"Wrote {len(result.written)} file(s) to {folder}."
         if result.renamed:
             text += " " + result.renamed_text()
+        if result.aind_note():
+            text += f" {result.aind_note()}"
         if result.problems:
             text += f" No aind TrainerState for {len(result.problems)}: {result.problems[0]}"
         self.show_message("info" if result.problems or result.renamed else "ok", text)
