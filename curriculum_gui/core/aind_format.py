@@ -607,8 +607,8 @@ def trainer_state_blocker(curriculum: Curriculum) -> str | None:
     A TrainerState holds its curriculum as aind JSON, whose rules are Python references."""
     if expression_rules(curriculum):
         return (
-            "its curriculum's rules are expressions, and aind needs Python references "
-            "(curriculum-gui convert … --to aind-package exports the curriculum as a package)"
+            "its curriculum's rules are expressions; aind needs Python references "
+            "(or convert --to aind-package)"
         )
     try:
         curriculum_to_aind_data(curriculum)

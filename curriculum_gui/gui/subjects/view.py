@@ -139,6 +139,7 @@ class SubjectsView(QWidget):
         self._following: worker.Task | None = None  # a read after another program's change (follow)
         self._jobs = 0  # jobs started: a read that follows changes is dropped if one started meanwhile
         self._cohort_stale = True
+        self._chosen: tuple[str, ...] = ()  # the subjects selected in the table, as last seen
         self.setAcceptDrops(True)
 
         self.model = SubjectTableModel(self)
@@ -421,7 +422,7 @@ class SubjectsView(QWidget):
         if same:
             self.model.install(prepared)  # the same subjects: changed in place, selection and scroll stay
         else:
-            selected = [r.subject for r in self.selected_rows()]
+            selected = [r.subject for r in self.table_rows()]
             with keep_scroll([self.table]):
                 self.model.install(prepared)
                 self.select_subjects(selected)
@@ -445,7 +446,8 @@ class SubjectsView(QWidget):
             if self.detail.subject and self.model.row_of(self.detail.subject) is not None:
                 self.detail.show_subject(self.ws, self.detail.subject)
             else:
-                self.detail.clear()
+                rows = self.table_rows()
+                self.detail.show_selection(len(rows), self._actions_for(rows), [r.subject for r in rows])
             if self.subject_page.subject and self.model.row_of(self.subject_page.subject) is not None:
                 self.subject_page.show_subject(self.ws, self.subject_page.subject)
             if self.tabs.currentWidget() is self.cohort:
@@ -476,6 +478,7 @@ class SubjectsView(QWidget):
         self._cohort_stale = False
 
     def _tab_changed(self, _index: int) -> None:
+        self._update_actions()  # on the Subject tab they work on the subject shown
         if self.tabs.currentWidget() is self.cohort and self._cohort_stale:
             try:
                 self.refresh_cohort()
@@ -484,7 +487,8 @@ class SubjectsView(QWidget):
 
     # --- selection and filter ------------------------------------------------------------------
 
-    def selected_rows(self) -> list[SubjectRow]:
+    def table_rows(self) -> list[SubjectRow]:
+        """The rows selected in the table."""
         return self.proxy.subjects(self._selected_proxy_rows())
 
     def _selected_proxy_rows(self) -> list[int]:
@@ -493,6 +497,15 @@ class SubjectsView(QWidget):
         for block in self.table.selectionModel().selection():
             rows.update(range(block.top(), block.bottom() + 1))
         return sorted(rows)
+
+    def selected_rows(self) -> list[SubjectRow]:
+        """The subjects the actions work on: the one whose page is open on the Subject tab (however it
+        was opened: from the table, a cohort cell), else the table's selection."""
+        page = self.subject_page.subject if hasattr(self, "tabs") else None
+        if page and self.tabs.currentWidget() is self.subject_page:
+            index = self.model.row_of(page)
+            return [self.model.subject_at(index)] if index is not None else []
+        return self.table_rows()
 
     def select_subjects(self, subjects: Sequence[str]) -> None:
         """Select these subjects (those shown), as few ranges of consecutive rows as they make."""
@@ -523,17 +536,37 @@ class SubjectsView(QWidget):
         )
 
     def _selection_changed(self, *_: object) -> None:
-        rows = self.selected_rows()
+        rows = self.table_rows()
         self._update_actions()
         self._update_count()
-        if len(rows) == 1 and rows[0].subject != self.detail.subject:
-            try:
-                self.detail.show_subject(self.ws, rows[0].subject)
-            except StoreError as exc:
-                self.show_message("error", str(exc))
+        chosen = tuple(r.subject for r in rows)
+        if chosen != self._chosen and self.banner.level in ("ok", "info"):
+            self.banner.hide()  # it was about what was done before: the person has moved on
+        self._chosen = chosen
+        if len(rows) == 1:
+            if rows[0].subject != self.detail.subject:
+                try:
+                    self.detail.show_subject(self.ws, rows[0].subject)
+                except StoreError as exc:
+                    self.show_message("error", str(exc))
+        else:
+            self.detail.show_selection(len(rows), self._actions_for(rows), chosen)
+
+    def _actions_for(self, rows: Sequence[SubjectRow]) -> list[str]:
+        """The names of the actions that work on these rows now (for the side panel)."""
+        actions = (
+            self.override_action,
+            self.eject_action,
+            self.reenroll_action,
+            self.revert_action,
+            self.move_action,
+            self.export_action,
+            self.copy_action,
+        )
+        return [a.text().replace("…", "").replace("&", "") for a in actions if a.isEnabled()]
 
     def _update_actions(self) -> None:
-        rows = self.selected_rows() if hasattr(self, "table") else []
+        rows = self.selected_rows() if hasattr(self, "tabs") else []
         idle = not self.busy
         on = [r for r in rows if r.on_curriculum]
         for action in (
@@ -1156,6 +1189,7 @@ class SubjectsView(QWidget):
             self.handle_error(exc)
             return
         self.tabs.setCurrentWidget(self.subject_page)
+        self._update_actions()
 
     def show_part(self, name: str) -> None:
         """For ``--view``: ``subjects``, ``review`` (evaluates pending metrics first), ``subject`` (the
@@ -1166,7 +1200,7 @@ class SubjectsView(QWidget):
             self.refresh()
         if name == "subjects":
             self.tabs.setCurrentWidget(self.table_page)
-            if self.rows and not self.selected_rows():
+            if self.rows and not self.table_rows():
                 self.select_subjects([self.proxy.subjects([0])[0].subject])
         elif name == "review":
             self.evaluate(synchronous=True)
