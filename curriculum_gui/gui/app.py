@@ -20,6 +20,10 @@ def _application():
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("curriculum-gui")
     app.setApplicationName("curriculum-gui")
+    app.setDesktopFileName(resources.APP_ID)  # the .desktop file's name: the shell shows its icon
+    from .icons import app_icon
+
+    app.setWindowIcon(app_icon())  # every window, and the about box
     return app
 
 

@@ -34,7 +34,7 @@ from ..core.lookup import item_by_name
 from ..core.model import Curriculum
 from ..core.problems import ItemRef, Severity
 from ..core.wording import counted
-from . import aind_package
+from . import aind_package, icons
 from .autosave import Autosave
 from .canvas import CanvasWidget
 from .document import Document
@@ -283,7 +283,7 @@ class MainWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         self.toolbar = QToolBar("Main", self)
         self.toolbar.setObjectName("main_toolbar")
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in (self.new_action, self.open_action, self.save_action, None):
             self.toolbar.addSeparator() if action is None else self.toolbar.addAction(action)
         self.toolbar.addAction(self.undo_action)
@@ -304,6 +304,23 @@ class MainWindow(QMainWindow):
         self.toolbar.addAction(try_it)
         self.toolbar.addAction(self.lifecycle.publish_action)
         self.addToolBar(self.toolbar)
+        c = self.canvas
+        icons.set_icons(
+            {
+                "new": self.new_action,
+                "open": self.open_action,
+                "save": self.save_action,
+                "undo": self.undo_action,
+                "redo": self.redo_action,
+                "add": c.add_action,
+                "delete": c.delete_action,
+                "layout": c.layout_action,
+                "snap": c.snap_action,
+                "fit": self.fit_action,
+                "try": try_it,
+                "publish": self.lifecycle.publish_action,
+            }
+        )
 
     def reset_layout(self) -> None:
         """View → Reset Layout: the editor's panels in their first-start places and sizes."""

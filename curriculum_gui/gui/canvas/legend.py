@@ -77,6 +77,21 @@ class Legend(QLabel):
         self.set_level(node_word)
 
     def set_level(self, node_word: str) -> None:
-        self.setText(legend_html(node_word))
+        self._full = legend_html(node_word)
         self.setToolTip(legend_tooltip(node_word))
+        self.set_compact(False)
+
+    def set_compact(self, compact: bool) -> None:
+        """Where the view has no room for both rows beside the minimap: one small chip, the whole
+        legend in its tooltip."""
+        self.compact = compact
+        self.setText("Legend (hover)" if compact else self._full)
         self.adjustSize()
+
+    def full_width(self) -> int:
+        """The width of the two-row legend (whatever is shown now)."""
+        probe = QLabel()
+        probe.setFont(self.font())
+        probe.setTextFormat(Qt.TextFormat.RichText)
+        probe.setText(self._full)
+        return probe.sizeHint().width() + 14  # the padding of the style sheet

@@ -46,6 +46,7 @@ class CanvasView(QGraphicsView):
         self.minimap = Minimap(self) if minimap else None
         level = getattr(scene, "level", None)
         self.legend = Legend(self, level.node_word if level is not None else "stage")
+        self._legend_width = self.legend.full_width()
         self.legend.setVisible(minimap)
         self._place_legend()
 
@@ -228,14 +229,15 @@ class CanvasView(QGraphicsView):
         self._place_legend()
 
     def _place_legend(self) -> None:
-        """Bottom left (the minimap has the bottom right); top left when the view is too narrow for
-        both side by side."""
+        """Bottom left (the minimap has the bottom right); a small chip there when the view is too
+        narrow for both side by side."""
         vp = self.viewport().geometry()
-        x, y = vp.left() + 10, vp.bottom() - self.legend.height() - 10
         minimap = self.minimap
-        if minimap is not None and minimap.isVisible() and x + self.legend.width() + 10 > minimap.x():
-            y = vp.top() + 10
-        self.legend.move(x, y)
+        room = (minimap.x() if minimap is not None and minimap.isVisible() else vp.right()) - vp.left() - 20
+        compact = self._legend_width > room
+        if compact != self.legend.compact:
+            self.legend.set_compact(compact)
+        self.legend.move(vp.left() + 10, vp.bottom() - self.legend.height() - 10)
         self.legend.raise_()
 
 

@@ -46,6 +46,7 @@ from ...store import ConflictError, DatabaseUnavailable, NotFound, StoreError, W
 from ...store.engine import mask_message
 from ...store.export import ExportResult
 from ...store.records import ApplyResult, ImportReport, RevertResult, SubjectInfo, SubjectRow, Suggestion
+from .. import icons
 from ..live import keep_scroll
 from . import dialogs, export, worker
 from .cohort import Cell, CohortView, cells_of
@@ -183,8 +184,26 @@ class SubjectsView(QWidget):
         self.count = QLabel()
 
         self.toolbar = QToolBar()
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self._build_actions()
+        icons.set_icons(
+            {
+                "register": self.register_action,
+                "import": self.import_action,
+                "import_folder": self.import_folder_action,
+                "evaluate": self.evaluate_action,
+                "override": self.override_action,
+                "eject": self.eject_action,
+                "reenroll": self.reenroll_action,
+                "revert": self.revert_action,
+                "move": self.move_action,
+                "undo_apply": self.undo_apply_action,
+                "export": self.export_action,
+                "copy": self.copy_action,
+                "database": self.database_action,
+                "refresh": self.refresh_action,
+            }
+        )
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
