@@ -278,6 +278,18 @@ class MainWindow(QMainWindow):
         self.subjects_menu.menuAction().setVisible(False)
 
         help_menu = bar.addMenu("&Help")
+        self.rule_help_action = self._action(
+            "&Rule language",
+            self.show_rule_language,
+            "F1",
+            "Operators, functions and counters, with examples",
+        )
+        self.shortcuts_action = self._action(
+            "&Keyboard Shortcuts", self.show_shortcuts, tip="Every key of the editor and the subjects"
+        )
+        help_menu.addAction(self.rule_help_action)
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addSeparator()
         help_menu.addAction(self._action("&About curriculum-gui", self.about))
 
     def _build_toolbar(self) -> None:
@@ -761,6 +773,28 @@ class MainWindow(QMainWindow):
         if self.simulate.python_rules is None and not self.trust_python_rules():
             return None
         return self.simulate.python_rules
+
+    def show_rule_language(self) -> QDialog:
+        from .help_dialogs import rule_language_dialog
+
+        dialog = rule_language_dialog(self)
+        dialog.show()  # beside the editor, not in front of it
+        return dialog
+
+    def show_shortcuts(self) -> QDialog:
+        """From the actions themselves: whatever key an action has, the list says."""
+        from .help_dialogs import shortcuts_dialog
+
+        groups = [
+            (menu.title().replace("&", ""), menu.actions())
+            for menu in (action.menu() for action in self.menuBar().actions())
+            if menu is not None
+        ]
+        if self.subjects_view is not None:
+            groups.append(("Subjects", self.subjects_view.actions()))
+        dialog = shortcuts_dialog(groups, self)
+        dialog.show()
+        return dialog
 
     def about(self) -> None:
         QMessageBox.about(

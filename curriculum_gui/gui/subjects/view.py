@@ -148,6 +148,17 @@ class SubjectsView(QWidget):
         self.proxy = SubjectFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.table = self._make_table()
+        self.empty = QLabel(self.table.viewport())  # what to do next, over an empty table
+        self.empty.setObjectName("empty_state")
+        self.empty.setWordWrap(True)
+        self.empty.setTextFormat(Qt.TextFormat.RichText)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: #37474f; font-size: 11pt;")
+        self.empty.hide()
+        over = QVBoxLayout(self.table.viewport())  # follows the table's size
+        over.setContentsMargins(30, 30, 30, 30)
+        over.addWidget(self.empty)
+        self._has_versions = True
         self.detail = SubjectDetail(wide=False)
         self.review = ReviewPanel()
         self.review.accept_requested.connect(self.apply)
@@ -438,6 +449,11 @@ class SubjectsView(QWidget):
         """Show rows read and prepared (here or on a worker thread), keeping the selection."""
         same = prepared.ids == self.model.ids
         self.rows = prepared.rows
+        if not prepared.rows:  # what the empty table says next depends on it (rare: read here)
+            try:
+                self._has_versions = bool(self.ws.versions())
+            except StoreError:
+                self._has_versions = True  # said in the banner already, if it matters
         if same:
             self.model.install(prepared)  # the same subjects: changed in place, selection and scroll stay
         else:
@@ -543,7 +559,30 @@ class SubjectsView(QWidget):
         self.proxy.set_filter(self.filter.text(), self.status.currentData())
         self._update_count()
 
+    def _update_empty(self) -> None:
+        """An empty table says what to do next."""
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        if shown:
+            self.empty.hide()
+            return
+        if total:
+            text = f"No subject matches the filter. Clear it (the ✕ in the Find field) to see all {total}."
+        elif not self._has_versions:
+            text = (
+                "<b>This database has no curriculum yet.</b><p>Publish a curriculum from the editor (or "
+                "<code>curriculum-gui publish FILE</code>), then register mice with <b>Register…</b> "
+                "(Ctrl+R).</p>"
+            )
+        else:
+            text = (
+                "<b>No mice yet.</b><p><b>Register…</b> (Ctrl+R) puts new mice on a published curriculum; "
+                "then <b>Import metrics…</b> (Ctrl+I) and <b>Evaluate</b> (Ctrl+E).</p>"
+            )
+        self.empty.setText(text)
+        self.empty.show()
+
     def _update_count(self) -> None:
+        self._update_empty()
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         selected = len(self._selected_proxy_rows())
         statuses = self.model.statuses()
