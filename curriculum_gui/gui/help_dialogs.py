@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
+    QMenuBar,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
@@ -52,6 +53,12 @@ def rule_language_dialog(parent: QWidget | None = None) -> QDialog:
     text.setObjectName("rule_language")
     text.setHtml(cheat_sheet_html())
     return _dialog(parent, "Rule language", text)
+
+
+def menu_groups(bar: QMenuBar) -> list[tuple[str, list[QAction]]]:
+    """(menu title, its actions) for every menu of a menu bar."""
+    menus = [action.menu() for action in bar.actions()]
+    return [(menu.title().replace("&", ""), menu.actions()) for menu in menus if menu is not None]
 
 
 def shortcut_rows(groups: Iterable[tuple[str, Iterable[QAction]]]) -> list[tuple[str, str, str]]:

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..core.errors import CurriculumGuiError
-from ..core.lookup import item_by_name
 from ..core.model import Curriculum
 from ..core.problems import ItemRef, Severity
 from ..core.wording import counted
@@ -39,7 +38,6 @@ from .autosave import Autosave
 from .canvas import CanvasWidget
 from .document import Document
 from .inspector import Inspector
-from .lifecycle import screens as lifecycle_screens
 from .lifecycle.actions import Lifecycle
 from .outline import Outline
 from .problems_panel import ProblemsPanel, problems_summary, problems_title
@@ -55,9 +53,6 @@ _RESERVED_ON_WINDOWS = {"CON", "PRN", "AUX", "NUL"} | {
 }
 MAX_RECENT = 8
 
-EDITOR_VIEWS = ("editor", "policies", "problems", "inspector", "history", "simulate")
-SUBJECT_VIEWS = ("subjects", "review", "subject", "cohort")
-VIEWS = (*EDITOR_VIEWS, *SUBJECT_VIEWS, "rig", *lifecycle_screens.VIEWS)
 DB_SETTING = "subjects/database"
 EDITOR_DOCKS = ("outline", "problems", "inspector", "history", "simulate")
 
@@ -537,58 +532,11 @@ class MainWindow(QMainWindow):
         return str(value) if value else None
 
     def show_view(self, name: str, select: str | None = None) -> QWidget | None:
-        """What ``--screenshot --view NAME [--select ITEM]`` shows; a lifecycle view returns its dialog or
-        window, to be drawn over this one."""
-        if name not in VIEWS:
-            raise CurriculumGuiError(f"unknown view {name!r} (choose from: {', '.join(VIEWS)})")
-        if name == "rig":
-            self.ensure_workspace(raise_errors=True)
-            self.modes.setCurrentWidget(self.rig_tab.widget)
-            return None
-        if name in lifecycle_screens.VIEWS:
-            return lifecycle_screens.show(self, name)
-        if name in SUBJECT_VIEWS:
-            if select:
-                raise CurriculumGuiError(f"--select applies to the editor's views, not to {name!r}")
-            self.ensure_workspace(raise_errors=True)
-            self.modes.setCurrentWidget(self.subjects_view)
-            self.subjects_view.show_part(name)
-            return None
-        self.modes.setCurrentWidget(self.tabs)
-        self.tabs.setCurrentWidget(self.canvas)
-        curriculum = self.document.curriculum
-        ref = item_by_name(curriculum, select) if select else None
-        if name == "policies" and ref is None:
-            stages = sorted(curriculum.stages, key=lambda s: -len(s.policies))
-            if not stages or not stages[0].policies:
-                raise CurriculumGuiError("--view policies: this curriculum has no stage with policies")
-            self.inspector.show_item(ItemRef("stage", stages[0].id))
-            self.canvas.open_stage(stages[0].id)
-            return None
-        if name == "inspector" and ref is None and curriculum.stages:
-            # the page people work in most: a stage's (the start stage, else the first)
-            ref = ItemRef("stage", curriculum.start_stage or curriculum.stages[0].id)
-        if name == "problems":
-            # the list gets most of the left column; its first problem is selected everywhere
-            self.problems_dock.show()
-            self.resizeDocks([self.outline_dock, self.problems_dock], [160, 600], Qt.Orientation.Vertical)
-            self.problems.setCurrentRow(0)
-            self.problems.setFocus()
-            problems = self.document.problems
-            if ref is None and problems:
-                ref = problems[0].ref
-        if ref is not None:
-            self.select_item(ref)
-        dock = {
-            "problems": self.problems_dock,
-            "inspector": self.inspector_dock,
-            "history": self.history_dock,
-            "simulate": self.simulate_dock,
-        }.get(name)
-        if dock is not None:
-            dock.show()
-            dock.raise_()
-        return None
+        """What ``--screenshot --view NAME [--select ITEM]`` shows (see :mod:`.views`); a lifecycle view
+        returns its dialog or window, to be drawn over this one."""
+        from .views import show_view
+
+        return show_view(self, name, select)
 
     # --- file actions --------------------------------------------------------------------------
 
@@ -782,14 +730,10 @@ class MainWindow(QMainWindow):
         return dialog
 
     def show_shortcuts(self) -> QDialog:
-        """From the actions themselves: whatever key an action has, the list says."""
-        from .help_dialogs import shortcuts_dialog
+        """From the actions themselves (the menus', and the Subjects view's once it exists)."""
+        from .help_dialogs import menu_groups, shortcuts_dialog
 
-        groups = [
-            (menu.title().replace("&", ""), menu.actions())
-            for menu in (action.menu() for action in self.menuBar().actions())
-            if menu is not None
-        ]
+        groups = menu_groups(self.menuBar())
         if self.subjects_view is not None:
             groups.append(("Subjects", self.subjects_view.actions()))
         dialog = shortcuts_dialog(groups, self)

@@ -26,13 +26,11 @@ from ...core import edits, layout
 from ...core.errors import EditError
 from ...core.model import Curriculum
 from ...core.problems import ItemRef, Problem
-from . import layout_task, placement, style
+from . import label_spots, layout_task, placement, style
 from .geometry import segment_hits_rect
 from .items import EdgeItem, NameEditor, NodeItem, node_size
 from .levels import CLIPBOARD_MIME, PolicyLevel, StageLevel
 
-LABEL_SPOTS = (0.5, 0.38, 0.62, 0.28, 0.72)  # along a curve, where its label may sit (middle first)
-LABEL_CELL = 200.0
 MIN_RANK_GAP = 120.0  # an arrow and a short label between two ranks
 
 
@@ -197,64 +195,7 @@ class GraphScene(QGraphicsScene):
             if moved or item.geometry_key is None:
                 item.obstructed = self._obstructed(item)
             item.refresh_geometry()
-        self._separate_labels()
-
-    def _separate_labels(self) -> None:
-        """Slide labels along their curves so that they cover neither each other nor a node: edges that
-        leave a node side by side otherwise stack their rules on top of each other. A few rounds of: each
-        label takes the spot along its curve that overlaps least (the middle when it is free)."""
-        edges = list(self.edges.values())
-        rects = {edge: edge.label_box_at(0.5) for edge in edges}
-        spot = dict.fromkeys(edges, 0.5)
-        grid: dict[tuple[int, int], set[EdgeItem]] = {}
-
-        def cells(rect: QRectF) -> list[tuple[int, int]]:
-            return [
-                (x, y)
-                for x in range(int(rect.left() // LABEL_CELL), int(rect.right() // LABEL_CELL) + 1)
-                for y in range(int(rect.top() // LABEL_CELL), int(rect.bottom() // LABEL_CELL) + 1)
-            ]
-
-        def overlap(a: QRectF, b: QRectF) -> float:
-            both = a.intersected(b)
-            return both.width() * both.height() if both.isValid() else 0.0
-
-        nodes: dict[tuple[int, int], list[NodeItem]] = {}  # the nodes, on the same grid (no scene query)
-        for node in self.nodes.values():
-            for cell in cells(node.scene_rect()):
-                nodes.setdefault(cell, []).append(node)
-
-        def cost(edge: EdgeItem, rect: QRectF) -> float:
-            padded = rect.adjusted(-3, -3, 3, 3)
-            places = cells(padded)
-            near = {other for cell in places for other in grid.get(cell, ())} - {edge}
-            total = sum(overlap(padded, rects[other]) for other in near)
-            ends = (edge.source, edge.target)
-            in_the_way = {node for cell in places for node in nodes.get(cell, ()) if node not in ends}
-            return total + sum(2 * overlap(padded, node.scene_rect()) for node in in_the_way)
-
-        for edge, rect in rects.items():
-            for cell in cells(rect):
-                grid.setdefault(cell, set()).add(edge)
-        for _ in range(3):
-            changed = False
-            for edge in edges:
-                options = [
-                    (cost(edge, edge.label_box_at(at)), index, at) for index, at in enumerate(LABEL_SPOTS)
-                ]
-                best = min(options)[2]
-                if best == spot[edge]:
-                    continue
-                for cell in cells(rects[edge]):
-                    grid[cell].discard(edge)
-                spot[edge], rects[edge] = best, edge.label_box_at(best)
-                for cell in cells(rects[edge]):
-                    grid.setdefault(cell, set()).add(edge)
-                changed = True
-            if not changed:
-                break
-        for edge in edges:
-            edge.move_label(spot[edge])
+        label_spots.separate_labels(list(self.edges.values()), list(self.nodes.values()))
 
     def _obstructed(self, edge: EdgeItem) -> bool:
         """Would a straight line between the two nodes run through a third one?"""
