@@ -193,6 +193,9 @@ class SubjectsView(QWidget):
             self.status.addItem(status.capitalize(), status)
         self.status.currentIndexChanged.connect(self._filter_changed)
         self.count = QLabel()
+        # wraps rather than widen the whole window: the editor's docks keep their usable widths beside this
+        # page (a hidden tab still counts) on a 1280-pixel screen
+        self.count.setWordWrap(True)
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
