@@ -8,7 +8,9 @@ from functools import cache
 
 os.environ.setdefault("QT_API", "pyside6")  # qtawesome (through QtPy) uses the Qt binding we use
 
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import QToolBar
 
 from .. import resources
 
@@ -50,6 +52,35 @@ def icon(name: str) -> QIcon:
     import qtawesome
 
     return qtawesome.icon(f"mdi6.{ACTION_ICONS[name]}", color=COLOUR, color_disabled=DISABLED)
+
+
+class FittingToolBar(QObject):
+    """Keeps ``toolbar``'s buttons in view: text beside the icons where the row has room, under them (about
+    a third narrower) where it has not, so no action hides behind the » menu on a 1280-pixel screen."""
+
+    BESIDE = Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+    UNDER = Qt.ToolButtonStyle.ToolButtonTextUnderIcon
+
+    def __init__(self, toolbar: QToolBar) -> None:
+        super().__init__(toolbar)
+        self.toolbar = toolbar
+        self.beside_width = 0  # measured once (the actions and their texts are fixed)
+        toolbar.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event) -> bool:
+        if watched is self.toolbar and event.type() == event.Type.Resize:
+            self.fit(event.size().width())
+        return False
+
+    def fit(self, room: int) -> None:
+        if not self.beside_width:
+            style = self.toolbar.toolButtonStyle()
+            self.toolbar.setToolButtonStyle(self.BESIDE)
+            self.beside_width = self.toolbar.sizeHint().width()
+            self.toolbar.setToolButtonStyle(style)
+        wanted = self.BESIDE if self.beside_width <= room else self.UNDER
+        if self.toolbar.toolButtonStyle() != wanted:
+            self.toolbar.setToolButtonStyle(wanted)
 
 
 def set_icons(pairs: dict[str, QAction]) -> None:

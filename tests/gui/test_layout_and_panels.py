@@ -271,3 +271,34 @@ def test_a_screenshot_run_prints_no_qt_noise(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "propagateSizeHints" not in done.stderr + done.stdout
     assert done.stdout.strip() == f"wrote {out}"
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)])
+def test_every_subjects_action_is_in_view_on_its_toolbar(
+    qtbot, demo_file: Path, tmp_path: Path, size
+) -> None:
+    """Icons beside their text where there is room, under it where not: never behind the » menu."""
+    import shutil
+
+    from curriculum_gui.gui.app import build_window, settle
+
+    db = tmp_path / "lab.sqlite3"
+    shutil.copy(demo_file, db)
+    window = build_window(None, str(db), remember_layout=False)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show_view("subjects")
+    window.show()
+    settle()
+    toolbar = window.subjects_view.toolbar
+    assert window.width() == size[0]  # the window fits the screen
+    actions = [a for a in toolbar.actions() if not a.isSeparator()]
+    assert len(actions) >= 12
+    for action in actions:
+        button = toolbar.widgetForAction(action)
+        assert button is not None and button.isVisible(), action.text()
+        assert toolbar.rect().contains(button.geometry()), action.text()
+    wide = size[0] >= 1920
+    assert (toolbar.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonTextBesideIcon) == wide
+    window.document.undo_stack.clear()
+    window.close()

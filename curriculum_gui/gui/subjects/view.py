@@ -199,6 +199,7 @@ class SubjectsView(QWidget):
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar_fit = icons.FittingToolBar(self.toolbar)
         self._build_actions()
         icons.set_icons(
             {
