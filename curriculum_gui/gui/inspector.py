@@ -325,10 +325,6 @@ class TransitionPage(_Page):
         self.rule.committed.connect(self._set_rule)
         self.rule_box = _box("Rule", self.rule, "A condition over the declared metrics.")
         self.layout_.addWidget(self.rule_box)
-        self.python = PythonRulePanel()
-        self.python.trusted_runner = lambda: self.inspector.trusted_runner()  # asked when clicked
-        self.python.converted.connect(self._converted)
-        self.layout_.addWidget(self.python, 1)
         self.priorities = PriorityList()
         self.priorities.reordered.connect(self._reorder)
         self.priorities.activated.connect(
@@ -336,6 +332,11 @@ class TransitionPage(_Page):
         )
         self.priority_box = _box("Priority (first true wins)", self.priorities)
         self.layout_.addWidget(self.priority_box)
+        # a Python reference's source, below what is edited here (it can be long)
+        self.python = PythonRulePanel()
+        self.python.trusted_runner = lambda: self.inspector.trusted_runner()  # asked when clicked
+        self.python.converted.connect(self._converted)
+        self.layout_.addWidget(self.python, 1)
         self.layout_.addStretch(1)
 
     def _reorder(self, order: list[str]) -> None:

@@ -302,3 +302,23 @@ def test_every_subjects_action_is_in_view_on_its_toolbar(
     assert (toolbar.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonTextBesideIcon) == wide
     window.document.undo_stack.clear()
     window.close()
+
+
+def test_a_python_references_page_keeps_its_priorities_above_the_source(qtbot) -> None:
+    """The function's source can be long: the priority list comes before it, in view at 1280x720."""
+    from curriculum_gui.gui.document import Document
+
+    from .conftest import shown_window
+
+    path = Path(__file__).parents[1] / "data" / "aind" / "example_project_curriculum.json"
+    for window in shown_window(qtbot, Document.open(path)):
+        window.reset_layout()  # the default layout, whatever an earlier test left in the settings
+        window.resize(1280, 720)
+        window.select_item(item_by_name(window.document.curriculum, "StageA -> StageB"))
+        _settle(qtbot, window)
+        page = window.inspector.pages["transition"]
+        assert page.python.isVisible()
+        body = page.widget()
+        top = page.priorities.mapTo(body, page.priorities.rect().bottomLeft()).y()
+        assert top <= page.viewport().height()
+        assert top < page.python.mapTo(body, page.python.rect().topLeft()).y()
