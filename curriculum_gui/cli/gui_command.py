@@ -15,7 +15,15 @@ def add_gui_options(parser: argparse.ArgumentParser, file: bool = True) -> None:
         help="with --screenshot: editor, problems, inspector, history, simulate, policies, subjects, "
         "review, subject, cohort, progress, compare, rig, publish, versions, diff, migrate or replay",
     )
-    parser.add_argument("--size", metavar="WxH", help="with --screenshot: the window's size, e.g. 1280x720")
+    parser.add_argument(
+        "--size", metavar="WxH", help="with --screenshot: the window's size, e.g. 1280x720 (default 1400x860)"
+    )
+    parser.add_argument(
+        "--select",
+        metavar="ITEM",
+        help="with --screenshot: select an item first: curriculum, STAGE, STAGE/POLICY, "
+        "'SOURCE -> DESTINATION' or 'STAGE/SOURCE -> DESTINATION'",
+    )
     parser.add_argument(
         "--db", metavar="URL", help="subjects database: a SQLite file or postgresql://… (default: your own)"
     )
@@ -32,6 +40,7 @@ def run_gui(args: argparse.Namespace) -> int:
         size=args.size,
         aind_module=getattr(args, "aind_module", None),
         python_path=tuple(getattr(args, "python_path", ()) or ()),
+        select=args.select,
     )
 
 

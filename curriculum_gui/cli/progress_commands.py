@@ -94,7 +94,7 @@ def _add_stats(sub: argparse._SubParsersAction) -> None:
         "forward, regressed, are still in it, were ejected; sessions and days in the stage and from "
         "enrollment to reach it (median and quartiles, Kaplan–Meier: subjects still training or ejected are "
         "censored). --compare puts two versions side by side: per stage, the time to meet its criterion "
-        "with a 95%% confidence interval, the log-rank test's p-value and a verdict in words.",
+        "with a 95% confidence interval, the log-rank test's p-value and a verdict in words.",
     )
     _db(p)
     p.add_argument("--curriculum", metavar="NAME[@VERSION]", help="default: the only published curriculum")

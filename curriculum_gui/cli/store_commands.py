@@ -118,7 +118,11 @@ def _add_subjects(sub: argparse._SubParsersAction) -> None:
     )
     _db(q)
     q.add_argument("subject", nargs="+")
-    q.add_argument("--aind", action="store_true", help="as an aind TrainerState")
+    q.add_argument(
+        "--aind",
+        action="store_true",
+        help="as an aind TrainerState (only for curricula whose rules are Python references)",
+    )
     out = q.add_mutually_exclusive_group()
     out.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
     out.add_argument("--folder", metavar="DIR", help="write one file per subject into DIR")
@@ -331,9 +335,11 @@ def _export_folder(args: argparse.Namespace) -> int:
         print(f"{path}: written")
     if result.renamed:
         print(result.renamed_text(limit=len(result.renamed)))
+    if result.aind_note():  # asked for and not written: said in one line, and the exit code says so
+        print(f"curriculum-gui: {result.aind_note()}", file=sys.stderr)
     for problem in result.problems:
         print(f"curriculum-gui: {problem}", file=sys.stderr)
-    return EXIT_PROBLEMS if result.problems else EXIT_OK
+    return EXIT_PROBLEMS if result.problems or result.no_aind else EXIT_OK
 
 
 # --- metrics, evaluate, demo -----------------------------------------------------------
@@ -469,6 +475,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if any(s.error for s in suggestions) else EXIT_OK
 
 
+def _value(value: Any) -> str:
+    """A parameter value for a person: ``2.7`` rather than ``2.6999999999999997``."""
+    return format(value, ".6g") if isinstance(value, float) else repr(value)
+
+
 def _describe(s: Any) -> str:
     notes = "".join(f"\n  note: {text}" for _, text in s.notes)
     if s.waiting:
@@ -479,7 +490,7 @@ def _describe(s: Any) -> str:
         f"{s.current_stage!r} → {s.suggested_stage!r}" if s.stage_changed else f"stays on {s.current_stage!r}"
     )
     policies = ", ".join(s.suggested_policies) or "no policies"
-    changes = "; ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in s.parameter_changes.items())
+    changes = "; ".join(f"{k}: {text}" for k, text in s.change_texts(_value).items())
     return f"{s.subject}: {move} [{policies}]" + (f" ({changes})" if changes else "") + notes
 
 

@@ -602,10 +602,26 @@ def trainer_state_from_data(data: Any, curriculum: Curriculum, name: str) -> Any
     )
 
 
+def trainer_state_blocker(curriculum: Curriculum) -> str | None:
+    """Why no aind TrainerState can be written on this curriculum, in one short line (None: it can).
+    A TrainerState holds its curriculum as aind JSON, whose rules are Python references."""
+    if expression_rules(curriculum):
+        return (
+            "its curriculum's rules are expressions; aind needs Python references "
+            "(or convert --to aind-package)"
+        )
+    try:
+        curriculum_to_aind_data(curriculum)
+    except AindExportError as exc:
+        return str(exc).removeprefix("cannot export to aind JSON: ")
+    return None
+
+
 def trainer_state_to_data(
     curriculum: Curriculum, state: Any, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Our ``SubjectState`` -> aind TrainerState JSON data (the curriculum must be aind-exportable).
+    """Our ``SubjectState`` -> aind TrainerState JSON data (the curriculum must be aind-exportable:
+    see :func:`trainer_state_blocker`).
 
     ``extra``: the fields of the input TrainerState that aind's model has no place for (a package's
     subclass of TrainerState), written back as they came."""

@@ -517,7 +517,7 @@ def remove_parameter(curriculum: Curriculum, stage_id: str, path: Sequence[str])
 
 
 def add_metric(metric: Metric, index: int | None = None) -> Insert:
-    return Insert("metric", metric, index, text=f"Declare metric {metric.name!r}")
+    return Insert("metric", metric, index, text=f"Add metric {metric.name!r}")
 
 
 def remove_metric(name: str) -> Delete:

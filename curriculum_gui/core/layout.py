@@ -36,6 +36,11 @@ class Graph:
     nodes: list[str]
     edges: list[tuple[str, str]]
     roots: list[str] = field(default_factory=list)  # start nodes, placed first
+    sizes: dict[str, tuple[float, float]] = field(default_factory=dict)  # a node's own size, if not default
+    rank_gap: float = 0.0  # room between ranks (0: RANK_GAP); less when every edge label is short
+
+    def size(self, node: str, default: tuple[float, float]) -> tuple[float, float]:
+        return self.sizes.get(node, default)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,39 @@ def policy_graph(curriculum: Curriculum, stage_id: str) -> Graph:
         edges=[(t.source, t.destination) for t in stage.policy_transitions],
         roots=list(stage.start_policies),
     )
+
+
+def depths(graph: Graph) -> dict[str, int]:
+    """Breadth-first steps from the roots (the start stage, or the start policies; without any, the first
+    node) along the edges; nodes that cannot be reached are left out. An edge to a node of smaller depth
+    goes back."""
+    out: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    for a, b in graph.edges:
+        if a in out and b in out:
+            out[a].append(b)
+    roots = [root for root in graph.roots if root in out] or graph.nodes[:1]  # no start yet: the first
+    depth = dict.fromkeys(roots, 0)
+    queue = list(depth)
+    for node in queue:  # the list grows while it is read: a queue
+        for child in out[node]:
+            if child not in depth:
+                depth[child] = depth[node] + 1
+                queue.append(child)
+    return depth
+
+
+def goes_back(graph: Graph, terminals: Sequence[str] = ()) -> set[tuple[str, str]]:
+    """The edges that go back towards the start (regressions): to a node of smaller breadth-first depth
+    from the start or, at the same depth, to one listed earlier; an end (terminal) comes after every
+    node of its depth. Edges from or to a node the start cannot reach are not counted."""
+    depth = depths(graph)
+    last = set(terminals)
+    index = {node: i for i, node in enumerate(graph.nodes)}
+
+    def key(node: str) -> tuple[int, bool, int]:
+        return depth[node], node in last, index[node]
+
+    return {(a, b) for a, b in graph.edges if a in depth and b in depth and key(b) < key(a)}
 
 
 def layout(
@@ -100,13 +138,17 @@ def dot_source(graph: Graph, node_size: tuple[float, float]) -> str:
     """DOT text with nodes named ``n0``, ``n1``... in :func:`_dot_names` order: no id or label from the
     curriculum enters it (nodes are drawn with empty labels), so nothing a file holds is read as DOT."""
     width, height = node_size
+    rank_gap = graph.rank_gap or RANK_GAP
     lines = [
         "digraph layout {",
-        f"  graph [rankdir=LR, nodesep={NODE_GAP / 72:.3f}, ranksep={RANK_GAP / 72:.3f}];",
+        f"  graph [rankdir=LR, nodesep={NODE_GAP / 72:.3f}, ranksep={rank_gap / 72:.3f}];",
         f'  node [shape=box, fixedsize=true, width={width / 72:.3f}, height={height / 72:.3f}, label=""];',
     ]
     names = _dot_names(graph)
-    lines += [f"  {name};" for name in names.values()]
+    for node, name in names.items():
+        w, h = graph.size(node, node_size)
+        own = f" [width={w / 72:.3f}, height={h / 72:.3f}]" if (w, h) != (width, height) else ""
+        lines.append(f"  {name}{own};")
     lines += [f"  {names[a]} -> {names[b]};" for a, b in graph.edges if a in names and b in names]
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -124,8 +166,10 @@ def dot_layout(
         timeout=timeout,
         check=True,
     )
-    ids = {name: node for node, name in _dot_names(graph).items()}
-    return {ids[name]: xy for name, xy in parse_json0(done.stdout, node_size).items() if name in ids}
+    names = _dot_names(graph)
+    ids = {name: node for node, name in names.items()}
+    sizes = {names[node]: size for node, size in graph.sizes.items() if node in names}
+    return {ids[name]: xy for name, xy in parse_json0(done.stdout, node_size, sizes).items() if name in ids}
 
 
 def _dot_names(graph: Graph) -> dict[str, str]:
@@ -134,16 +178,18 @@ def _dot_names(graph: Graph) -> dict[str, str]:
     return {node: f"n{i}" for i, node in enumerate(ordered)}
 
 
-def parse_json0(text: str, node_size: tuple[float, float]) -> dict[str, tuple[float, float]]:
+def parse_json0(
+    text: str, node_size: tuple[float, float], sizes: dict[str, tuple[float, float]] | None = None
+) -> dict[str, tuple[float, float]]:
     """Node centres in points with y up -> top-left corners in scene units with y down."""
     data = json.loads(text)
     top = float(str(data["bb"]).split(",")[3])
-    width, height = node_size
     positions: dict[str, tuple[float, float]] = {}
     for obj in data.get("objects", []):
         if "pos" not in obj or "nodes" in obj:  # clusters have no pos; be strict anyway
             continue
         x, y = (float(v) for v in str(obj["pos"]).split(","))
+        width, height = (sizes or {}).get(str(obj["name"]), node_size)
         positions[str(obj["name"])] = (round(x - width / 2, 1), round(top - y - height / 2, 1))
     return positions
 
@@ -169,12 +215,16 @@ def layered_layout(
     forward = _acyclic(nodes, edges, [r for r in graph.roots if r in known])
     rank = _ranks(nodes, forward)
     layers = _order(nodes, forward, rank)
-    width, height = node_size
     positions: dict[str, tuple[float, float]] = {}
-    for r, layer in enumerate(layers):
-        top = -(len(layer) * (height + NODE_GAP) - NODE_GAP) / 2
-        for i, node in enumerate(layer):
-            positions[node] = (r * (width + RANK_GAP), round(top + i * (height + NODE_GAP), 1))
+    left = 0.0
+    for layer in layers:
+        sizes = [graph.size(node, node_size) for node in layer]
+        column = max(w for w, _ in sizes)
+        top = -(sum(h for _, h in sizes) + NODE_GAP * (len(layer) - 1)) / 2
+        for node, (w, h) in zip(layer, sizes, strict=True):
+            positions[node] = (round(left + (column - w) / 2, 1), round(top, 1))
+            top += h + NODE_GAP
+        left += column + (graph.rank_gap or RANK_GAP)
     return positions
 
 

@@ -43,9 +43,12 @@ def function_name(reference: str) -> str:
     return reference.strip().rpartition(".")[2] or reference
 
 
-def rule_label(rule: Rule) -> str:
-    """A rule as the canvas shows it: a Python reference by its function name, an expression as written."""
-    return function_name(rule.python) if isinstance(rule, PythonRule) else rule.text
+def rule_label(rule: Rule, *, one_line: bool = False) -> str:
+    """A rule as the canvas shows it: a Python reference by its function name (every reference of an aind
+    curriculum shares a long module prefix, the same on every edge), an expression as written; ``one_line``:
+    its whitespace collapsed, for places with one line of room (edges, priority lists)."""
+    text = function_name(rule.python) if isinstance(rule, PythonRule) else rule.text
+    return " ".join(text.split()) if one_line else text
 
 
 def _search_path(search_path: Sequence[str] | None) -> list[Path]:

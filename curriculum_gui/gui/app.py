@@ -14,9 +14,16 @@ from ..core.errors import CurriculumGuiError
 def _application():
     from PySide6.QtWidgets import QApplication
 
+    from . import qt_messages
+
+    qt_messages.install()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("curriculum-gui")
     app.setApplicationName("curriculum-gui")
+    app.setDesktopFileName(resources.APP_ID)  # the .desktop file's name: the shell shows its icon
+    from .icons import app_icon
+
+    app.setWindowIcon(app_icon())  # every window, and the about box
     return app
 
 
@@ -29,7 +36,12 @@ def _example_document():
 
 
 def build_window(
-    file: str | None, db: str | None = None, aind_module: str | None = None, python_path: tuple[str, ...] = ()
+    file: str | None,
+    db: str | None = None,
+    aind_module: str | None = None,
+    python_path: tuple[str, ...] = (),
+    *,
+    remember_layout: bool = True,
 ):
     from .document import Document
     from .main_window import MainWindow
@@ -39,22 +51,39 @@ def build_window(
         from ..core.python_rules import runner_for
 
         opened = open_module(aind_module, python_path)  # the person named it: its code runs
-        window = MainWindow(Document(opened.curriculum, path=None, source_format="aind"), db=db)
+        window = MainWindow(
+            Document(opened.curriculum, path=None, source_format="aind"),
+            db=db,
+            remember_layout=remember_layout,
+        )
         window.simulate.python_rules = runner_for(modules=opened.trusted, paths=python_path)
         return window
     document = Document.open(file) if file else _example_document()
-    return MainWindow(document, db=db)
+    return MainWindow(document, db=db, remember_layout=remember_layout)
+
+
+def settle(rounds: int = 12) -> None:
+    """Let the layouts settle: a widget that grows on being shown (wrapped text, a list sized to its
+    rows) asks for another layout pass, which may ask for one more."""
+    import time
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(rounds):
+        QApplication.processEvents()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        time.sleep(0.005)
+    QApplication.processEvents()
 
 
 def take_screenshot(window, path: str | Path, over=None) -> None:
     """The window as a PNG; ``over``: a dialog (or another window) drawn on top of it, centred and made to
     fit inside it, as a person sees it."""
     from PySide6.QtGui import QColor, QPainter
-    from PySide6.QtWidgets import QApplication
 
     window.show()
-    for _ in range(3):
-        QApplication.processEvents()
+    settle()
     image = window.grab()
     if over is not None:
         margin = 40
@@ -62,8 +91,7 @@ def take_screenshot(window, path: str | Path, over=None) -> None:
             min(over.width(), window.width() - 2 * margin), min(over.height(), window.height() - 2 * margin)
         )
         over.show()
-        for _ in range(3):
-            QApplication.processEvents()
+        settle()
         top = over.grab()
         x, y = max((image.width() - top.width()) // 2, 0), max((image.height() - top.height()) // 2, 0)
         painter = QPainter(image)
@@ -80,7 +108,7 @@ def take_screenshot(window, path: str | Path, over=None) -> None:
 
 def parse_size(text: str) -> tuple[int, int]:
     """``1280x720`` → (1280, 720)."""
-    width, sep, height = text.lower().partition("x")
+    width, sep, height = text.lower().replace("×", "x").partition("x")
     if (
         not sep
         or not width.isdigit()
@@ -100,19 +128,24 @@ def run_app(
     aind_module: str | None = None,
     python_path: tuple[str, ...] = (),
     size: str | None = None,
+    select: str | None = None,
 ) -> int:
-    if (view or size) and not screenshot:
-        raise CurriculumGuiError(f"{'--view' if view else '--size'} only applies with --screenshot")
+    for option, value in (("--view", view), ("--size", size), ("--select", select)):
+        if value and not screenshot:
+            raise CurriculumGuiError(f"{option} only applies with --screenshot")
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _application()
 
     if screenshot:
-        from .main_window import DEFAULT_SIZE
+        from .window_layout import DEFAULT_SIZE
 
-        window = build_window(file, db, aind_module, python_path)  # a bad file or database: one line, exit 2
-        window.resize(*(parse_size(size) if size else DEFAULT_SIZE))  # never the size last left on screen
-        over = window.show_view(view or "editor")
+        # The default layout and size, whatever the last session left in the settings: the same command
+        # gives the same picture. A bad file or database is an error here: one line, exit 2.
+        width, height = parse_size(size) if size else (DEFAULT_SIZE.width(), DEFAULT_SIZE.height())
+        window = build_window(file, db, aind_module, python_path, remember_layout=False)
+        window.resize(width, height)
+        over = window.show_view(view or "editor", select=select)
         take_screenshot(window, screenshot, over)
         print(f"wrote {screenshot}")
         return 0

@@ -18,15 +18,37 @@ from ..core.model import Curriculum
 from ..core.problems import Problem
 from ..core.validation import validate
 
+OPEN_STEP = 1  # QUndoCommand.id() of a step that the next "continues" edit joins
+
 
 class EditCommand(QUndoCommand):
-    """Wraps a core edit; Qt's undo stack calls redo() when pushed, so the first apply happens there."""
+    """Wraps a core edit; Qt's undo stack calls redo() when pushed, so the first apply happens there.
 
-    def __init__(self, document: Document, edit: edits.Edit) -> None:
+    A step pushed ``open`` is joined by the next edit pushed as its continuation (Qt's command merging):
+    adding a metric and then typing its name is one step, named after the result."""
+
+    def __init__(self, document: Document, edit: edits.Edit, merge_id: int = -1) -> None:
         super().__init__(edit.text)
         self._document = document
         self._edit = edit
         self._inverse: edits.Edit | None = None
+        self._merge_id = merge_id
+        self._continuation = False
+
+    def id(self) -> int:
+        return self._merge_id
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, EditCommand) or not other._continuation or self._continuation:
+            return False
+        if self._inverse is None:
+            return False
+        assert other._inverse is not None
+        self._edit = edits.Batch([self._edit, other._edit], text=other.text())
+        self._inverse = edits.Batch([other._inverse, self._inverse], text=other.text())
+        self.setText(other.text())
+        self._merge_id = -1  # joined once: later edits are steps of their own
+        return True
 
     def redo(self) -> None:
         self._inverse = self._edit.apply(self._document.curriculum)
@@ -66,13 +88,18 @@ class Document(QObject):
         keep_path = Path(path) if opened.format == "native" else None
         return cls(opened.curriculum, keep_path, opened.format)
 
-    def apply(self, edit: edits.Edit) -> None:
-        """Apply an edit as one undoable step; a refused edit raises EditError and changes nothing."""
+    def apply(self, edit: edits.Edit, *, open_step: bool = False, continues: bool = False) -> None:
+        """Apply an edit as one undoable step; a refused edit raises EditError and changes nothing.
+
+        ``open_step``: the next edit applied with ``continues=True`` joins this step (if nothing else
+        was done in between) instead of making a step of its own."""
         if self.read_only:
             raise EditError(self.read_only)
         probe = edit.apply(self.curriculum)  # validate by applying once...
         probe.apply(self.curriculum)  # ...and restoring, so a refusal never reaches the stack
-        self.undo_stack.push(EditCommand(self, edit))
+        command = EditCommand(self, edit, OPEN_STEP if open_step or continues else -1)
+        command._continuation = continues
+        self.undo_stack.push(command)
 
     @property
     def problems(self) -> list[Problem]:

@@ -12,9 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFormLayout,
@@ -25,7 +23,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QSpinBox,
     QStackedWidget,
@@ -35,21 +32,15 @@ from PySide6.QtWidgets import (
 
 from ..core import edits
 from ..core.errors import EditError
-from ..core.model import (
-    Curriculum,
-    ExpressionRule,
-    PythonRule,
-    Stage,
-)
+from ..core.model import ExpressionRule, PythonRule, Stage
 from ..core.problems import ItemRef
 from .attention_editor import AttentionRulesEditor
 from .document import Document
 from .metrics_table import MetricsEditor
 from .parameters_editor import ParametersEditor
+from .priority_list import ID_ROLE, PriorityList, transition_rows
 from .python_rule_panel import PythonRulePanel, python_to_expression
 from .rule_editor import RuleEditor
-
-ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def _set_text(widget: QLineEdit | QPlainTextEdit, text: str) -> None:
@@ -83,107 +74,40 @@ class _FocusOut(QObject):
         return False
 
 
-class PriorityList(QWidget):
-    """A source's outgoing transitions in priority order: reorder by drag or Up/Down."""
-
-    reordered = Signal(list)
-    activated = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.list = QListWidget(self)
-        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
-        self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
-        self._filling = False
-        self.list.model().rowsMoved.connect(self._emit_order)
-        # itemActivated: a double-click, and Enter for keyboard users
-        self.list.itemActivated.connect(lambda item: self.activated.emit(item.data(ID_ROLE)))
-        self.list.setMaximumHeight(150)
-        self.list.setWordWrap(True)  # a whole rule, on as many lines as it needs
-        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.up = QPushButton("Up", self)
-        self.up.setToolTip("Raise the priority of the selected transition (Alt+Up in the list)")
-        self.down = QPushButton("Down", self)
-        self.down.setToolTip("Lower the priority of the selected transition (Alt+Down in the list)")
-        for keys, step in (("Alt+Up", -1), ("Alt+Down", 1)):
-            shortcut = QShortcut(QKeySequence(keys), self.list, lambda step=step: self.move_selected(step))
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)  # only while the list has focus
-        self.up.clicked.connect(lambda: self.move_selected(-1))
-        self.down.clicked.connect(lambda: self.move_selected(1))
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.up)
-        buttons.addWidget(self.down)
-        buttons.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.list, 1)
-        layout.addLayout(buttons)
-
-    def set_transitions(self, rows: list[tuple[str, str]]) -> None:
-        """``rows``: (transition id, label) in priority order."""
-        current = self.list.currentItem().data(ID_ROLE) if self.list.currentItem() else None
-        self._filling = True  # (not blockSignals: the view must still hear of the new rows)
-        self.list.clear()
-        for index, (transition_id, label) in enumerate(rows, start=1):
-            item = QListWidgetItem(f"({index}) {label}")
-            item.setData(ID_ROLE, transition_id)
-            item.setToolTip(label)
-            self.list.addItem(item)
-            if transition_id == current:
-                self.list.setCurrentItem(item)
-        self._filling = False
-        if not rows:
-            placeholder = QListWidgetItem("no way out yet: connect this to another node")
-            placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.list.addItem(placeholder)
-        self.up.setEnabled(len(rows) > 1)
-        self.down.setEnabled(len(rows) > 1)
-
-    def order(self) -> list[str]:
-        ids = [self.list.item(i).data(ID_ROLE) for i in range(self.list.count())]
-        return [i for i in ids if i]
-
-    def move_selected(self, step: int) -> None:
-        row = self.list.currentRow()
-        order = self.order()
-        target = row + step
-        if row < 0 or not 0 <= target < len(order):
-            return
-        order[row], order[target] = order[target], order[row]
-        self.reordered.emit(order)
-        self.list.setCurrentRow(target)
-
-    def _emit_order(self, *_: Any) -> None:
-        if not self._filling:
-            self.reordered.emit(self.order())
-
-
-def _transition_label(curriculum: Curriculum, stage: Stage | None, transition: Any) -> str:
-    if stage is None:
-        target = curriculum.stage(transition.destination)
-    else:
-        target = stage.policy(transition.destination)
-    name = target.name if target else transition.destination
-    rule = transition.rule.text or "(no rule)"
-    return f"→ {name}: {rule}"
+def _box(title: str, widget: QWidget, hint: str = "") -> QGroupBox:
+    """A group with a short title (a title never wraps, so a long one would widen the whole page) and,
+    below it, an optional hint that wraps to the dock's width."""
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    if hint:
+        label = QLabel(hint)
+        label.setWordWrap(True)
+        label.setStyleSheet("color: #546e7a;")
+        layout.addWidget(label)
+    layout.addWidget(widget)
+    return box
 
 
 class _Page(QScrollArea):
-    """A scrollable form; subclasses fill ``self.form`` and implement ``load``."""
+    """A scrollable form; subclasses fill ``self.form`` and implement ``load``.
+
+    Everything on a page fits the inspector's narrowest width (short titles, wrapped hints and labels);
+    should something still not fit, the page scrolls sideways rather than cut it off."""
 
     def __init__(self, inspector: Inspector, title: str) -> None:
         super().__init__()
         self.inspector = inspector
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
-        # Fit the dock's width (long texts elide or wrap); scroll only vertically.
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         body = QWidget()
         self.layout_ = QVBoxLayout(body)
         self.title = QLabel(f"<b>{title}</b>")
+        self.title.setWordWrap(True)
         self.layout_.addWidget(self.title)
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.layout_.addLayout(self.form)
         self.setWidget(body)
 
@@ -191,8 +115,8 @@ class _Page(QScrollArea):
     def document(self) -> Document:
         return self.inspector.document
 
-    def apply(self, edit: edits.Edit) -> bool:
-        return self.inspector.apply(edit)
+    def apply(self, edit: edits.Edit, **step: bool) -> bool:
+        return self.inspector.apply(edit, **step)
 
     def load(self, ref: ItemRef) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -227,6 +151,7 @@ class CurriculumPage(_Page):
     def _set(self, **values: str) -> None:
         edit = edits.set_info(self.document.curriculum, **values)
         if edit.edits:
+            self.metrics_editor.just_added = None
             self.apply(edit)
 
     def load(self, ref: ItemRef) -> bool:
@@ -246,15 +171,15 @@ class CurriculumPage(_Page):
 
 
 class StagePage(_Page):
+    """What matters most comes first, seen without scrolling: name, task, where the stage leads (in
+    priority order) and its task parameters; then start policies and the description."""
+
     def __init__(self, inspector: Inspector) -> None:
         super().__init__(inspector, "Stage")
         self.stage_id: str | None = None
         self.name = QLineEdit()
         self.task = QLineEdit()
         self.task.setPlaceholderText("the task the rig runs, e.g. TwoChoiceVisual")
-        self.description = QPlainTextEdit()
-        self.description.setMaximumHeight(60)
-        self.description.setTabChangesFocus(True)  # Tab moves on, as in every other field
         self.start = QCheckBox("Start stage")
         self.start.setToolTip("New subjects begin here")
         self.budget = QSpinBox()
@@ -265,17 +190,18 @@ class StagePage(_Page):
             "Session budget: a subject with more sessions in this stage needs attention (over budget)"
         )
         self.budget.editingFinished.connect(self._set_budget)
-        self.terminal = QCheckBox("Terminal (e.g. graduated)")
-        self.terminal.setToolTip("An end of the curriculum: no way out is needed")
+        self.terminal = QCheckBox("Terminal")
+        self.terminal.setToolTip("An end of the curriculum (e.g. graduated): no way out is needed")
+        flags = QHBoxLayout()
+        flags.addWidget(self.start)
+        flags.addWidget(self.terminal)
+        flags.addStretch(1)
         self.form.addRow("&Name:", self.name)
         self.form.addRow("&Task:", self.task)
-        self.form.addRow("Descr&iption:", self.description)
-        self.form.addRow("", self.start)
-        self.form.addRow("", self.terminal)
+        self.form.addRow("", flags)
         self.form.addRow("&Budget:", self.budget)
         self.name.editingFinished.connect(self._rename)
         self.task.editingFinished.connect(self._set_task_name)
-        _FocusOut(self.description, self._set_description)
         self.start.toggled.connect(self._set_start)
         self.terminal.toggled.connect(
             lambda on: self.apply(
@@ -283,12 +209,14 @@ class StagePage(_Page):
             )
         )
 
-        self.start_policies = QListWidget()
-        self.start_policies.setMaximumHeight(110)
-        self.start_policies.itemChanged.connect(self._start_policies_changed)
-        box = QGroupBox("Start policies (active on entering the stage)")
-        QVBoxLayout(box).addWidget(self.start_policies)
-        self.layout_.addWidget(box)
+        self.priorities = PriorityList()
+        self.priorities.reordered.connect(
+            lambda order: self.apply(edits.reorder("stage_transition", self.stage_id, order))
+        )
+        self.priorities.activated.connect(
+            lambda tid: self.inspector.select_requested.emit(ItemRef("stage_transition", tid))
+        )
+        self.layout_.addWidget(_box("Outgoing transitions (first true wins)", self.priorities))
 
         self.parameters = ParametersEditor()
         self.parameters.parameter_set.connect(
@@ -299,20 +227,24 @@ class StagePage(_Page):
         self.parameters.parameter_removed.connect(
             lambda path: self.apply(edits.remove_parameter(self.document.curriculum, self.stage_id, path))
         )
-        box = QGroupBox("Task parameters (defaults on entering the stage)")
-        QVBoxLayout(box).addWidget(self.parameters)
-        self.layout_.addWidget(box, 1)
+        self.parameters.tree.setMinimumHeight(self.fontMetrics().lineSpacing() * 8)
+        self.layout_.addWidget(
+            _box("Task parameters", self.parameters, "The values a subject gets on entering the stage."), 1
+        )
 
-        self.priorities = PriorityList()
-        self.priorities.reordered.connect(
-            lambda order: self.apply(edits.reorder("stage_transition", self.stage_id, order))
-        )
-        self.priorities.activated.connect(
-            lambda tid: self.inspector.select_requested.emit(ItemRef("stage_transition", tid))
-        )
-        box = QGroupBox("Outgoing transitions, first true wins")
-        QVBoxLayout(box).addWidget(self.priorities)
-        self.layout_.addWidget(box)
+        self.start_policies = QListWidget()
+        self.start_policies.setMaximumHeight(110)
+        self.start_policies.itemChanged.connect(self._start_policies_changed)
+        self.layout_.addWidget(_box("Start policies", self.start_policies, "Active on entering the stage."))
+
+        self.description = QPlainTextEdit()
+        self.description.setMaximumHeight(60)
+        self.description.setTabChangesFocus(True)  # Tab moves on, as in every other field
+        _FocusOut(self.description, self._set_description)
+        more = QFormLayout()
+        more.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        more.addRow("Descr&iption:", self.description)
+        self.layout_.addLayout(more)
         self._filling = False
 
     def _stage(self) -> Stage | None:
@@ -390,37 +322,49 @@ class StagePage(_Page):
             item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
             self.start_policies.addItem(item)
         self.parameters.set_parameters(stage.task.parameters)
-        self.priorities.set_transitions(
-            [(t.id, _transition_label(c, None, t)) for t in c.outgoing_stage_transitions(stage.id)]
-        )
+        self.priorities.set_transitions(transition_rows(c, None, stage.id))
         self._filling = False
         return True
 
 
 class TransitionPage(_Page):
-    """A stage or policy transition: where it goes, its priority, and its rule."""
+    """A stage or policy transition: where it goes, its rule, and its priority among its source's
+    transitions (reorder them here too, with this one selected)."""
 
     def __init__(self, inspector: Inspector) -> None:
         super().__init__(inspector, "Transition")
         self.ref: ItemRef | None = None
         self.source = QLabel()
         self.source.setTextFormat(Qt.TextFormat.PlainText)
+        self.source.setWordWrap(True)
         self.destination = QComboBox()
+        self.destination.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.destination.setMinimumContentsLength(12)
         self.destination.activated.connect(self._retarget)
-        self.priority = QLabel()
         self.form.addRow("From:", self.source)
         self.form.addRow("&To:", self.destination)
-        self.form.addRow("Priority:", self.priority)
         self.rule = RuleEditor()
         self.rule.committed.connect(self._set_rule)
-        box = QGroupBox("Rule (a condition over the declared metrics)")
-        QVBoxLayout(box).addWidget(self.rule)
-        self.layout_.addWidget(box)
+        self.rule_box = _box("Rule", self.rule, "A condition over the declared metrics.")
+        self.layout_.addWidget(self.rule_box)
+        self.priorities = PriorityList()
+        self.priorities.reordered.connect(self._reorder)
+        self.priorities.activated.connect(
+            lambda tid: self.inspector.select_requested.emit(ItemRef(self.ref.kind, tid, self.ref.stage_id))
+        )
+        self.priority_box = _box("Priority (first true wins)", self.priorities)
+        self.layout_.addWidget(self.priority_box)
+        # a Python reference's source, below what is edited here (it can be long)
         self.python = PythonRulePanel()
         self.python.trusted_runner = lambda: self.inspector.trusted_runner()  # asked when clicked
         self.python.converted.connect(self._converted)
         self.layout_.addWidget(self.python, 1)
         self.layout_.addStretch(1)
+
+    def _reorder(self, order: list[str]) -> None:
+        transition = self._transition()
+        if transition is not None:
+            self.apply(edits.reorder(self.ref.kind, transition.source, order, self.ref.stage_id))
 
     def _transition(self) -> Any:
         if self.ref is None:
@@ -480,13 +424,10 @@ class TransitionPage(_Page):
             self.destination.addItem(node.name, node.id)
         self.destination.setCurrentIndex(max(0, self.destination.findData(transition.destination)))
         self.destination.blockSignals(False)
-        siblings = (
-            stage.outgoing_policy_transitions(transition.source)
-            if stage is not None
-            else c.outgoing_stage_transitions(transition.source)
-        )
-        position = [t.id for t in siblings].index(transition.id) + 1
-        self.priority.setText(f"{position} of {len(siblings)} (reorder in the source's inspector)")
+        rows = transition_rows(c, stage, transition.source)
+        position = [row[0] for row in rows].index(transition.id) + 1
+        self.priority_box.setTitle(f"Priority: {position} of {len(rows)} (first true wins)")
+        self.priorities.set_transitions(rows, current=transition.id)
         self.rule.set_context("condition", {m.name: m.type for m in c.metrics}, policy_rule=policy_level)
         self.rule.set_text(transition.rule.text, python_reference=isinstance(transition.rule, PythonRule))
         if isinstance(transition.rule, PythonRule):
@@ -508,9 +449,9 @@ class PolicyPage(_Page):
         self.start.toggled.connect(self._set_start)
         self.updates = RuleEditor()
         self.updates.committed.connect(self._set_updates)
-        box = QGroupBox("Updates (one assignment per line, applied to the current parameters)")
-        QVBoxLayout(box).addWidget(self.updates)
-        self.layout_.addWidget(box)
+        self.layout_.addWidget(
+            _box("Updates", self.updates, "One assignment per line, applied to the current parameters.")
+        )
         self.python = PythonRulePanel()
         self.layout_.addWidget(self.python, 1)
         self.priorities = PriorityList()
@@ -524,9 +465,7 @@ class PolicyPage(_Page):
                 ItemRef("policy_transition", tid, self.ref.stage_id)
             )
         )
-        box = QGroupBox("Outgoing policy transitions, first true wins")
-        QVBoxLayout(box).addWidget(self.priorities)
-        self.layout_.addWidget(box)
+        self.layout_.addWidget(_box("Outgoing transitions (first true wins)", self.priorities))
         self.layout_.addStretch(1)
         self._filling = False
 
@@ -582,9 +521,7 @@ class PolicyPage(_Page):
         if isinstance(policy.updates, PythonRule):
             self.python.show_reference(policy.updates.python, condition=False)
         self.python.setVisible(isinstance(policy.updates, PythonRule))
-        self.priorities.set_transitions(
-            [(t.id, _transition_label(c, stage, t)) for t in stage.outgoing_policy_transitions(policy.id)]
-        )
+        self.priorities.set_transitions(transition_rows(c, stage, policy.id))
         self._filling = False
         return True
 
@@ -651,9 +588,10 @@ class Inspector(QWidget):
     def refresh(self) -> None:
         self.show_item(self.ref)
 
-    def apply(self, edit: edits.Edit) -> bool:
+    def apply(self, edit: edits.Edit, **step: bool) -> bool:
+        """``step``: ``open_step`` / ``continues`` (see :meth:`Document.apply`)."""
         try:
-            self.document.apply(edit)
+            self.document.apply(edit, **step)
         except EditError as exc:
             self.error.setText(f"✖ {exc}")
             self.error.show()

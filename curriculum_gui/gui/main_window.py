@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, SignalInstance
+from PySide6.QtCore import QSettings, Qt, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
@@ -33,18 +33,19 @@ from .. import __version__
 from ..core.errors import CurriculumGuiError
 from ..core.model import Curriculum
 from ..core.problems import ItemRef, Severity
-from . import aind_package
+from ..core.wording import counted
+from . import aind_package, icons
 from .autosave import Autosave
 from .canvas import CanvasWidget
 from .document import Document
 from .inspector import Inspector
-from .lifecycle import screens as lifecycle_screens
 from .lifecycle.actions import Lifecycle
 from .mode_tabs import ModeTabs
 from .outline import Outline
-from .problems_panel import ProblemsPanel
+from .problems_panel import ProblemsPanel, problems_summary, problems_title
 from .rig.tab import RigTab
 from .simulate_panel import SimulatePanel
+from .window_layout import DEFAULT_SIZE, WindowLayout
 
 FILE_FILTER = "Curriculum files (*.json);;All files (*)"
 # Not allowed in a file name on Windows, macOS or Linux (or a path separator on one of them).
@@ -54,22 +55,21 @@ _RESERVED_ON_WINDOWS = {"CON", "PRN", "AUX", "NUL"} | {
 }
 MAX_RECENT = 8
 
-EDITOR_VIEWS = ("editor", "policies", "problems", "inspector", "history", "simulate")
-SUBJECT_VIEWS = ("subjects", "review", "subject", "cohort", "progress", "compare")
-VIEWS = (*EDITOR_VIEWS, *SUBJECT_VIEWS, "rig", *lifecycle_screens.VIEWS)
 DB_SETTING = "subjects/database"
-DEFAULT_SIZE = (1400, 860)  # before a remembered one; and every --screenshot without --size
 EDITOR_DOCKS = ("outline", "problems", "inspector", "history", "simulate")
 
 
 class MainWindow(QMainWindow):
     """``db``: the subjects database (None: the default one); opened when the Subjects tab is first shown, so
-    the editor starts at once and a database problem never stops it."""
+    the editor starts at once and a database problem never stops it. ``remember_layout=False`` (a
+    screenshot run): the default layout, neither restored from nor saved to the settings."""
 
-    def __init__(self, document: Document | None = None, db: str | None = None) -> None:
+    def __init__(
+        self, document: Document | None = None, db: str | None = None, *, remember_layout: bool = True
+    ) -> None:
         super().__init__()
         self.setObjectName("main_window")
-        self.resize(*DEFAULT_SIZE)
+        self.resize(DEFAULT_SIZE)
         self.document = document or Document(Curriculum())
         self.autosave: Autosave | None = None
         self.db = db
@@ -103,25 +103,26 @@ class MainWindow(QMainWindow):
         self.history = QUndoView(self.undo_group)
         self.history.setEmptyLabel("(opened)")
 
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
-        self.outline_dock = self._dock("Outline", "outline", self.outline, left)
-        self.problems_dock = self._dock("Problems", "problems", self.problems, left)
-        self.inspector_dock = self._dock(
-            "Inspector", "inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
-        )
-        self.history_dock = self._dock(
-            "Undo history", "history", self.history, Qt.DockWidgetArea.BottomDockWidgetArea
-        )
-        self.resizeDocks([self.outline_dock, self.inspector_dock], [220, 400], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.outline_dock, self.problems_dock], [420, 260], Qt.Orientation.Vertical)
+        self.outline_dock = self._dock("Outline", "outline", self.outline)
+        self.problems_dock = self._dock("Problems", "problems", self.problems)
+        self.inspector_dock = self._dock("Inspector", "inspector", self.inspector)
+        self.history_dock = self._dock("Undo history", "history", self.history)
         self.simulate = SimulatePanel(lambda: self.document.curriculum)
-        self.simulate_dock = self._dock(
-            "Try it: simulate", "simulate", self.simulate, Qt.DockWidgetArea.BottomDockWidgetArea
+        self.simulate_dock = self._dock("Try it: simulate", "simulate", self.simulate)
+        self.layout_memory = WindowLayout(
+            self,
+            {
+                d.objectName(): d
+                for d in (
+                    self.outline_dock,
+                    self.problems_dock,
+                    self.inspector_dock,
+                    self.history_dock,
+                    self.simulate_dock,
+                )
+            },
         )
-        self.tabifyDockWidget(self.history_dock, self.simulate_dock)
-        self.resizeDocks([self.simulate_dock], [260], Qt.Orientation.Vertical)
-        self.history_dock.hide()
-        self.simulate_dock.hide()
+        self.layout_memory.dock_defaults()
         self.simulate.highlight.connect(self._simulate_highlight)
         self.simulate_dock.visibilityChanged.connect(self._simulate_shown)
         self.lifecycle = Lifecycle(self)
@@ -137,14 +138,15 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
-        self._restore_layout()
+        self.remember_layout = remember_layout
+        if remember_layout:
+            self.layout_memory.restore()
         self._attach(self.document)
 
-    def _dock(self, title: str, name: str, widget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, name: str, widget) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)  # saveState() needs it
         dock.setWidget(widget)
-        self.addDockWidget(area, dock)
         return dock
 
     # --- actions, menus, toolbar ---------------------------------------------------------------
@@ -240,7 +242,13 @@ class MainWindow(QMainWindow):
 
         self.view_menu = bar.addMenu("&View")
         self.view_menu.addAction(self.fit_action)
-        for action in (c.zoom_in_action, c.zoom_out_action, c.zoom_reset_action, c.back_action):
+        for action in (
+            c.zoom_in_action,
+            c.zoom_out_action,
+            c.zoom_reset_action,
+            c.back_action,
+            c.legend_action,
+        ):
             self.view_menu.addAction(action)
         self.view_menu.addSeparator()
         docks = (
@@ -252,6 +260,11 @@ class MainWindow(QMainWindow):
         )
         for dock in docks:
             self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.reset_layout_action = self._action(
+            "Reset &Layout", self.reset_layout, tip="Put every panel back where it was at first start"
+        )
+        self.view_menu.addAction(self.reset_layout_action)
 
         self.curriculum_menu = bar.addMenu("&Curriculum")
         for action in self.lifecycle.actions:
@@ -273,12 +286,24 @@ class MainWindow(QMainWindow):
         self.subjects_menu.menuAction().setVisible(False)
 
         help_menu = bar.addMenu("&Help")
+        self.rule_help_action = self._action(
+            "&Rule language",
+            self.show_rule_language,
+            "F1",
+            "Operators, functions and counters, with examples",
+        )
+        self.shortcuts_action = self._action(
+            "&Keyboard Shortcuts", self.show_shortcuts, tip="Every key of the editor and the subjects"
+        )
+        help_menu.addAction(self.rule_help_action)
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addSeparator()
         help_menu.addAction(self._action("&About curriculum-gui", self.about))
 
     def _build_toolbar(self) -> None:
         self.toolbar = QToolBar("Main", self)
         self.toolbar.setObjectName("main_toolbar")
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in (self.new_action, self.open_action, self.save_action, None):
             self.toolbar.addSeparator() if action is None else self.toolbar.addAction(action)
         self.toolbar.addAction(self.undo_action)
@@ -299,22 +324,29 @@ class MainWindow(QMainWindow):
         self.toolbar.addAction(try_it)
         self.toolbar.addAction(self.lifecycle.publish_action)
         self.addToolBar(self.toolbar)
+        c = self.canvas
+        icons.set_icons(
+            {
+                "new": self.new_action,
+                "open": self.open_action,
+                "save": self.save_action,
+                "undo": self.undo_action,
+                "redo": self.redo_action,
+                "add": c.add_action,
+                "delete": c.delete_action,
+                "layout": c.layout_action,
+                "snap": c.snap_action,
+                "fit": self.fit_action,
+                "try": try_it,
+                "publish": self.lifecycle.publish_action,
+            }
+        )
 
-    # --- layout memory -------------------------------------------------------------------------
-
-    def _restore_layout(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("window/geometry")
-        state = settings.value("window/state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-
-    def _save_layout(self) -> None:
-        settings = QSettings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+    def reset_layout(self) -> None:
+        """View → Reset Layout: the editor's panels in their first-start places and sizes."""
+        self.modes.setCurrentWidget(self.tabs)
+        self.layout_memory.reset()
+        self.toolbar.show()
 
     # --- document ------------------------------------------------------------------------------
 
@@ -346,12 +378,14 @@ class MainWindow(QMainWindow):
         self.outline.rebuild(curriculum, problems)
         self.problems.show_problems(problems)
         errors = sum(p.severity is Severity.ERROR for p in problems)
-        warnings = len(problems) - errors
-        self.problems_dock.setWindowTitle(f"Problems ({errors} errors, {warnings} warnings)")
+        # the dock's title stays short enough for its narrowest width; the list says which kind
+        self.problems_dock.setWindowTitle(problems_title(problems))
         self.summary.setText(
-            f"{len(curriculum.stages)} stages · {len(curriculum.stage_transitions)} transitions · "
-            f"{sum(len(s.policies) for s in curriculum.stages)} policies · {len(curriculum.metrics)} metrics"
-            f" · {'✖ ' if errors else ''}{errors} errors, {warnings} warnings"
+            f"{counted(len(curriculum.stages), 'stage')} · "
+            f"{counted(len(curriculum.stage_transitions), 'transition')} · "
+            f"{counted(sum(len(s.policies) for s in curriculum.stages), 'policy')} · "
+            f"{counted(len(curriculum.metrics), 'metric')} · "
+            f"{'✖ ' if errors else ''}{problems_summary(problems)}"
         )
         self._update_title()
 
@@ -432,13 +466,17 @@ class MainWindow(QMainWindow):
         """The editor's docks belong to the editor: hidden on the Subjects tab, restored on return."""
         subjects = self.modes.widget(index) is not self.tabs
         if subjects:
-            self._editor_docks_visible = {d.objectName(): d.isVisible() for d in self._editor_docks()}
+            if not self._editor_docks_visible:  # the editor is being left (not one subjects page for another)
+                self.layout_memory.editor_left()
+                self._editor_docks_visible = {d.objectName(): d.isVisible() for d in self._editor_docks()}
             for dock in self._editor_docks():
                 dock.hide()
             self.ensure_workspace(background=True)  # the subjects are read on the thread pool
         else:
             for dock in self._editor_docks():
                 dock.setVisible(self._editor_docks_visible.get(dock.objectName(), dock.isVisible()))
+            self._editor_docks_visible = {}
+            self.layout_memory.editor_shown()
         self.toolbar.setVisible(not subjects)
         self.summary.setVisible(not subjects)
         self.attention_label.setVisible(subjects and bool(self.attention_label.text()))
@@ -545,47 +583,12 @@ class MainWindow(QMainWindow):
         value = QSettings().value(DB_SETTING)
         return str(value) if value else None
 
-    def show_view(self, name: str) -> QWidget | None:
-        """Show view ``name`` (``--screenshot``); a lifecycle view returns its dialog or window, to be
-        drawn over this one."""
-        if name not in VIEWS:
-            raise CurriculumGuiError(f"unknown view {name!r} (choose from: {', '.join(VIEWS)})")
-        if name == "rig":
-            self.ensure_workspace(raise_errors=True)
-            self.modes.setCurrentWidget(self.rig_tab.widget)
-            return None
-        if name in lifecycle_screens.VIEWS:
-            return lifecycle_screens.show(self, name)
-        if name in SUBJECT_VIEWS:
-            self.ensure_workspace(raise_errors=True)
-            self.modes.setCurrentWidget(self.subjects_view)
-            self.subjects_view.show_part(name)
-            return None
-        self.modes.setCurrentWidget(self.tabs)
-        self.tabs.setCurrentWidget(self.canvas)
-        if name == "policies":
-            curriculum = self.document.curriculum
-            stages = sorted(curriculum.stages, key=lambda s: -len(s.policies))
-            if not stages or not stages[0].policies:
-                raise CurriculumGuiError("--view policies: this curriculum has no stage with policies")
-            self.inspector.show_item(ItemRef("stage", stages[0].id))
-            self.canvas.open_stage(stages[0].id)
-            return None
-        dock = {
-            "problems": self.problems_dock,
-            "inspector": self.inspector_dock,
-            "history": self.history_dock,
-            "simulate": self.simulate_dock,
-        }.get(name)
-        if dock is not None:
-            dock.show()
-            dock.raise_()
-            if self.dockWidgetArea(dock) in (
-                Qt.DockWidgetArea.LeftDockWidgetArea,
-                Qt.DockWidgetArea.RightDockWidgetArea,
-            ):  # as wide as a person would drag it (shown first in a small window, it is narrow)
-                self.resizeDocks([dock], [min(420, self.width() // 3)], Qt.Orientation.Horizontal)
-        return None
+    def show_view(self, name: str, select: str | None = None) -> QWidget | None:
+        """What ``--screenshot --view NAME [--select ITEM]`` shows (see :mod:`.views`); a lifecycle view
+        returns its dialog or window, to be drawn over this one."""
+        from .views import show_view
+
+        return show_view(self, name, select)
 
     # --- file actions --------------------------------------------------------------------------
 
@@ -771,6 +774,24 @@ class MainWindow(QMainWindow):
             return None
         return self.simulate.python_rules
 
+    def show_rule_language(self) -> QDialog:
+        from .help_dialogs import rule_language_dialog
+
+        dialog = rule_language_dialog(self)
+        dialog.show()  # beside the editor, not in front of it
+        return dialog
+
+    def show_shortcuts(self) -> QDialog:
+        """From the actions themselves (the menus', and the Subjects view's once it exists)."""
+        from .help_dialogs import menu_groups, shortcuts_dialog
+
+        groups = menu_groups(self.menuBar())
+        if self.subjects_view is not None:
+            groups.append(("Subjects", self.subjects_view.actions()))
+        dialog = shortcuts_dialog(groups, self)
+        dialog.show()
+        return dialog
+
     def about(self) -> None:
         QMessageBox.about(
             self,
@@ -781,9 +802,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._confirm_discard():
-            if self.modes.currentWidget() is not self.tabs:
-                self.modes.setCurrentWidget(self.tabs)  # save the editor's dock layout, not the hidden one
-            self._save_layout()
+            if self.remember_layout:
+                self.layout_memory.save()  # the editor's layout, as it was when last shown
             self.rig_tab.close()
             if self.workspace is not None:
                 self.workspace.close()

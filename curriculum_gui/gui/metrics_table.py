@@ -31,9 +31,8 @@ _FIELDS = {NAME: "name", UNIT: "unit", DESCRIPTION: "description"}
 
 
 class MetricsEditor(QWidget):
-    def __init__(
-        self, curriculum: Callable[[], Curriculum], apply: Callable[[edits.Edit], bool], parent=None
-    ) -> None:
+    def __init__(self, curriculum: Callable[[], Curriculum], apply: Callable[..., bool], parent=None) -> None:
+        """``apply(edit, open_step=..., continues=...)``: see :meth:`Document.apply`."""
         super().__init__(parent)
         self._curriculum = curriculum
         self._apply = apply
@@ -69,6 +68,7 @@ class MetricsEditor(QWidget):
         layout.addWidget(self.caption)
         layout.addLayout(row)
         self._filling = False
+        self.just_added: str | None = None  # a metric whose name is being typed right after adding it
 
     def load(self) -> None:
         metrics = self._curriculum().metrics
@@ -123,20 +123,32 @@ class MetricsEditor(QWidget):
         metric = self._curriculum().metric(name)
         if metric is None or getattr(metric, field) == value:
             return
-        if not self._apply(edits.set_field("metric", name, field, value, text=f"Edit metric {name!r}")):
+        text = (
+            f"Rename metric {name!r} to {value!r}" if field == "name" else f"Set {field} of metric {name!r}"
+        )
+        # the name typed right after "Add metric" is part of adding it: one step, "Add metric 'x'"
+        naming_new = field == "name" and self.just_added == name
+        if naming_new:
+            text = f"Add metric {value!r}"
+        self.just_added = None
+        if not self._apply(edits.set_field("metric", name, field, value, text=text), continues=naming_new):
             self.load()
 
     def _type_changed(self, value: str) -> None:
         combo = self.sender()
         name = combo.property("metric") if combo else None
         if name:
+            self.just_added = None
             self._apply(
-                edits.set_field("metric", name, "type", MetricType(value), text=f"Edit metric {name!r}")
+                edits.set_field(
+                    "metric", name, "type", MetricType(value), text=f"Set type of metric {name!r} to {value}"
+                )
             )
 
     def add_metric(self) -> None:
         name = new_id("metric_", {m.name for m in self._curriculum().metrics})
-        if self._apply(edits.add_metric(Metric(name=name))):
+        if self._apply(edits.add_metric(Metric(name=name)), open_step=True):
+            self.just_added = name
             row = len(self._curriculum().metrics) - 1
             self.table.setCurrentCell(row, NAME)
             self.table.editItem(self.table.item(row, NAME))
@@ -144,4 +156,5 @@ class MetricsEditor(QWidget):
     def remove_metric(self) -> None:
         row = self.table.currentRow()
         if row >= 0:
+            self.just_added = None
             self._apply(edits.remove_metric(self._curriculum().metrics[row].name))

@@ -7,8 +7,23 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from ..core.problems import ItemRef, Problem, Severity
+from ..core.wording import counted
 
 REF_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def problems_title(problems: list[Problem]) -> str:
+    """The dock's title: short enough for the dock's narrowest width ("Problems (3)"); each line of the
+    list is marked ✖ or ⚠, and the status bar counts them ("1 error, 2 warnings")."""
+    return f"Problems ({len(problems)})" if problems else "Problems"
+
+
+def problems_summary(problems: list[Problem]) -> str:
+    """ "no problems", "1 error", "2 warnings", "1 error, 2 warnings"."""
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    warnings = len(problems) - errors
+    parts = [counted(n, word) for n, word in ((errors, "error"), (warnings, "warning")) if n]
+    return ", ".join(parts) if parts else "no problems"
 
 
 class ProblemsPanel(QListWidget):

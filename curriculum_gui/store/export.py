@@ -36,6 +36,16 @@ class ExportResult:
     written: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # "M01 (aind TrainerState): why"
     renamed: dict[str, str] = field(default_factory=dict)  # subject id -> its file stem, when not the id
+    no_aind: dict[str, list[str]] = field(default_factory=dict)  # why not -> subjects without a TrainerState
+
+    def aind_note(self) -> str:
+        """One short line: which subjects got no aind TrainerState, and why (empty when all did)."""
+        if not self.no_aind:
+            return ""
+        why, subjects = max(self.no_aind.items(), key=lambda item: len(item[1]))
+        count = sum(len(s) for s in self.no_aind.values())
+        who = "these subjects" if count > 1 else subjects[0]
+        return f"No aind TrainerState for {who}: {why}."
 
     def renamed_text(self, limit: int = 3) -> str:
         """One sentence for a message, or "" when every file is named by its subject id."""
@@ -102,8 +112,9 @@ def write_json(path: Path, data: object) -> None:
 def export_next_sessions(
     ws: StoreContext, subjects: Sequence[str], folder: str | Path, aind: bool = True
 ) -> ExportResult:
-    """Write the files (see the module docstring); an aind TrainerState that cannot be made is a problem
-    in the result, not a failure."""
+    """Write the files (see the module docstring). An aind TrainerState is offered only where the
+    curriculum allows it (``no_aind`` says why not: nothing failed); one that still cannot be made is a
+    problem in the result, not a failure."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     stems = file_stems(subjects)
@@ -113,6 +124,10 @@ def export_next_sessions(
         write_json(path, subject_ops.next_session(ws, subject))
         result.written.append(path)
         if aind:
+            blocker = subject_ops.aind_blocker(ws, subject)
+            if blocker is not None:
+                result.no_aind.setdefault(blocker, []).append(subject)
+                continue
             try:
                 state = subject_ops.trainer_state(ws, subject)
             except CurriculumGuiError as exc:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from ..core.metrics_import import BadRow
 from ..core.trainer import Evaluation, SubjectState
+from ..core.wording import MISSING, change_text
 
 # Event kinds (the event log's vocabulary).
 ENROLLED = "enrolled"
@@ -154,6 +156,15 @@ class Suggestion:
     @property
     def stage_changed(self) -> bool:
         return self.current.stage_id != self.suggested.stage_id
+
+    def change_texts(self, fmt: Callable[[Any], str] = repr) -> dict[str, str]:
+        """Each changed parameter's change in words (``3 → 2.5``, ``off (added)``, ``15 (removed)``):
+        a parameter the current or the suggested task does not have is added or removed, not null."""
+        before, after = self.current.parameters, self.suggested.parameters
+        return {
+            key: change_text(before.get(key, MISSING), after.get(key, MISSING), fmt)
+            for key in self.parameter_changes
+        }
 
     @property
     def why(self) -> list[dict[str, Any]]:

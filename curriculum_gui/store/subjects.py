@@ -374,7 +374,20 @@ def trainer_state(ws: StoreContext, subject: str) -> dict[str, Any]:
     with ws.read() as conn:
         row = subject_row(conn, subject, ws.where)
     state = SubjectState.from_json(json.loads(row.state_json))
-    return aind_format.trainer_state_to_data(ws.curriculum(row.curriculum_version_id), state)
+    curriculum = ws.curriculum(row.curriculum_version_id)
+    blocker = aind_format.trainer_state_blocker(curriculum)
+    if blocker is not None:
+        raise aind_format.AindExportError(f"{subject}: no aind TrainerState: {blocker}")
+    return aind_format.trainer_state_to_data(curriculum, state)
+
+
+def aind_blocker(ws: StoreContext, subject: str) -> str | None:
+    """Why no aind TrainerState can be written for this subject (one short line), or None."""
+    from ..core import aind_format
+
+    with ws.read() as conn:
+        row = subject_row(conn, subject, ws.where)
+    return aind_format.trainer_state_blocker(ws.curriculum(row.curriculum_version_id))
 
 
 def check_version(row: Any, expected_version: int | None, where: str) -> None:

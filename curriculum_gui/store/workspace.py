@@ -180,6 +180,10 @@ class Workspace(RigWorkspace):
         made), each file name unique per subject: see :mod:`.export`."""
         return export.export_next_sessions(self, subjects, folder, aind)
 
+    def aind_blocker(self, subject: str) -> str | None:
+        """Why :meth:`trainer_state` cannot work for this subject (one short line), or None if it can."""
+        return subject_ops.aind_blocker(self, subject)
+
     # -- metrics and the trainer (see .metrics, .evaluation) -----------------------------------
 
     def import_metrics(

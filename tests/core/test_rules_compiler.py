@@ -346,3 +346,13 @@ def test_misbehaving_metric_objects_become_rule_errors():
 def test_compiled_once_evaluated_many_times():
     compiled = compile_condition("theta_2 > 5")
     assert [compiled.evaluate(Context({"theta_2": v}, {})) for v in (4, 5, 6)] == [False, False, True]
+
+
+def test_an_empty_history_names_the_metric_that_was_never_measured() -> None:
+    """Issue 15, item 17: "index 0 is out of range (0 items)" said nothing a technician could act on."""
+    with pytest.raises(RuleError, match=r"index 0 is out of range \(0 items\): 'trials' was never measured"):
+        cond("last(trials, 1)[0] >= 200", {"trials": []})
+    with pytest.raises(RuleError, match=r"mean\(\) of an empty list: 'accuracy' was never measured"):
+        cond("mean(last(accuracy, 3)) >= 0.8", {"accuracy": []})
+    with pytest.raises(RuleError, match=r"index 5 is out of range \(2 items\)$"):  # measured: no note
+        cond("trials[5] > 1", {"trials": [1, 2]})

@@ -165,7 +165,8 @@ def test_cohort_cells_mark_where_a_person_chose_otherwise() -> None:
         PositionEvent("applied", 3, "C", "B", True, 2),
         PositionEvent("eject", 3, "C", "C", False, 0),
     ]
-    assert cells_of(steps) == [Cell("B", "A"), Cell("C", None), Cell("C", None), Cell(None, None)]
+    # the eject marks the session it came after: no extra grey "session" (issue 15, item 15)
+    assert cells_of(steps) == [Cell("B", "A"), Cell("C", None), Cell("C", None, ejected=True)]
 
 
 def test_cohort_cells_follow_a_batch_through_its_stages_and_reverts_take_back_their_cells() -> None:

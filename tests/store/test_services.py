@@ -244,13 +244,17 @@ def test_next_session_and_aind_trainer_state(ws: Workspace, version) -> None:
         ["Reward shaping"],
     )
     assert plan["task_parameters"]["contrast"] == 1.0
-    with pytest.raises(AindExportError, match="cannot export to aind JSON"):
+    with pytest.raises(
+        AindExportError, match=r"^M: no aind TrainerState: its curriculum's rules are expressions"
+    ):
         ws.trainer_state("M")
+    assert ws.aind_blocker("M") is not None and "\n" not in ws.aind_blocker("M")
 
     from aind_behavior_curriculum import TrainerState
 
     aind = ws.publish(open_curriculum(AIND).curriculum)
     ws.register(["P"], aind.id)
+    assert ws.aind_blocker("P") is None
     data = ws.trainer_state("P")
     assert data["stage"]["name"] == ws.subject("P").stage and data["is_on_curriculum"] is True
     state = TrainerState.model_validate_json(json.dumps(data))

@@ -416,6 +416,7 @@ class _Builder:
 
             return slice_, const
         index, ic = self.build(node.slice)
+        names = _names_read(node.value)
 
         def subscript(ctx: Context) -> Any:
             v = value(ctx)
@@ -426,7 +427,10 @@ class _Builder:
                 if type(i) is not int:
                     raise Fail(f"an index must be a whole number, got {describe(i)}")
                 if not -len(v) <= i < len(v):
-                    raise Fail(f"index {i} is out of range ({len(v)} item{'s' * (len(v) != 1)})")
+                    raise Fail(
+                        f"index {i} is out of range ({len(v)} item{'s' * (len(v) != 1)})"
+                        + _never_measured(ctx, names)
+                    )
                 return v[i]
             except Exception as exc:
                 raise fail_at(node, exc) from None
@@ -441,7 +445,14 @@ class _Builder:
             built.append(self.build(kw.value))  # only ramp's 'over', which is its last argument
         fns = tuple(b[0] for b in built)
         impl = info.impl
-        fail_at = self.fail_at
+        names = _names_read(node)
+
+        def fail_at(node: ast.AST, exc: BaseException, ctx: Context | None = None) -> RuleError:
+            """An empty list (``mean(last(accuracy, 3))`` before any session) says which metric it is."""
+            if isinstance(exc, Fail) and "empty list" in str(exc):
+                exc = Fail(str(exc) + _never_measured(ctx, names))
+            return self.fail_at(node, exc)
+
         if info.needs_sessions_in_policy:
 
             def call_with_sessions(ctx: Context) -> Any:
@@ -449,7 +460,7 @@ class _Builder:
                 try:
                     return impl(ctx.ramp_sessions(), *args)
                 except Exception as exc:
-                    raise fail_at(node, exc) from None
+                    raise fail_at(node, exc, ctx) from None
 
             return call_with_sessions, False
         const = all(b[1] for b in built)
@@ -461,7 +472,7 @@ class _Builder:
                 try:
                     return impl(arg)
                 except Exception as exc:
-                    raise fail_at(node, exc) from None
+                    raise fail_at(node, exc, ctx) from None
 
             return call1, const
 
@@ -470,9 +481,27 @@ class _Builder:
             try:
                 return impl(*args)
             except Exception as exc:
-                raise fail_at(node, exc) from None
+                raise fail_at(node, exc, ctx) from None
 
         return call, const
+
+
+def _names_read(node: ast.AST) -> tuple[str, ...]:
+    """The metric (or parameter) names a sub-expression reads: not functions, not counters."""
+    found = (n.id for n in ast.walk(node) if isinstance(n, ast.Name))
+    return tuple(dict.fromkeys(n for n in found if n not in FUNCTIONS and n not in COUNTERS))
+
+
+def _never_measured(ctx: Context | None, names: tuple[str, ...]) -> str:
+    """``": 'trials' was never measured …"`` when a list the rule read is empty (no session has a value
+    yet), so that "index 0 is out of range (0 items)" names the metric; else ``""``."""
+    if ctx is None:
+        return ""
+    empty = [n for n in names if isinstance(ctx.reads.get(n), list) and not ctx.reads[n]]
+    if not empty:
+        return ""
+    listed = " and ".join(repr(n) for n in empty)
+    return f": {listed} {'was' if len(empty) == 1 else 'were'} never measured (no session has a value yet)"
 
 
 # --- compiled rules -----------------------------------------------------------------------------

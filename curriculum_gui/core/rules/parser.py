@@ -445,3 +445,6 @@ def _arity(info: Any) -> str:
 suggest = _suggest
 dotted_name = _dotted
 BINOP_SYMBOLS = _BINOPS
+CMPOP_SYMBOLS = _CMPOPS
+AUGOP_SYMBOLS = tuple(_BINOPS[op] + "=" for op in _AUGOPS)
+FORBIDDEN_REASONS = _FORBIDDEN

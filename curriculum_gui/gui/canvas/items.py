@@ -6,6 +6,7 @@ through ``Document.apply``. Texts are elided when the data changes, not while pa
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -70,12 +71,36 @@ def _draw_marker(painter: QPainter, centre: QPointF, problems: list[Problem]) ->
     painter.drawText(QRectF(centre.x() - 8, centre.y() - 8, 16, 16), _CENTER, "!")
 
 
+TITLE_PAD = 34.0  # the start stripe, margins and the problem marker beside the name
+TITLE_BOX = 24.0  # the height of the first title line's box (the original one-line layout)
+
+
+def node_layout(data: NodeData, base: tuple[float, float]) -> tuple[float, float, list[str]]:
+    """(width, height, title lines): at least ``base``; wider for a longer name (up to NODE_MAX_W), then
+    the name wraps (up to TITLE_LINES lines) and the node grows downwards."""
+    base_w, base_h = base
+    fm = style.metrics("title")
+    one_line = fm.horizontalAdvance(data.title) + TITLE_PAD
+    width = base_w if one_line <= base_w else min(style.NODE_MAX_W, math.ceil(one_line / 10) * 10)
+    lines = style.wrap_text(data.title, "title", width - TITLE_PAD, style.TITLE_LINES)
+    height = base_h + (len(lines) - 1) * fm.lineSpacing()
+    return width, height, lines
+
+
+def node_size(data: NodeData, base: tuple[float, float]) -> tuple[float, float]:
+    width, height, _ = node_layout(data, base)
+    return width, height
+
+
 class NodeItem(QGraphicsItem):
-    """A stage or a policy: name, subtitle (task / update), detail (policy count), marks and markers."""
+    """A stage or a policy: name (wrapped; the node grows to it), subtitle (task / update), detail
+    (policy count), marks and markers."""
 
     def __init__(self, data: NodeData, size: tuple[float, float]) -> None:
         super().__init__()
+        self.base_size = size
         self.width, self.height = size
+        self._title_lines: list[str] = []
         self.edges: list[EdgeItem] = []
         self.model_pos: QPointF | None = None  # the position the document holds (None: not placed)
         self.highlighted = False
@@ -100,8 +125,11 @@ class NodeItem(QGraphicsItem):
         self.data_ = data
         self.problems = problems
         self.inner_problems = inner_problems
-        room = self.width - 34
-        self._title = style.metrics("title").elidedText(data.title, _ELIDE, room)
+        width, height, self._title_lines = node_layout(data, self.base_size)
+        if (width, height) != (self.width, self.height):
+            self.prepareGeometryChange()
+            self.width, self.height = width, height
+        room = self.width - TITLE_PAD
         self._subtitle = style.metrics("body").elidedText(data.subtitle, _ELIDE, room + 14)
         self._detail = data.detail
         tip = data.tooltip
@@ -181,12 +209,16 @@ class NodeItem(QGraphicsItem):
 
         painter.setPen(style.TEXT)
         painter.setFont(style.font("title"))
-        painter.drawText(QRectF(14, 6, self.width - 28, 24), _LEFT, self._title)
+        line = style.metrics("title").lineSpacing()
+        top = 6 + (TITLE_BOX - line) / 2
+        for index, text in enumerate(self._title_lines):
+            painter.drawText(QRectF(14, top + index * line, self.width - 28, line), _LEFT, text)
+        extra = (len(self._title_lines) - 1) * line  # the lines below the first push the rest down
         painter.setFont(style.font("body"))
         painter.setPen(style.SUBTEXT)
-        painter.drawText(QRectF(14, 30, self.width - 20, 20), _LEFT, self._subtitle)
+        painter.drawText(QRectF(14, 30 + extra, self.width - 20, 20), _LEFT, self._subtitle)
         if self._detail:
-            painter.drawText(QRectF(14, 52, self.width - 20, 20), _LEFT, self._detail)
+            painter.drawText(QRectF(14, 52 + extra, self.width - 20, 20), _LEFT, self._detail)
 
         badge = "▶ START" if data.start else "■ TERMINAL" if data.terminal else ""
         painter.setFont(style.font("badge"))
@@ -260,7 +292,10 @@ class NodeItem(QGraphicsItem):
 
 
 class EdgeItem(QGraphicsItem):
-    """A transition: a curve with an arrow head and the label ``(priority) rule`` on a white pill."""
+    """A transition: a curve with an arrow head and the label ``(priority) rule`` on a white pill.
+
+    The label wraps onto as many lines as the room between the nodes allows (a Python reference shows
+    its function's name); hovering shows the whole rule, wrapped, above everything else."""
 
     def __init__(self, data: EdgeData, source: NodeItem, target: NodeItem) -> None:
         super().__init__()
@@ -275,10 +310,17 @@ class EdgeItem(QGraphicsItem):
         self._curve: Curve | SelfLoop | None = None
         self._shape = QPainterPath()
         self._bounds = QRectF()
-        self._label = ""
+        self._lines: list[str] = []
         self._label_rect = QRectF()
+        self._hover_lines: list[str] = []
+        self._hover_rect = QRectF()
+        self._hover = False
+        self._marker = 0.0
+        self._shift_bend = (0.0, 0.0)
+        self.label_at = 0.5  # where along its curve the label sits (moved off another label by the scene)
         self.geometry_key: tuple | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
         self.setZValue(1)
         self.set_data(data, [])
 
@@ -286,11 +328,22 @@ class EdgeItem(QGraphicsItem):
     def edge_id(self) -> str:
         return self.data_.id
 
+    @property
+    def label_lines(self) -> list[str]:
+        """The label as drawn (one string per line)."""
+        return list(self._lines)
+
+    def label_rect(self) -> QRectF:
+        """The label's pill in scene coordinates (the item is not moved, so item = scene coordinates)."""
+        return QRectF(self._label_rect)
+
     def set_data(self, data: EdgeData, problems: list[Problem]) -> None:
         self.data_ = data
         self.problems = problems
         rule = data.rule.strip()
-        self._full_label = f"({data.priority}) {' '.join(rule.split()) if rule else 'no rule'}"
+        short = data.label.strip() if data.label else " ".join(rule.split())
+        self._full_label = f"({data.priority}) {short or 'no rule'}"
+        self._hover_label = f"({data.priority}) {' '.join(rule.split()) or 'no rule'}"
         tip = f"Priority {data.priority} of {data.siblings}\n{rule or '(no rule yet)'}"
         if problems:
             tip += "\n\n" + _problem_lines(problems)
@@ -317,11 +370,13 @@ class EdgeItem(QGraphicsItem):
         key = (
             self.source.pos().toTuple(),
             self.target.pos().toTuple(),
+            (self.source.width, self.source.height, self.target.width, self.target.height),
             self.source is self.target,
             self.lane,
             self.two_way,
             self.obstructed,
             self._full_label,
+            self._hover_label,
             bool(self.problems),
         )
         if key != self.geometry_key:
@@ -329,6 +384,53 @@ class EdgeItem(QGraphicsItem):
             self.geometry_key = key
         else:
             self.update()
+
+    def _fit_label(self, curve: Curve | SelfLoop, bend: float) -> None:
+        """The widest label (so the fewest lines, up to LABEL_LINES) whose pill, on its curve, touches
+        neither of the two nodes; an arc or a loop has room for the widest."""
+        ends = [
+            self.source.scene_rect().adjusted(-4, -4, 4, 4),
+            self.target.scene_rect().adjusted(-4, -4, 4, 4),
+        ]
+        arc = not isinstance(curve, Curve) or bend != 0
+        width = style.LABEL_MAX_W
+        while True:
+            lines = style.wrap_text(self._full_label, "label", width - self._marker - 12, style.LABEL_LINES)
+            rect = self._label_box(lines, 0.5)
+            if arc or width <= style.LABEL_MIN_W or not any(rect.intersects(end) for end in ends):
+                self._lines, self._label_rect = lines, rect
+                return
+            width -= 10
+
+    def _label_box(self, lines: list[str], at: float) -> QRectF:
+        """The pill of ``lines`` at ``at`` (0..1) along the curve, beside its line for a two-way lane."""
+        curve = self._curve
+        assert curve is not None
+        bend, shift = self._shift_bend
+        rect = self._pill(lines, curve.path.pointAtPercent(at), self._marker)
+        if shift and not bend:  # beside its own line, away from the partner's
+            rect.translate(-curve.normal * (rect.height() / 2 + 3))
+        return rect
+
+    def label_box_at(self, at: float) -> QRectF:
+        """Where the label would be at ``at`` along the curve (the scene tries a few to avoid overlaps)."""
+        return self._label_box(self._lines, at)
+
+    def move_label(self, at: float) -> None:
+        """Slide the label along its curve (``at`` from 0 to 1): off another label."""
+        if at == self.label_at or self._curve is None:
+            return
+        self.prepareGeometryChange()
+        self.label_at = at
+        self._label_rect = self._label_box(self._lines, at)
+        self._hover_rect = self._pill(self._hover_lines, self._label_rect.center(), self._marker)
+        self._update_shape()
+
+    def _pill(self, lines: list[str], centre: QPointF, marker: float) -> QRectF:
+        fm = style.metrics("label")
+        w = max((fm.horizontalAdvance(text) for text in lines), default=0.0) + 12 + marker
+        h = len(lines) * fm.lineSpacing() + 4
+        return QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h)
 
     def update_geometry(self) -> None:
         self.geometry_key = None
@@ -340,23 +442,26 @@ class EdgeItem(QGraphicsItem):
         else:
             curve = Curve(r1, self.target.scene_rect(), bend, shift)
         self._curve = curve
-        metrics = style.metrics("label")
-        room = style.LABEL_MAX_W
-        if isinstance(curve, Curve) and bend == 0:
-            room = max(style.LABEL_MIN_W, min(room, curve.straight_room - 14))
-        marker = 20.0 if self.problems else 0.0
-        self._label = metrics.elidedText(self._full_label, _ELIDE, room - marker)
-        w, h = metrics.horizontalAdvance(self._label) + 12 + marker, metrics.height() + 4
-        centre = curve.apex
-        if shift and not bend:  # beside its own line, away from the partner's
-            centre = centre - curve.normal * (h / 2 + 3)
-        self._label_rect = QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h)
+        self._marker = 20.0 if self.problems else 0.0
+        self._shift_bend = (bend, shift)
+        self.label_at = 0.5
+        self._fit_label(curve, bend)
+        self._hover_lines = style.wrap_text(self._hover_label, "label", style.LABEL_HOVER_W, 40)
+        self._hover_rect = self._pill(self._hover_lines, self._label_rect.center(), self._marker)
+        self._update_shape()
+
+    def _update_shape(self) -> None:
+        curve = self._curve
+        assert curve is not None
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
         self._shape = stroker.createStroke(curve.path)
         self._shape.addRect(self._label_rect)
         self._shape.addPolygon(curve.head)
-        self._bounds = self._shape.boundingRect().adjusted(-4, -4, 4, 4)
+        bounds = self._shape.boundingRect()
+        if self._hover:
+            bounds = bounds.united(self._hover_rect)
+        self._bounds = bounds.adjusted(-4, -4, 4, 4)
         self.update()
 
     def boundingRect(self) -> QRectF:
@@ -364,6 +469,29 @@ class EdgeItem(QGraphicsItem):
 
     def shape(self) -> QPainterPath:
         return self._shape
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._set_hover(True)
+
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._set_hover(False)
+
+    def _set_hover(self, on: bool) -> None:
+        """On hover the whole rule shows, above the nodes; it only grows where it was cut short."""
+        if on == self._hover:
+            return
+        self.prepareGeometryChange()
+        self._hover = on
+        self.setZValue(6 if on else 1)
+        bounds = self._shape.boundingRect()
+        self._bounds = (bounds.united(self._hover_rect) if on else bounds).adjusted(-4, -4, 4, 4)
+        self.update()
+
+    @property
+    def shows_full_rule(self) -> bool:
+        """What the label shows at the moment is the whole rule (hovered, or short enough)."""
+        lines = self._hover_lines if self._hover else self._lines
+        return " ".join(lines).replace(" ", "") == self._hover_label.replace(" ", "")
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
@@ -379,7 +507,7 @@ class EdgeItem(QGraphicsItem):
             colour = style.MARKS[self.mark or ""]
         if lod >= style.LOD_TEXT:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(colour, 2.6 if self.isSelected() or marked else 1.6)
+        pen = QPen(colour, 2.6 if self.isSelected() or self._hover or marked else 1.6)
         if marked and self.mark == "removed":
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
@@ -390,17 +518,21 @@ class EdgeItem(QGraphicsItem):
         painter.drawPolygon(curve.head)
         if lod < style.LOD_TEXT:
             return
-        rect = self._label_rect
-        painter.setPen(QPen(colour, 1.0 if not self.isSelected() else 1.8))
-        painter.setBrush(QBrush(style.LABEL_FILL))
+        hover = self._hover and self._hover_lines != self._lines
+        rect, lines = (self._hover_rect, self._hover_lines) if hover else (self._label_rect, self._lines)
+        painter.setPen(QPen(colour, 1.8 if self.isSelected() or hover else 1.0))
+        painter.setBrush(QBrush(style.NODE_FILL if hover else style.LABEL_FILL))
         painter.drawRoundedRect(rect, 6, 6)
-        text_rect = rect.adjusted(6, 0, -6, 0)
+        text_rect = rect.adjusted(6, 2, -6, -2)
         if self.problems:
-            _draw_marker(painter, QPointF(rect.left() + 12, rect.center().y()), self.problems)
+            _draw_marker(painter, QPointF(rect.left() + 12, rect.top() + rect.height() / 2), self.problems)
             text_rect.setLeft(rect.left() + 22)
         painter.setFont(style.font("label"))
         painter.setPen(style.ERROR if self.problems else colour)
-        painter.drawText(text_rect, _LEFT, self._label)
+        line = style.metrics("label").lineSpacing()
+        for index, text in enumerate(lines):
+            box = QRectF(text_rect.left(), text_rect.top() + index * line, text_rect.width(), line)
+            painter.drawText(box, _LEFT, text)
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         self.scene().edge_activated(self)

@@ -46,7 +46,8 @@ class EdgeData:
     destination: str
     priority: int
     siblings: int  # outgoing transitions of the source (for the tooltip)
-    rule: str
+    rule: str  # in full (the tooltip, the hover)
+    label: str = ""  # short: a Python reference by its function's name (the label on the edge)
 
 
 def _first_line(text: str) -> str:
@@ -63,8 +64,17 @@ def _edge_data(transitions: Iterable[StageTransition | PolicyTransition]) -> lis
     out = []
     for t in transitions:
         seen[t.source] = seen.get(t.source, 0) + 1
-        label = rule_label(t.rule)  # a Python reference by its function name, not its long module path
-        out.append(EdgeData(t.id, t.source, t.destination, seen[t.source], counts[t.source], label))
+        out.append(
+            EdgeData(
+                t.id,
+                t.source,
+                t.destination,
+                seen[t.source],
+                counts[t.source],
+                t.rule.text,
+                rule_label(t.rule, one_line=True),  # a Python reference by its function name
+            )
+        )
     return out
 
 

@@ -8,10 +8,11 @@ auto-layout are each one step.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
-from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, QSizeF, Qt, Signal
+from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
@@ -25,12 +26,12 @@ from ...core import edits, layout
 from ...core.errors import EditError
 from ...core.model import Curriculum
 from ...core.problems import ItemRef, Problem
-from . import layout_task, style
+from . import label_spots, layout_task, placement, style
 from .geometry import segment_hits_rect
-from .items import EdgeItem, NameEditor, NodeItem
+from .items import EdgeItem, NameEditor, NodeItem, node_size
 from .levels import CLIPBOARD_MIME, PolicyLevel, StageLevel
 
-NODE_GAP = 30.0  # free space kept around a node added from the toolbar or Ins (its badges stick out ~20 px)
+MIN_RANK_GAP = 120.0  # an arrow and a short label between two ranks
 
 
 class GraphScene(QGraphicsScene):
@@ -128,7 +129,10 @@ class GraphScene(QGraphicsScene):
         own, inner = self._problem_index(problems)
         data = self.level.nodes(curriculum)
         unplaced = any(n.position is None for n in data)
-        fallback = layout.layered_layout(self.level.graph(curriculum), self.level.size) if unplaced else {}
+        fallback = {}
+        if unplaced:
+            sizes = {n.id: node_size(n, self.level.size) for n in data}
+            fallback = layout.layered_layout(self._layout_graph(curriculum, sizes), self.level.size)
         alive = set()
         moved = False
         for node in data:
@@ -179,25 +183,19 @@ class GraphScene(QGraphicsScene):
             source.edges.append(item)
             if target is not source:
                 target.edges.append(item)
-        # Going back = to a node listed earlier: authors list stages in training order (and aind
-        # numbers them so), which holds however the nodes are drawn.
-        depth = {node_id: index for index, node_id in enumerate(self._node_order(curriculum))}
+        # Going back = towards the start by breadth-first depth (from the start stage, or the start
+        # policies), ties in list order with ends last: what the graph says, however it is drawn.
+        terminals = [n.id for n in self.level.nodes(curriculum) if n.terminal]
+        back = layout.goes_back(self.level.graph(curriculum), terminals)
         for item in self.edges.values():
-            d = item.data_
-            known = d.source in depth and d.destination in depth
-            item.backward = depth[d.destination] < depth[d.source] if known else None
+            item.backward = (item.data_.source, item.data_.destination) in back
         for gone in [i for i in self.edges if i not in alive]:
             self.removeItem(self.edges.pop(gone))
         for item in self.edges.values():
             if moved or item.geometry_key is None:
                 item.obstructed = self._obstructed(item)
             item.refresh_geometry()
-
-    def _node_order(self, curriculum: Curriculum) -> list[str]:
-        if self.level.node_kind == "stage":
-            return [s.id for s in curriculum.stages]
-        stage = curriculum.stage(self.level.stage_id or "")
-        return [p.id for p in stage.policies] if stage else []
+        label_spots.separate_labels(list(self.edges.values()), list(self.nodes.values()))
 
     def _obstructed(self, edge: EdgeItem) -> bool:
         """Would a straight line between the two nodes run through a third one?"""
@@ -274,29 +272,14 @@ class GraphScene(QGraphicsScene):
         w, h = self.level.size
         return self.snapped(centre - QPointF(w / 2, h / 2))
 
-    def free_spot(self, centre: QPointF) -> QPointF:
-        """``centre`` if a new node there would touch no other node, else the nearest free spot right of or
-        below the node in the way, lined up with it: nodes added one after another never hide each other."""
-        in_the_way = self._nodes_near(centre)
-        if not in_the_way:
-            return centre
-        origin = min(in_the_way, key=lambda n: QLineF(n.scene_rect().center(), centre).length())
-        start = origin.scene_rect().center()
-        w, h = self.level.size
-        distance = 1  # steps right plus steps down: nearer spots first, right before down
-        while True:
-            for down in range(distance + 1):
-                spot = start + QPointF((distance - down) * (w + 2 * NODE_GAP), down * (h + 2 * NODE_GAP))
-                if not self._nodes_near(spot):
-                    return spot
-            distance += 1
-
-    def _nodes_near(self, centre: QPointF) -> list[NodeItem]:
-        """The nodes (badges and handle included) within NODE_GAP of a new node centred on ``centre``."""
-        box = QRectF(self._top_left(centre), QSizeF(*self.level.size))
-        box.adjust(-NODE_GAP, -NODE_GAP, NODE_GAP, NODE_GAP)
-        found = self.items(box, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
-        return [item for item in found if isinstance(item, NodeItem)]
+    def spot_for_new_node(self, fallback: QPointF) -> QPointF:
+        """Where Ins puts a node: right of the selected node (or of the last one), free of nodes, edges
+        and labels (see :mod:`.placement`); ``fallback`` (the view's centre) on an empty graph."""
+        selected = self.selected_node_ids()
+        ids = [n.id for n in self.level.nodes(self.curriculum)]
+        anchor_id = selected[0] if len(selected) == 1 else (ids[-1] if ids else None)
+        anchor = self.nodes.get(anchor_id or "")
+        return placement.spot_for_new_node(self, anchor, self.level.size, fallback)
 
     def add_node(self, centre: QPointF | None = None, *, rename: bool = True) -> str | None:
         """Add a stage (or policy) centred on ``centre``; open the name editor on it."""
@@ -461,12 +444,21 @@ class GraphScene(QGraphicsScene):
         if self.document is None or not self.nodes:
             return
         self._layout_generation += 1
-        task = layout_task.LayoutTask(
-            self._layout_generation, self.level.graph(self.curriculum), self.level.size, self.dot_command
-        )
+        sizes = {node_id: (item.width, item.height) for node_id, item in self.nodes.items()}
+        graph = self._layout_graph(self.curriculum, sizes)
+        task = layout_task.LayoutTask(self._layout_generation, graph, self.level.size, self.dot_command)
         task.relay.done.connect(self._layout_done)
         self._layout_relays[self._layout_generation] = task.relay
         layout_task.start(task)
+
+    def _layout_graph(self, curriculum: Curriculum, sizes: dict[str, tuple[float, float]]) -> layout.Graph:
+        """The graph to lay out, with each node's own size and a gap between ranks just wide enough for
+        the longest edge label on one line (up to the wrap width): short labels, such as Python
+        references shown by their function's name, make a compact graph that fits at a legible zoom."""
+        labels = [f"({e.priority}) {e.label or e.rule}" for e in self.level.edges(curriculum)]
+        longest = max((style.metrics("label").horizontalAdvance(text) for text in labels), default=0.0)
+        gap = min(layout.RANK_GAP, max(MIN_RANK_GAP, longest + 40))
+        return dataclasses.replace(self.level.graph(curriculum), sizes=sizes, rank_gap=gap)
 
     def _layout_done(self, generation: int, result: layout.LayoutResult) -> None:
         self._layout_relays.pop(generation, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
 from ...core.layout import POLICY_SIZE, STAGE_SIZE
@@ -12,10 +13,15 @@ STAGE_W, STAGE_H = STAGE_SIZE
 POLICY_W, POLICY_H = POLICY_SIZE
 GRID = 20.0
 HANDLE_R = 7.0
-LABEL_MAX_W = 230.0  # edge labels are elided to this width; the tooltip has the whole rule
+LABEL_MAX_W = 230.0  # edge labels wrap at this width (up to LABEL_LINES lines, where there is room)
 LABEL_MIN_W = 90.0
+LABEL_LINES = 3
+LABEL_HOVER_W = 340.0  # on hover, the whole rule, wrapped at this width
+NODE_MAX_W = 320.0  # a node grows to its name up to this width, then wraps it
+TITLE_LINES = 3  # lines of a node's name before the last one is cut (the tooltip has it all)
 LANE = 30.0  # distance between parallel curves
 LOD_TEXT = 0.45  # below this zoom, text is not drawn (it would be unreadable anyway)
+LEGIBLE_ZOOM = 0.65  # Fit and opening never go below this: the smallest text stays about 8 px tall
 
 NODE_FILL = QColor("#ffffff")
 NODE_BORDER = QColor("#78909c")
@@ -53,3 +59,31 @@ def font(role: str) -> QFont:
 @cache
 def metrics(role: str) -> QFontMetricsF:
     return QFontMetricsF(font(role))
+
+
+def wrap_text(text: str, role: str, width: float, max_lines: int) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width`` in font ``role``; a word longer than
+    a line is cut, and text beyond ``max_lines`` ends the last line with an ellipsis."""
+    fm = metrics(role)
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if fm.horizontalAdvance(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = word
+        while fm.horizontalAdvance(current) > width and len(current) > 1:  # one very long word
+            cut = len(current)
+            while cut > 1 and fm.horizontalAdvance(current[:cut]) > width:
+                cut -= 1
+            lines.append(current[:cut])
+            current = current[cut:]
+    if current or not lines:
+        lines.append(current)
+    if len(lines) > max_lines:
+        rest = " ".join(lines[max_lines - 1 :])
+        lines = [*lines[: max_lines - 1], fm.elidedText(rest, Qt.TextElideMode.ElideRight, width)]
+    return lines

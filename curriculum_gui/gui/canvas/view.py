@@ -23,10 +23,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from . import style
+from .legend import Legend
 
 MIN_ZOOM, MAX_ZOOM = 0.01, 4.0
 STEP = 1.2
-HOME_MIN_FIT = 0.5  # below this, names on nodes and edges are too small to read: open at 100 % instead
 
 
 class CanvasView(QGraphicsView):
@@ -44,6 +44,11 @@ class CanvasView(QGraphicsView):
         self._space = False
         self._pending: str | None = None  # 'fit' or 'home', done once the view has its real size
         self.minimap = Minimap(self) if minimap else None
+        level = getattr(scene, "level", None)
+        self.legend = Legend(self, level.node_word if level is not None else "stage")
+        self._legend_width = self.legend.full_width()
+        self.legend.setVisible(minimap)
+        self._place_legend()
 
     # --- zoom ----------------------------------------------------------------------------------------
 
@@ -70,41 +75,44 @@ class CanvasView(QGraphicsView):
         self.set_zoom(1.0)
 
     def fit(self) -> None:
-        """Show everything, but never zoom in past 100 % just to fill the window."""
+        """Show everything, but never zoom in past 100 % just to fill the window, nor out below a legible
+        zoom (style.LEGIBLE_ZOOM): a graph too big for that is shown from its start side, the minimap
+        has the rest."""
         if not self.isVisible():
             self._pending = "fit"
             return
         self._pending = None
-        scene = self.scene()
-        rect = scene.itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        rect = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
         if rect.isNull() or not rect.isValid():
             self.reset_zoom()
             return
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.0:
-            self.resetTransform()
-        elif self.zoom() < MIN_ZOOM:
-            self.set_zoom(MIN_ZOOM)
-        self.centerOn(rect.center())
+        scale = self.fit_scale(rect)
+        if scale < style.LEGIBLE_ZOOM:
+            self._show_start_side(rect, style.LEGIBLE_ZOOM)
+            return
+        self.set_zoom(min(1.0, scale), rect.center())
+
+    def fit_scale(self, rect: QRectF) -> float:
+        """The zoom at which ``rect`` fills the view."""
+        viewport = self.viewport().rect()
+        return min(viewport.width() / max(rect.width(), 1), viewport.height() / max(rect.height(), 1))
+
+    def _show_start_side(self, rect: QRectF, zoom: float) -> None:
+        """``zoom``, the view's left edge on the graph's left (where the start is, left to right)."""
+        self.set_zoom(zoom)
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        width = min(rect.width(), visible.width())
+        self.centerOn(QPointF(rect.left() + width / 2, rect.center().y()))
         self._moved()
 
     def home(self) -> None:
-        """Where a graph opens: all of it unless that needs under HOME_MIN_FIT, else 100 % from its left,
-        start side, with the minimap for the rest. Waits for the view's real size if not shown yet."""
+        """Where a graph opens: fitted whenever its text stays legible at that zoom (style.LEGIBLE_ZOOM),
+        else at that zoom from its start side, with the minimap for the rest. Waits for the view's real
+        size if not shown yet."""
         if not self.isVisible():
             self._pending = "home"
             return
-        self._pending = None
-        rect = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
-        viewport = self.viewport().rect()
-        fit_scale = min(viewport.width() / max(rect.width(), 1), viewport.height() / max(rect.height(), 1))
-        if rect.isNull() or fit_scale >= HOME_MIN_FIT:
-            self.fit()  # the whole curriculum at a glance, while names stay legible
-            return
-        self.set_zoom(1.0)
-        width = min(rect.width(), viewport.width())
-        self.centerOn(QPointF(rect.left() + width / 2, rect.center().y()))
-        self._moved()
+        self.fit()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -195,6 +203,8 @@ class CanvasView(QGraphicsView):
         if self.minimap is not None:
             self.minimap.sync_visibility()
             self.minimap.update()
+        if hasattr(self, "legend"):
+            self._place_legend()
 
     # --- background and overlay ----------------------------------------------------------------------
 
@@ -216,6 +226,19 @@ class CanvasView(QGraphicsView):
         super().resizeEvent(event)
         if self.minimap is not None:
             self.minimap.place()
+        self._place_legend()
+
+    def _place_legend(self) -> None:
+        """Bottom left (the minimap has the bottom right); a small chip there when the view is too
+        narrow for both side by side."""
+        vp = self.viewport().geometry()
+        minimap = self.minimap
+        room = (minimap.x() if minimap is not None and minimap.isVisible() else vp.right()) - vp.left() - 20
+        compact = self._legend_width > room
+        if compact != self.legend.compact:
+            self.legend.set_compact(compact)
+        self.legend.move(vp.left() + 10, vp.bottom() - self.legend.height() - 10)
+        self.legend.raise_()
 
 
 class Minimap(QWidget):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -116,6 +116,7 @@ class CanvasWidget(QWidget):
         self._connect_scene(self.policy_scene)
         self.policy_scene.level_removed.connect(self.show_stages)
         self.policy_view = CanvasView(self.policy_scene)
+        self.policy_view.legend.setVisible(self.legend_action.isChecked())
         self.stack.addWidget(self.policy_view)
         self.stack.setCurrentWidget(self.policy_view)
         self.policy_scene.set_highlight(*self._highlight)
@@ -255,6 +256,12 @@ class CanvasWidget(QWidget):
         self.snap_action = self._action("Snap to Grid", self._toggle_snap, ["Ctrl+G"])
         self.snap_action.setCheckable(True)
         self.back_action = self._action("Back to Stages", self.show_stages, ["Alt+Up"])
+        self.legend_action = self._action(
+            "Legend", self._toggle_legend, None, "What the colours and badges on the canvas mean"
+        )
+        self.legend_action.setCheckable(True)
+        self.legend_action.setChecked(QSettings().value("canvas/legend", True, type=bool))
+        self.stage_view.legend.setVisible(self.legend_action.isChecked())
         self.export_action = self._action("Export Diagram…", self.export_dialog, None, "SVG, PNG or PDF")
 
     @property
@@ -278,14 +285,21 @@ class CanvasWidget(QWidget):
         ]
 
     def add_node(self) -> str | None:
-        """Add Stage / Ins: in the middle of the view, or the nearest free spot beside it, so that stages
-        added one after another never hide each other; the new node is selected and brought into view."""
+        """Add Stage / Ins: right of the selected (or last) node, where it touches no node, edge or label;
+        the new node is selected and the view follows it."""
         view, scene = self.view, self.scene
-        centre = scene.free_spot(view.mapToScene(view.viewport().rect().center()))
+        centre = scene.spot_for_new_node(view.mapToScene(view.viewport().rect().center()))
         node_id = scene.add_node(centre)
         if node_id is not None:
-            view.ensureVisible(scene.nodes[node_id], 40, 40)
+            view.ensureVisible(scene.nodes[node_id], 60, 60)
         return node_id
+
+    def _toggle_legend(self) -> None:
+        on = self.legend_action.isChecked()
+        QSettings().setValue("canvas/legend", on)
+        for view in (self.stage_view, self.policy_view):
+            if view is not None:
+                view.legend.setVisible(on)
 
     def _toggle_snap(self) -> None:
         on = self.snap_action.isChecked()

@@ -1,7 +1,8 @@
 """The cohort at a glance: mice × sessions, each cell filled with the stage the mouse was on after that
 session; a thick outline in another colour marks where a person chose otherwise than the trainer (the
-outline is the stage the trainer had it on), so overrides stand out. Clicking a cell opens that subject
-at that session.
+outline is the stage the trainer had it on), so overrides stand out; a dark bar on a cell's right edge
+marks an eject after that session (an eject is not a session: it has no cell of its own). Clicking a
+cell opens that subject at that session.
 
 A table model with a painting delegate: Qt only asks for the visible cells, so a large cohort scrolls.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
@@ -45,6 +46,7 @@ PALETTE = (
     "#b15928",
 )  # fmt: skip  (ColorBrewer "Paired": neighbouring stages stay distinct)
 OFF_COLOUR = QColor("#e0e0e0")
+EJECT_COLOUR = QColor("#424242")
 CELL_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -52,12 +54,13 @@ CELL_ROLE = Qt.ItemDataRole.UserRole + 1
 class Cell:
     stage: str | None  # None: off curriculum
     suggested: str | None  # the trainer's stage where a person chose otherwise
+    ejected: bool = False  # taken off the curriculum after this session
 
 
 def cells_of(steps: Sequence[PositionEvent]) -> list[Cell]:
-    """One cell per evaluated session, from the subject's position changes (oldest first). A revert takes
-    back what the change it undid did to the cells: an apply's sessions (pending again), an eject's grey
-    cell, an override's outline."""
+    """One cell per evaluated session, from the subject's position changes (oldest first). An eject marks
+    the session it came after (it is no session itself). A revert takes back what the change it undid did
+    to the cells: an apply's sessions (pending again), an eject's mark, an override's outline."""
     cells: list[Cell] = []
     before: dict[int, tuple[int, Cell | None]] = {}  # event id -> (cells before it, the last cell then)
     for step in steps:
@@ -68,18 +71,19 @@ def cells_of(steps: Sequence[PositionEvent]) -> list[Cell]:
             cells.extend(Cell(stage, None) for stage in stages)
         elif step.kind == EJECT:
             before[step.event_id] = (len(cells), last)
-            cells.append(Cell(None, None))  # one grey cell: taken off here
+            if cells:  # before any session there is no cell to mark: the row's name says "off"
+                cells[-1] = replace(cells[-1], ejected=True)
         elif step.kind == OVERRIDE and cells:
             before[step.event_id] = (len(cells), last)
             # Every override is outlined, also one that kept the stage (other parameters or policies).
-            cells[-1] = Cell(step.stage, cells[-1].stage or step.before_stage)
+            cells[-1] = Cell(step.stage, cells[-1].stage or step.before_stage, cells[-1].ejected)
         elif step.kind == REVERT and step.reverts in before:
             count, then = before.pop(step.reverts)
             del cells[count:]
             if then is not None and cells and len(cells) == count:
                 cells[-1] = then  # an override's outline goes with it
         elif step.kind == REVERT and cells and step.on_curriculum:
-            cells[-1] = Cell(step.stage, None)
+            cells[-1] = Cell(step.stage, None, cells[-1].ejected)
     return cells
 
 
@@ -106,18 +110,23 @@ class CohortModel(QAbstractTableModel):
         self.pending: list[str] = []  # subjects not read yet
         self.loader: Loader | None = None
         self.failed: Callable[[Exception], None] | None = None
+        self.off: set[str] = set()
 
-    def set_cohort(self, subjects: list[str], rows: list[list[Cell]], stages: Sequence[str]) -> None:
+    def set_cohort(
+        self, subjects: list[str], rows: list[list[Cell]], stages: Sequence[str], off: Sequence[str] = ()
+    ) -> None:
         self.beginResetModel()
-        self.subjects, self.rows = list(subjects), rows
+        self.subjects, self.rows, self.off = list(subjects), rows, set(off)
         self.pending, self.loader = [], None
         self.columns = max((len(r) for r in rows), default=0)
         self.colours = {name: QColor(PALETTE[i % len(PALETTE)]) for i, name in enumerate(stages)}
         self.endResetModel()
 
-    def set_source(self, subjects: list[str], loader: Loader, stages: Sequence[str]) -> None:
+    def set_source(
+        self, subjects: list[str], loader: Loader, stages: Sequence[str], off: Sequence[str] = ()
+    ) -> None:
         """Every subject of ``subjects``, read a page at a time by ``loader`` (the first page now)."""
-        self.set_cohort([], [], stages)
+        self.set_cohort([], [], stages, off)
         self.pending, self.loader = list(subjects), loader
         self.fetchMore(QModelIndex())
 
@@ -170,16 +179,22 @@ class CohortModel(QAbstractTableModel):
             text = f"{self.subjects[index.row()]}, session {index.column() + 1}: {where}"
             if cell.suggested:
                 text += f"\nthe trainer had it on {cell.suggested}; a person chose otherwise"
+            if cell.ejected:
+                text += "\nejected (taken off the curriculum) after this session"
             return tooltip(text)
         return None
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
+        if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.ToolTipRole:
+            off = self.subjects[section] in self.off
+            return f"{self.subjects[section]}: off curriculum (ejected)" if off else None
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Vertical:
-            return self.subjects[section]
+            name = self.subjects[section]
+            return f"{name} ⏏" if name in self.off else name
         return str(section + 1) if (section + 1) % 5 == 0 or section == 0 else ""
 
 
@@ -202,6 +217,8 @@ class CellDelegate(QStyledItemDelegate):
             painter.drawRect(rect.adjusted(2, 2, -2, -2))
             painter.setPen(QPen(QColor("#000000"), 1))
             painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        if cell.ejected:  # off the curriculum after this session: a dark bar on its right edge
+            painter.fillRect(QRect(rect.right() - 4, rect.top() - 1, 6, rect.height() + 2), EJECT_COLOUR)
         if option.state & option.state.State_Selected:
             painter.setPen(QPen(QColor("#000"), 1, Qt.PenStyle.DotLine))
             painter.drawRect(rect.adjusted(0, 0, -1, -1))
@@ -236,14 +253,19 @@ class CohortView(QWidget):
         layout.addWidget(self.note)
         layout.addWidget(self.table, 1)
 
-    def set_cohort(self, subjects: list[str], rows: list[list[Cell]], stages: Sequence[str]) -> None:
-        self.model.set_cohort(subjects, rows, stages)
+    def set_cohort(
+        self, subjects: list[str], rows: list[list[Cell]], stages: Sequence[str], off: Sequence[str] = ()
+    ) -> None:
+        """``off``: the subjects off the curriculum now (their names are marked ⏏)."""
+        self.model.set_cohort(subjects, rows, stages, off)
         self._legend(stages)
         self._update_note()
 
-    def set_source(self, subjects: list[str], loader: Loader, stages: Sequence[str]) -> None:
+    def set_source(
+        self, subjects: list[str], loader: Loader, stages: Sequence[str], off: Sequence[str] = ()
+    ) -> None:
         """All of ``subjects``, read :data:`PAGE` at a time as the grid is scrolled."""
-        self.model.set_source(subjects, loader, stages)
+        self.model.set_source(subjects, loader, stages, off)
         self._legend(stages)
         self._update_note()
 
@@ -257,7 +279,9 @@ class CohortView(QWidget):
             self.legend.addWidget(chip)
         self.legend.addWidget(
             QLabel(
-                f"<span style='background:{OFF_COLOUR.name()}'>&nbsp;&nbsp;&nbsp;&nbsp;</span> off curriculum"
+                f"<span style='background:{OFF_COLOUR.name()}'>&nbsp;&nbsp;</span>"
+                f"<span style='background:{EJECT_COLOUR.name()}'>&nbsp;</span> ejected after the session "
+                "(⏏ beside a name: off curriculum now)"
             )
         )
         self.legend.addStretch(1)

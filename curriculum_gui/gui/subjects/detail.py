@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QSplitter,
     QTabWidget,
+    QTextBrowser,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.attention import Alert
+from ...core.wording import MISSING, change_text
 from ...store import Workspace
 from ...store.records import (
     APPLIED,
@@ -109,7 +111,49 @@ def event_what(event: Event) -> str:
     return str(after or "")
 
 
+def stored_change(before: object, after: object) -> str:
+    """A logged parameter change (stored as [before, after], null where the task had no such
+    parameter) in words: ``3 → 2.5``, ``off (added)``, ``15 (removed)``."""
+    return change_text(MISSING if before is None else before, MISSING if after is None else after, short)
+
+
+def _values(check: dict, limit: int = 4) -> str:
+    items = list((check.get("values") or {}).items())
+    text = ", ".join(f"{k}={short(v, 30)}" for k, v in items[:limit])
+    return text + (" …" if len(items) > limit else "")
+
+
+def event_why(event: Event) -> str:
+    """Why it happened, in a line: the person's reason, or for the trainer the rule that moved the
+    subject (or, when it stayed, the first way out that was not yet true, with what it read)."""
+    if event.kind != APPLIED:
+        return event.reason or ""
+    checks = event.data.get("why") or []
+    errors = [c for c in checks if c.get("error")]
+    if errors:
+        return f"rule error in {errors[0].get('rule')!r}: {errors[0]['error']}"
+    fired = [c for c in checks if c.get("fired") and c.get("kind") == "stage_transition"]
+    fired = fired or [c for c in checks if c.get("fired") and c.get("kind") == "policy_transition"]
+    if fired:
+        c = fired[-1]
+        where = (
+            f"→ {c.get('destination')}"
+            if c.get("kind") == "stage_transition"
+            else (f"policy {c.get('source')} → {c.get('destination')}")
+        )
+        return f"{where}: {c.get('rule')} was true ({_values(c)})"
+    last = checks[-1].get("session") if checks else None
+    waiting = [c for c in checks if c.get("session") == last and c.get("kind") == "stage_transition"]
+    if waiting:
+        c = waiting[0]
+        return f"not yet {c.get('destination')}: {c.get('rule')} was false ({_values(c)})"
+    if checks:
+        return "no rule was true (the stage has no way out)"
+    return event.reason or "nothing to check: the stage has no way out"
+
+
 BATCH_ROLE = Qt.ItemDataRole.UserRole + 1  # on a timeline row of an applied event: (batch, when and who)
+EVENT_ROLE = Qt.ItemDataRole.UserRole + 2  # on a timeline row: its Event (for the details below)
 
 
 class Timeline(QTreeWidget):
@@ -159,8 +203,20 @@ class SubjectDetail(QWidget):
         self.timeline.setAlternatingRowColors(True)
         self.timeline.setColumnWidth(0, 150)
         self.timeline.setColumnWidth(1, 50)
-        self.timeline.setColumnWidth(2, 330 if wide else 260)
+        self.timeline.setColumnWidth(2, 300 if wide else 220)
         self.timeline.menu_requested.connect(self._timeline_menu)
+        self.timeline.currentItemChanged.connect(self._show_event)
+        # The selected event in full, wrapped: what, why, every parameter change and rule checked (the
+        # rows above show one line of each, cut at the column's edge).
+        self.event_details = QTextBrowser()
+        self.event_details.setPlaceholderText("Select an event for everything about it.")
+        self.event_details.setOpenLinks(False)
+        timeline_page = QSplitter(Qt.Orientation.Vertical)
+        timeline_page.addWidget(self.timeline)
+        timeline_page.addWidget(self.event_details)
+        timeline_page.setStretchFactor(0, 3)
+        timeline_page.setStretchFactor(1, 1)
+        timeline_page.setSizes([480, 200])
         self.menu = QMenu(self)  # the timeline's context menu, filled for the row it is opened on
         self.parameters = QTreeWidget()
         self.parameters.setHeaderLabels(["Parameter", "Value"])
@@ -173,7 +229,7 @@ class SubjectDetail(QWidget):
         for column, width in enumerate((190, 250, 70)):
             self.why.setColumnWidth(column, width)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.timeline, "&Timeline")
+        self.tabs.addTab(timeline_page, "&Timeline")
         self.tabs.addTab(self.parameters, "&Parameters")
         self.tabs.addTab(self.why, "&Why not yet")
         self.plots = None  # made when a subject is first shown: importing pyqtgraph takes a second
@@ -197,12 +253,29 @@ class SubjectDetail(QWidget):
         else:
             layout.addWidget(self.tabs, 1)
 
+    def show_selection(self, count: int, actions: Sequence[str], names: Sequence[str] = ()) -> None:
+        """Not one subject: how many are selected and what can be done with them (or how to select)."""
+        self.clear()
+        if count == 0:
+            self.header.setText(
+                "<b>No subject selected.</b><br>Click a row to see a subject here; Ctrl+click or Shift+click "
+                "selects several."
+            )
+            return
+        shown = ", ".join(html.escape(n) for n in names[:8]) + (" …" if len(names) > 8 else "")
+        doable = ", ".join(html.escape(a) for a in actions) or "nothing now"
+        self.header.setText(
+            f"<span style='font-size:13pt'><b>{count} subjects selected</b></span><br>{shown}"
+            f"<p>For these: {doable}.</p><p style='color:#555'>Select one to see its timeline.</p>"
+        )
+
     def clear(self) -> None:
         self.subject = None
         self.header.setText("Select a subject.")
         self.attention.hide()
         for tree in (self.timeline, self.parameters, self.why):
             tree.clear()
+        self.event_details.clear()
 
     def show_subject(self, ws: Workspace, subject: str, focus_session: int | None = None) -> None:
         row = ws.subject(subject)
@@ -263,6 +336,10 @@ class SubjectDetail(QWidget):
 
     def _fill_timeline(self, history: list[Event]) -> None:
         tree = self.timeline
+        current = tree.currentItem()
+        while current is not None and current.parent() is not None:
+            current = current.parent()
+        keep = current.data(0, EVENT_ROLE).id if current is not None and current.data(0, EVENT_ROLE) else None
         tree.clear()
         for event in reversed(history):  # newest first: what a technician asks about
             item = QTreeWidgetItem(
@@ -270,11 +347,12 @@ class SubjectDetail(QWidget):
                     f"{event.at.astimezone():%d %b %Y %H:%M}",
                     event.operator,
                     f"{event_label(event)}: {event_what(event)}",
-                    event.reason or "",
+                    event_why(event),
                 ]
             )
+            item.setData(0, EVENT_ROLE, event)
             item.setToolTip(2, tooltip(item.text(2)))
-            item.setToolTip(3, tooltip(event.reason or ""))
+            item.setToolTip(3, tooltip(item.text(3)))
             colour = REJECTED_COLOUR if event.rejected else KIND_COLOURS.get(event.kind)
             if event.kind == APPLIED and event.data.get("before_stage") == event.data.get("after_stage"):
                 item.setForeground(2, GREY)  # routine: no stage change
@@ -290,8 +368,44 @@ class SubjectDetail(QWidget):
             for check in event.data.get("why") or []:
                 item.addChild(self._check_item(check))
             for key, (before, after) in (event.data.get("parameter_changes") or {}).items():
-                item.addChild(QTreeWidgetItem(["", "", f"{key}: {short(before)} → {short(after)}", ""]))
+                item.addChild(QTreeWidgetItem(["", "", f"{key}: {stored_change(before, after)}", ""]))
             tree.addTopLevelItem(item)
+        rows = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+        again = next((r for r in rows if keep is not None and r.data(0, EVENT_ROLE).id == keep), None)
+        if rows:
+            tree.setCurrentItem(again or rows[0])  # the event read before, else the newest: in full below
+
+    def _show_event(self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None = None) -> None:
+        """Everything about the selected event below the timeline (a row under it shows its event)."""
+        while item is not None and item.parent() is not None:
+            item = item.parent()
+        event = item.data(0, EVENT_ROLE) if item is not None else None
+        if event is None:
+            self.event_details.clear()
+            return
+        esc = html.escape
+        parts = [
+            f"<b>{esc(event_label(event))}</b>: {esc(event_what(event))}",
+            f"<span style='color:#555'>{event.at.astimezone():%d %b %Y %H:%M} · {esc(event.operator)}</span>",
+        ]
+        why = event_why(event)
+        if why:
+            parts.append(f"<b>Why:</b> {esc(why)}")
+        if event.reason and event.kind == APPLIED:
+            parts.append(f"<b>Reason:</b> {esc(event.reason)}")
+        changes = event.data.get("parameter_changes") or {}
+        if changes:
+            lines = "".join(
+                f"<li>{esc(key)}: {esc(stored_change(a, b))}</li>" for key, (a, b) in changes.items()
+            )
+            parts.append(f"<b>Parameters:</b><ul style='margin:0'>{lines}</ul>")
+        checks = event.data.get("why") or []
+        if checks:
+            lines = "".join(
+                f"<li>{esc(self._check_item(c).text(2))} {esc(_values(c, 8))}</li>" for c in checks
+            )
+            parts.append(f"<b>Rules checked</b> (in order):<ul style='margin:0'>{lines}</ul>")
+        self.event_details.setHtml("<p>" + "</p><p>".join(parts) + "</p>")
 
     def timeline_actions(self, item: QTreeWidgetItem | None, parent: QObject | None = None) -> list[QAction]:
         """The context menu of a timeline row: an applied event's batch can be undone as a whole."""

@@ -1,7 +1,10 @@
 """pyqtgraph plots of one subject: its stage over sessions, and a metric's trace with rule thresholds.
 
-The x axis of both is the subject's session number (1 = its first imported session), so a stage change
-lines up with the session that caused it. Manual changes (overrides, ejects, reverts) are marked.
+The x axis of both is the subject's session number (1 = its first imported session; whole numbers only),
+so a stage change lines up with the session that caused it; "Dates" labels it with the sessions' dates
+instead, and hovering a point says its session, date and value. Manual changes (overrides, ejects,
+re-enrolments, reverts) are marked, with a legend. A change that was undone later is not drawn: the
+line shows where the subject really was.
 """
 
 from __future__ import annotations
@@ -9,12 +12,13 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from datetime import date
 
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.model import Curriculum
 from ...store.records import (
@@ -33,17 +37,58 @@ from .why_not_yet import thresholds
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#333333")
 MANUAL_COLOURS = {OVERRIDE: "#e65100", EJECT: "#616161", REENROLL: "#6a1b9a", REVERT: "#00838f"}
+MANUAL_NAMES = {OVERRIDE: "override", EJECT: "eject", REENROLL: "re-enrolled", REVERT: "revert"}
+MANUAL_SYMBOLS = {OVERRIDE: "t", EJECT: "x", REENROLL: "t1", REVERT: "x"}
+
+
+class SessionAxis(pg.AxisItem):
+    """The session axis: ticks on whole sessions only (no 0.5, 1.5), labelled with the session number or,
+    with ``show_dates``, the session's date."""
+
+    def __init__(self) -> None:
+        super().__init__("bottom")
+        self.dates: list[date] = []  # the date of session n is dates[n - 1]
+        self.show_dates = False
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        levels = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            if spacing >= 1:
+                levels.append((spacing, [v for v in values if float(v).is_integer()]))
+        if not levels and maxVal - minVal < 1000:  # zoomed in past one session per tick: every session
+            levels = [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+        return levels
+
+    def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:
+        if self.show_dates and self.dates:
+            return [
+                f"{self.dates[int(v) - 1]:%d %b}" if 1 <= int(v) <= len(self.dates) else "" for v in values
+            ]
+        return [str(int(v)) for v in values]
+
+
+def undone_events(history: Sequence[Event]) -> set[int]:
+    """Ids of the changes a later revert took back, and of those reverts: neither moved the subject."""
+    ids = {e.id for e in history}
+    pairs = [(e.id, e.data.get("reverts")) for e in history if e.kind == REVERT]
+    return {i for revert, target in pairs if target in ids for i in (revert, target)}
 
 
 def stage_points(history: Sequence[Event], sessions: Sequence[MetricsSession], stages: list[str]):
-    """Step points (session number, stage index) and manual-change markers, from the event log."""
+    """Step points (session number, stage index) and manual-change markers, from the event log. A change
+    undone later (and the revert that undid it) moves nothing: no spike up and back."""
     ordinal = {s.session: i + 1 for i, s in enumerate(sessions)}
     xs: list[float] = []
     ys: list[float] = []
     marks: list[tuple[float, float, str]] = []
     x = 0.0
+    undone = undone_events(history)
     for event in history:
         if event.kind not in (ENROLLED, APPLIED, OVERRIDE, EJECT, REENROLL, REVERT, MIGRATED):
+            continue
+        if event.id in undone:
+            if event.kind == REVERT:  # marked where it happened; the line does not move
+                marks.append((x, ys[-1] if ys else 0.0, REVERT))
             continue
         stage = event.data.get("after_stage")
         if event.kind == APPLIED:
@@ -105,15 +150,17 @@ def metric_points(
 class SubjectPlots(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.stage_plot = pg.PlotWidget()
+        self.stage_axis, self.metric_axis = SessionAxis(), SessionAxis()
+        self.stage_plot = pg.PlotWidget(axisItems={"bottom": self.stage_axis})
         self.stage_plot.setTitle("Stage over sessions")
+        self.stage_legend = self.stage_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
         self.stage_plot.setLabel("bottom", "session")
         self.stage_plot.showGrid(x=True, y=True, alpha=0.2)
         self.stage_plot.setMouseEnabled(x=True, y=False)
         self.metric = QComboBox()
         self.metric.setMinimumContentsLength(14)
         self.metric.currentTextChanged.connect(lambda _name: self._draw_metric())
-        self.metric_plot = pg.PlotWidget()
+        self.metric_plot = pg.PlotWidget(axisItems={"bottom": self.metric_axis})
         self.metric_plot.setLabel("bottom", "session")
         self.metric_plot.showGrid(x=True, y=True, alpha=0.2)
         self.metric_plot.setXLink(self.stage_plot)
@@ -126,6 +173,10 @@ class SubjectPlots(QWidget):
         self.threshold_note = QLabel()
         self.threshold_note.setStyleSheet("color: #555")
         row.addWidget(self.threshold_note, 1)
+        self.dates = QCheckBox("&Dates")
+        self.dates.setToolTip("Label the session axis with the sessions' dates")
+        self.dates.toggled.connect(self._set_dates)
+        row.addWidget(self.dates)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stage_plot, 1)
@@ -146,12 +197,17 @@ class SubjectPlots(QWidget):
     ) -> None:
         self._curriculum, self._stage_id, self._sessions = curriculum, stage_id, list(sessions)
         self._focus = float(focus) if focus else None
+        for axis in (self.stage_axis, self.metric_axis):
+            axis.dates = [s.date for s in self._sessions]
         stages = [s.name for s in curriculum.stages]
         plot = self.stage_plot
         plot.clear()
+        self.stage_legend.clear()
         xs, ys, marks = stage_points(history, sessions, stages)
         if xs:
-            plot.plot(*step_line(xs, ys, float(len(sessions))), pen=pg.mkPen("#1565c0", width=2.5))
+            sx, sy = step_line(xs, ys, float(len(sessions)))
+            plot.plot(sx, sy, pen=pg.mkPen("#1565c0", width=2.5))
+            self._hover_points(plot, sx, sy, lambda n, y: stages[int(y)] if 0 <= y < len(stages) else "")
             for kind, colour in MANUAL_COLOURS.items():
                 pts = [(x, y) for x, y, k in marks if k == kind]
                 if pts:
@@ -159,11 +215,11 @@ class SubjectPlots(QWidget):
                         [p[0] for p in pts],
                         [p[1] for p in pts],
                         pen=None,
-                        symbol="t" if kind == OVERRIDE else "x",
+                        symbol=MANUAL_SYMBOLS[kind],
                         symbolSize=13,
                         symbolBrush=colour,
                         symbolPen=colour,
-                        name=kind,
+                        name=MANUAL_NAMES[kind],  # in the legend: what ▼ and × mean
                     )
         plot.getAxis("left").setTicks([[(i, name) for i, name in enumerate(stages)]])
         plot.setYRange(-0.5, max(len(stages) - 0.5, 0.5), padding=0)
@@ -180,6 +236,41 @@ class SubjectPlots(QWidget):
             self.metric.setCurrentText(with_threshold[0])
         self.metric.blockSignals(False)
         self._draw_metric()
+
+    def _session_words(self, number: int) -> str:
+        if 1 <= number <= len(self._sessions):
+            s = self._sessions[number - 1]
+            return f"session {number} ({s.session}, {s.date:%d %b %Y})"
+        return f"session {number}"
+
+    def _hover_points(self, plot: pg.PlotWidget, xs: Sequence[float], ys: Sequence[float], what) -> None:
+        """Small points that say, on hover, the session, its date and ``what(session, y)``."""
+        points = sorted(
+            {(int(x), y) for x, y in zip(xs, ys, strict=True) if float(x).is_integer() and x >= 1}
+        )
+        if not points:
+            return
+        spots = pg.ScatterPlotItem(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            size=7,
+            brush=pg.mkBrush(21, 101, 192, 90),
+            pen=None,
+            hoverable=True,
+            hoverSize=11,
+            data=[f"{self._session_words(n)}: {what(n, y)}" for n, y in points],
+            tip=lambda x, y, data: data,
+        )
+        plot.addItem(spots)
+
+    def _set_dates(self, on: bool) -> None:
+        for axis in (self.stage_axis, self.metric_axis):
+            axis.show_dates = on
+            axis.picture = None  # drawn again with the new labels
+            axis.update()
+        label = "session date" if on else "session"
+        self.stage_plot.setLabel("bottom", label)
+        self.metric_plot.setLabel("bottom", label)
 
     def _mark_focus(self, plot: pg.PlotWidget) -> None:
         if self._focus is not None:
@@ -208,7 +299,11 @@ class SubjectPlots(QWidget):
             symbolBrush="#37474f",
             connect="finite",
         )
-        measured = [y for y in ys if y == y]
+        finite = [(x, y) for x, y in zip(xs, ys, strict=True) if y == y]
+        self._hover_points(
+            plot, [x for x, _ in finite], [y for _, y in finite], lambda _n, y: f"{name} {y:.4g}"
+        )
+        measured = [y for _, y in finite]
         if gaps:
             floor = min(measured) if measured else 0.0
             plot.plot(

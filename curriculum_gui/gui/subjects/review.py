@@ -73,7 +73,8 @@ def check_text(session: str, check: Check) -> str:
 
 
 def diff_text(s: Suggestion, limit: int = 3) -> str:
-    items = [f"{k} {short(a, 10)}→{short(b, 10)}" for k, (a, b) in list(s.parameter_changes.items())[:limit]]
+    texts = s.change_texts(lambda value: short(value, 10))
+    items = [f"{k} {text}" for k, text in list(texts.items())[:limit]]
     more = len(s.parameter_changes) - limit
     return ", ".join(items) + (f" (+{more})" if more > 0 else "")
 
@@ -278,10 +279,10 @@ class ReviewPanel(QWidget):
         item.removeRows(0, item.rowCount())
         s: Suggestion = item.data(SUGGESTION_ROLE)
         params = QStandardItem(f"Parameters: {len(s.parameter_changes)} changed (highlighted)")
+        changes = s.change_texts(lambda value: short(value, 40))  # the same words as the row's summary
         for key, value in s.suggested.parameters.items():
-            if key in s.parameter_changes:
-                before = s.current.parameters.get(key, "—")
-                line = QStandardItem(f"{key}: {short(before, 40)} → {short(value, 40)}")
+            if key in changes:
+                line = QStandardItem(f"{key}: {changes[key]}")
                 line.setBackground(HIGHLIGHT)
                 font = QFont(line.font())
                 font.setBold(True)
@@ -290,9 +291,9 @@ class ReviewPanel(QWidget):
                 line = QStandardItem(f"{key}: {short(value, 40)}")
                 line.setForeground(MUTED)
             params.appendRow(line)
-        for key in s.parameter_changes:
+        for key in changes:
             if key not in s.suggested.parameters:
-                line = QStandardItem(f"{key}: {short(s.current.parameters[key])} → (removed)")
+                line = QStandardItem(f"{key}: {changes[key]}")
                 line.setBackground(HIGHLIGHT)
                 params.appendRow(line)
         checks = [(session, check) for session, ev in s.evaluations for check in ev.why]

@@ -46,6 +46,7 @@ from ...store import ConflictError, DatabaseUnavailable, NotFound, StoreError, W
 from ...store.engine import mask_message
 from ...store.export import ExportResult
 from ...store.records import ApplyResult, ImportReport, RevertResult, SubjectInfo, SubjectRow, Suggestion
+from .. import icons
 from ..live import keep_scroll
 from . import dialogs, export, worker
 from .cohort import Cell, CohortView, cells_of
@@ -140,6 +141,7 @@ class SubjectsView(QWidget):
         self._following: worker.Task | None = None  # a read after another program's change (follow)
         self._jobs = 0  # jobs started: a read that follows changes is dropped if one started meanwhile
         self._cohort_stale = True
+        self._chosen: tuple[str, ...] = ()  # the subjects selected in the table, as last seen
         self.setAcceptDrops(True)
 
         self.model = SubjectTableModel(self)
@@ -147,6 +149,17 @@ class SubjectsView(QWidget):
         self.proxy = SubjectFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.table = self._make_table()
+        self.empty = QLabel(self.table.viewport())  # what to do next, over an empty table
+        self.empty.setObjectName("empty_state")
+        self.empty.setWordWrap(True)
+        self.empty.setTextFormat(Qt.TextFormat.RichText)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: #37474f; font-size: 11pt;")
+        self.empty.hide()
+        over = QVBoxLayout(self.table.viewport())  # follows the table's size
+        over.setContentsMargins(30, 30, 30, 30)
+        over.addWidget(self.empty)
+        self._has_versions = True
         self.detail = SubjectDetail(wide=False)
         self.review = ReviewPanel()
         self.review.accept_requested.connect(self.apply)
@@ -185,12 +198,32 @@ class SubjectsView(QWidget):
             self.status.addItem(status.capitalize(), status)
         self.status.currentIndexChanged.connect(self._filter_changed)
         self.count = QLabel()
-        # Wraps rather than widening the window (the statuses and the attention count make a long line).
+        # wraps rather than widen the whole window: the editor's docks keep their usable widths beside this
+        # page (a hidden tab still counts) on a 1280-pixel screen
         self.count.setWordWrap(True)
 
         self.toolbar = QToolBar()
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar_fit = icons.FittingToolBar(self.toolbar)
         self._build_actions()
+        icons.set_icons(
+            {
+                "register": self.register_action,
+                "import": self.import_action,
+                "import_folder": self.import_folder_action,
+                "evaluate": self.evaluate_action,
+                "override": self.override_action,
+                "eject": self.eject_action,
+                "reenroll": self.reenroll_action,
+                "revert": self.revert_action,
+                "move": self.move_action,
+                "undo_apply": self.undo_apply_action,
+                "export": self.export_action,
+                "copy": self.copy_action,
+                "database": self.database_action,
+                "refresh": self.refresh_action,
+            }
+        )
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
@@ -327,7 +360,11 @@ class SubjectsView(QWidget):
             "Undo apply", self.undo_last_apply, "Revert the last applied batch (or move to another version)"
         )
         self.export_action = a(
-            "Export…", self.export_dialog, "Write next-session parameters (JSON, aind)", "Ctrl+Shift+E"
+            "Export…",
+            self.export_dialog,
+            "Write next-session parameters (JSON; an aind TrainerState too where the curriculum's rules "
+            "are Python references)",
+            "Ctrl+Shift+E",
         )
         self.copy_action = a(
             "Copy summary",
@@ -423,10 +460,15 @@ class SubjectsView(QWidget):
         """Show rows read and prepared (here or on a worker thread), keeping the selection."""
         same = prepared.ids == self.model.ids
         self.rows = prepared.rows
+        if not prepared.rows:  # what the empty table says next depends on it (rare: read here)
+            try:
+                self._has_versions = bool(self.ws.versions())
+            except StoreError:
+                self._has_versions = True  # said in the banner already, if it matters
         if same:
             self.model.install(prepared)  # the same subjects: changed in place, selection and scroll stay
         else:
-            selected = [r.subject for r in self.selected_rows()]
+            selected = [r.subject for r in self.table_rows()]
             with keep_scroll([self.table]):
                 self.model.install(prepared)
                 self.select_subjects(selected)
@@ -451,7 +493,8 @@ class SubjectsView(QWidget):
             if self.detail.subject and self.model.row_of(self.detail.subject) is not None:
                 self.detail.show_subject(self.ws, self.detail.subject)
             else:
-                self.detail.clear()
+                rows = self.table_rows()
+                self.detail.show_selection(len(rows), self._actions_for(rows), [r.subject for r in rows])
             if self.subject_page.subject and self.model.row_of(self.subject_page.subject) is not None:
                 self.subject_page.show_subject(self.ws, self.subject_page.subject)
             if self.tabs.currentWidget() is self.cohort:
@@ -465,7 +508,9 @@ class SubjectsView(QWidget):
 
     def refresh_cohort(self) -> None:
         """The mice the table shows (its filter and order), their histories read a page at a time."""
-        subjects = [r.subject for r in self.proxy.subjects(range(self.proxy.rowCount()))]
+        shown = self.proxy.subjects(range(self.proxy.rowCount()))
+        subjects = [r.subject for r in shown]
+        off = [r.subject for r in shown if not r.on_curriculum]
         ws = self.ws
         stages: dict[str, None] = {}
         for version in ws.versions():
@@ -476,11 +521,12 @@ class SubjectsView(QWidget):
             return [cells_of(steps.get(s, [])) for s in page]
 
         self.cohort.model.failed = lambda exc: self.show_message("error", f"Cannot read the cohort: {exc}")
-        self.cohort.set_source(subjects, load, list(stages))
+        self.cohort.set_source(subjects, load, list(stages), off)
         self._cohort_stale = False
 
     def _tab_changed(self, _index: int) -> None:
         self.insight.tab_shown(self.tabs.currentWidget())
+        self._update_actions()  # on the Subject tab they work on the subject shown
         if self.tabs.currentWidget() is self.cohort and self._cohort_stale:
             try:
                 self.refresh_cohort()
@@ -489,7 +535,8 @@ class SubjectsView(QWidget):
 
     # --- selection and filter ------------------------------------------------------------------
 
-    def selected_rows(self) -> list[SubjectRow]:
+    def table_rows(self) -> list[SubjectRow]:
+        """The rows selected in the table."""
         return self.proxy.subjects(self._selected_proxy_rows())
 
     def _selected_proxy_rows(self) -> list[int]:
@@ -498,6 +545,15 @@ class SubjectsView(QWidget):
         for block in self.table.selectionModel().selection():
             rows.update(range(block.top(), block.bottom() + 1))
         return sorted(rows)
+
+    def selected_rows(self) -> list[SubjectRow]:
+        """The subjects the actions work on: the one whose page is open on the Subject tab (however it
+        was opened: from the table, a cohort cell), else the table's selection."""
+        page = self.subject_page.subject if hasattr(self, "tabs") else None
+        if page and self.tabs.currentWidget() is self.subject_page:
+            index = self.model.row_of(page)
+            return [self.model.subject_at(index)] if index is not None else []
+        return self.table_rows()
 
     def select_subjects(self, subjects: Sequence[str]) -> None:
         """Select these subjects (those shown), as few ranges of consecutive rows as they make."""
@@ -516,7 +572,30 @@ class SubjectsView(QWidget):
         self.proxy.set_filter(self.filter.text(), self.status.currentData())
         self._update_count()
 
+    def _update_empty(self) -> None:
+        """An empty table says what to do next."""
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        if shown:
+            self.empty.hide()
+            return
+        if total:
+            text = f"No subject matches the filter. Clear it (the ✕ in the Find field) to see all {total}."
+        elif not self._has_versions:
+            text = (
+                "<b>This database has no curriculum yet.</b><p>Publish a curriculum from the editor (or "
+                "<code>curriculum-gui publish FILE</code>), then register mice with <b>Register…</b> "
+                "(Ctrl+R).</p>"
+            )
+        else:
+            text = (
+                "<b>No mice yet.</b><p><b>Register…</b> (Ctrl+R) puts new mice on a published curriculum; "
+                "then <b>Import metrics…</b> (Ctrl+I) and <b>Evaluate</b> (Ctrl+E).</p>"
+            )
+        self.empty.setText(text)
+        self.empty.show()
+
     def _update_count(self) -> None:
+        self._update_empty()
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         selected = len(self._selected_proxy_rows())
         statuses = self.model.statuses()
@@ -531,17 +610,37 @@ class SubjectsView(QWidget):
         )
 
     def _selection_changed(self, *_: object) -> None:
-        rows = self.selected_rows()
+        rows = self.table_rows()
         self._update_actions()
         self._update_count()
-        if len(rows) == 1 and rows[0].subject != self.detail.subject:
-            try:
-                self.detail.show_subject(self.ws, rows[0].subject)
-            except StoreError as exc:
-                self.show_message("error", str(exc))
+        chosen = tuple(r.subject for r in rows)
+        if chosen != self._chosen and self.banner.level in ("ok", "info"):
+            self.banner.hide()  # it was about what was done before: the person has moved on
+        self._chosen = chosen
+        if len(rows) == 1:
+            if rows[0].subject != self.detail.subject:
+                try:
+                    self.detail.show_subject(self.ws, rows[0].subject)
+                except StoreError as exc:
+                    self.show_message("error", str(exc))
+        else:
+            self.detail.show_selection(len(rows), self._actions_for(rows), chosen)
+
+    def _actions_for(self, rows: Sequence[SubjectRow]) -> list[str]:
+        """The names of the actions that work on these rows now (for the side panel)."""
+        actions = (
+            self.override_action,
+            self.eject_action,
+            self.reenroll_action,
+            self.revert_action,
+            self.move_action,
+            self.export_action,
+            self.copy_action,
+        )
+        return [a.text().replace("…", "").replace("&", "") for a in actions if a.isEnabled()]
 
     def _update_actions(self) -> None:
-        rows = self.selected_rows() if hasattr(self, "table") else []
+        rows = self.selected_rows() if hasattr(self, "tabs") else []
         idle = not self.busy
         on = [r for r in rows if r.on_curriculum]
         for action in (
@@ -1124,6 +1223,8 @@ class SubjectsView(QWidget):
         text = f"Wrote {len(result.written)} file(s) to {folder}."
         if result.renamed:
             text += " " + result.renamed_text()
+        if result.aind_note():
+            text += f" {result.aind_note()}"
         if result.problems:
             text += f" No aind TrainerState for {len(result.problems)}: {result.problems[0]}"
         self.show_message("info" if result.problems or result.renamed else "ok", text)
@@ -1174,6 +1275,7 @@ class SubjectsView(QWidget):
             self.handle_error(exc)
             return
         self.tabs.setCurrentWidget(self.subject_page)
+        self._update_actions()
 
     def show_part(self, name: str) -> None:
         """For ``--view``: ``subjects``, ``review`` (evaluates pending metrics first), ``subject`` (the
@@ -1184,7 +1286,7 @@ class SubjectsView(QWidget):
             self.refresh()
         if name == "subjects":
             self.tabs.setCurrentWidget(self.table_page)
-            if self.rows and not self.selected_rows():
+            if self.rows and not self.table_rows():
                 self.select_subjects([self.proxy.subjects([0])[0].subject])
         elif name == "review":
             self.evaluate(synchronous=True)
