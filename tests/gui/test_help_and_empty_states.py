@@ -25,9 +25,12 @@ from curriculum_gui.store import Workspace
 def test_every_function_and_counter_has_an_example_that_checks_clean() -> None:
     assert set(EXAMPLES) == set(FUNCTIONS) | set(COUNTERS)  # a new function needs its example here
     for name, (kind, text) in EXAMPLES.items():
-        if kind == "condition":
+        if kind in ("condition", "attention"):  # attention: an attention rule's condition
             issues = check_condition(
-                text, EXAMPLE_METRICS, policy_rule=name in ("sessions_in_policy", "ramp")
+                text,
+                EXAMPLE_METRICS,
+                policy_rule=name in ("sessions_in_policy", "ramp"),
+                attention_rule=kind == "attention",
             )
         else:
             issues = check_update(text, EXAMPLE_METRICS, EXAMPLE_PARAMETERS)

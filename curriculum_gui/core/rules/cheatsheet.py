@@ -10,7 +10,8 @@ import html
 from .functions import CONSTANTS, COUNTERS, FUNCTIONS
 from .parser import AUGOP_SYMBOLS, BINOP_SYMBOLS, CMPOP_SYMBOLS, FORBIDDEN_REASONS, MAX_TEXT
 
-# One example per function and counter: (kind, text); kind "condition" or "update".
+# One example per function and counter: (kind, text); kind "condition", "update" or "attention" (a
+# condition of an attention rule, which also reads the days counters).
 EXAMPLES: dict[str, tuple[str, str]] = {
     "mean": ("condition", "mean(last(accuracy, 3)) >= 0.8"),
     "median": ("condition", "median(last(trials, 5)) > 250"),
@@ -28,6 +29,8 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "sessions_in_stage": ("condition", "sessions_in_stage >= 2"),
     "sessions_total": ("condition", "sessions_total > 30"),
     "sessions_in_policy": ("condition", "sessions_in_policy >= 3"),
+    "days_since_last_session": ("attention", "days_since_last_session >= 3"),
+    "days_in_stage": ("attention", "days_in_stage > 21"),
 }
 
 # Names the examples read, so they can be checked: metrics (with their types) and task parameters.
