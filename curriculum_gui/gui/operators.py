@@ -8,8 +8,9 @@ choose (see :meth:`curriculum_gui.store.context.StoreContext.who`).
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QColor, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -159,7 +160,17 @@ class OperatorButton(QToolButton):
 
     def _update(self, name: str) -> None:
         self.setText(f"Operator: {name}" if name else "Operator: choose…")
-        self.setStyleSheet("" if name else "QToolButton { color: #b71c1c; font-weight: bold; }")
+        # Red and bold until someone is chosen; through the font and palette, not a style sheet, which
+        # would draw the menu arrow over the end of the text.
+        font = self.font()
+        font.setBold(not name)
+        self.setFont(font)
+        palette = self.palette()
+        colour = (
+            QColor("#b71c1c") if not name else QApplication.palette().color(QPalette.ColorRole.ButtonText)
+        )
+        palette.setColor(QPalette.ColorRole.ButtonText, colour)
+        self.setPalette(palette)
 
     def _fill(self) -> None:
         self.menu_.clear()

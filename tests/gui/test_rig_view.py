@@ -281,3 +281,14 @@ def test_the_window_with_every_tab_fits_a_1280_pixel_screen(qtbot, tmp_path) -> 
         pass
     assert window.ensure_workspace()
     assert window.minimumSizeHint().width() <= 1280
+
+
+def test_the_operator_button_shows_who_is_chosen_whole(qtbot, rig: RigView, operators: Operators) -> None:
+    button = rig.operator_button
+    operators.choose("")
+    assert button.text() == "Operator: choose…" and button.font().bold()
+    bold_width = button.fontMetrics().horizontalAdvance(button.text())
+    assert button.sizeHint().width() > bold_width  # the whole text, and room for the menu arrow
+    assert button.styleSheet() == ""  # a style sheet would draw the arrow over the text
+    operators.choose("bob")
+    assert button.text() == "Operator: bob" and not button.font().bold()
