@@ -89,7 +89,7 @@ events = sa.Table(
     sa.Column("position_summary", sa.Text, nullable=True),
     sa.Index("ix_events_subject", "subject_pk", "id"),
     sa.Index("ix_events_batch", "batch"),
-    sa.Index("ix_events_kind", "kind", "subject_pk", "id"),
+    sa.Index("ix_events_kind", "kind"),  # the few manual events of each subject (see migration 0005)
 )
 
 metrics_sessions = sa.Table(
