@@ -29,6 +29,7 @@ from .functions import (
     FUNCTIONS,
     MAX_SEQUENCE,
     Fail,
+    check_value_size,
     describe,
     is_list,
     is_number,
@@ -259,7 +260,16 @@ class _Builder:
     def _b_List(self, node: ast.List | ast.Tuple) -> tuple[Evaluator, bool]:
         parts = [self.build(e) for e in node.elts]
         fns = [p[0] for p in parts]
-        return (lambda ctx: [f(ctx) for f in fns]), all(p[1] for p in parts)
+        fail_at = self.fail_at
+
+        def list_(ctx: Context) -> list:
+            items = [f(ctx) for f in fns]
+            try:
+                return check_value_size(items)  # it may hold the same big list several times
+            except Fail as exc:
+                raise fail_at(node, exc) from None
+
+        return list_, all(p[1] for p in parts)
 
     _b_Tuple = _b_List
 
@@ -580,7 +590,12 @@ class Assignment:
 
 
 def to_parameter_value(value: Any) -> Any:
-    """A fresh JSON-compatible copy of a value about to be stored in the task parameters."""
+    """A fresh JSON-compatible copy of a value about to be stored in the task parameters; its size is
+    checked first (a value that holds one list in many places would copy exponentially)."""
+    return _copy_value(check_value_size(value))
+
+
+def _copy_value(value: Any) -> Any:
     t = type(value)
     if value is None or t is bool or t is int or t is str:
         return value
@@ -591,7 +606,7 @@ def to_parameter_value(value: Any) -> Any:
     if is_number(value):
         return float(value)
     if is_list(value):
-        return [to_parameter_value(v) for v in value]
+        return [_copy_value(v) for v in value]
     raise Fail(f"cannot store {describe(value)} in a task parameter")
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 MAX_SEQUENCE = 10_000  # longest list or string a rule may build
 MAX_INT_BITS = 4_096  # largest integer a rule may build (about 1,200 digits)
+MAX_VALUE_SIZE = 100_000  # list items plus text characters in one value a rule builds, counted as if copied
+MAX_NESTING = 16  # lists inside lists in one value a rule builds
 
 
 class Fail(Exception):
@@ -75,6 +77,44 @@ def check_int_size(value: Any) -> Any:
     if type(value) is float and not math.isfinite(value):
         raise Fail("the result is not a finite number")
     return value
+
+
+def check_value_size(value: Any) -> Any:
+    """``value`` if its size is bounded, else :class:`Fail`.
+
+    A list may hold the same list several times (``xs = [xs, xs]``, line after line): cheap to build,
+    but every copy, comparison or JSON text of it grows exponentially. So the size is counted as if
+    copied: every list item, plus every character of text, wherever it sits, at most
+    :data:`MAX_VALUE_SIZE` in all and :data:`MAX_NESTING` lists deep. The walk stops as soon as the
+    budget is spent, so checking costs at most ``MAX_VALUE_SIZE`` steps whatever the value shares."""
+    if type(value) is not list and type(value) is not tuple:
+        return value
+    budget = MAX_VALUE_SIZE
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        items, depth = pop()
+        budget -= len(items)
+        if budget < 0:
+            raise Fail(_too_large())
+        for item in items:
+            kind = type(item)
+            if kind is str:
+                budget -= len(item)
+                if budget < 0:
+                    raise Fail(_too_large())
+            elif kind is list or kind is tuple:
+                if depth >= MAX_NESTING:
+                    raise Fail(f"the value is nested too deeply (more than {MAX_NESTING} lists inside lists)")
+                push((item, depth + 1))
+    return value
+
+
+def _too_large() -> str:
+    return (
+        f"the value is too large (more than {MAX_VALUE_SIZE:,} list items and characters, "
+        "counting a list held several times once per place)"
+    )
 
 
 def _numbers(values: Any, fname: str) -> list:

@@ -13,6 +13,7 @@ from .functions import (
     MAX_SEQUENCE,
     Fail,
     check_int_size,
+    check_value_size,
     describe,
     is_list,
     is_number,
@@ -40,7 +41,7 @@ def op_add(a: Any, b: Any) -> Any:
     if _seq_pair(a, b):
         if len(a) + len(b) > MAX_SEQUENCE:
             raise Fail(f"the result would be too long (more than {MAX_SEQUENCE} items)")
-        return a + b if isinstance(a, str) else [*a, *b]
+        return a + b if isinstance(a, str) else check_value_size([*a, *b])
     raise Fail(f"cannot add {describe(a)} and {describe(b)}")
 
 
@@ -64,7 +65,7 @@ def op_mul(a: Any, b: Any) -> Any:
         raise Fail("cannot repeat a list of lists")  # nested repetition would make comparisons explode
     if len(seq) * max(n, 0) > MAX_SEQUENCE:
         raise Fail(f"repetition too long (more than {MAX_SEQUENCE} items)")
-    return seq * n if isinstance(seq, str) else list(seq) * n
+    return seq * n if isinstance(seq, str) else check_value_size(list(seq) * n)
 
 
 def op_div(a: Any, b: Any) -> Any:

@@ -29,6 +29,16 @@ MAX_LIST_LITERAL = 1_000  # items in one [ ... ] literal
 MAX_STATEMENTS = 200  # assignments in one update
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: not a character, cannot be encoded
+
+
+def _surrogate_reason(char: str) -> str:
+    return (
+        f"the text holds {char.encode('unicode_escape').decode()}, half of a UTF-16 surrogate pair: "
+        "it is not a character and cannot be saved or printed"
+    )
+
+
 # --- source positions ---------------------------------------------------------------------------
 
 
@@ -99,6 +109,11 @@ def _parse(text: str, mode: str) -> Parsed:
     if "\x00" in text:
         raise RuleError("the rule contains a NUL character", text.index("\x00"))
     source = Source.of(text)
+    bad = _SURROGATE.search(text)
+    if bad is not None:  # ast would fail on it; and no such text can be written or printed
+        line = text.count("\n", 0, bad.start()) + 1
+        col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1)
+        raise RuleError(_surrogate_reason(bad.group()), col, col + 1, line, multiline=source.multiline)
     if mode == "condition" and not text.strip():
         raise RuleError(
             "the condition is empty: write one that is true or false, e.g. sessions_in_stage >= 3"
@@ -392,6 +407,9 @@ def _check_constant(node: ast.Constant, source: Source) -> None:
     if kind is str:
         if len(value) > MAX_STRING_CONSTANT:
             raise source.error(f"text constant too long (at most {MAX_STRING_CONSTANT} characters)", node)
+        bad = _SURROGATE.search(value)
+        if bad is not None:
+            raise source.error(_surrogate_reason(bad.group()), node)
         return
     what = {bytes: "bytes", complex: "complex numbers"}.get(kind, f"{kind.__name__} constants")
     raise source.error(f"{what} are not allowed", node)
