@@ -20,7 +20,7 @@ from . import (
     rig_commands,
     store_commands,
 )
-from .common import EXIT_OK, AddCommand, Parser, fail
+from .common import EXIT_OK, AddCommand, Parser, fail, safe_output
 from .gui_command import add_gui_options, run_gui
 
 # Each module contributes its subcommands; add a module here to add commands.
@@ -48,7 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    with safe_output():
+        return _main(list(sys.argv[1:] if argv is None else argv))
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     command_names = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()
     try:

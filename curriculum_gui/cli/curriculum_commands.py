@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import EXIT_OK, EXIT_PROBLEMS, AddCommand
+from .common import EXIT_OK, EXIT_PROBLEMS, AddCommand, dumps_json
 from .common import fail as _fail
 
 # --- validate -----------------------------------------------------------------------------------
@@ -147,7 +147,6 @@ def _add_suggest(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_suggest(args: argparse.Namespace) -> int:
-    import json
     from pathlib import Path
 
     from ..core import aind_format
@@ -191,12 +190,12 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         folder = Path(args.output_suggestion)
         if not folder.is_dir():
             return _fail(f"{folder}: not a folder (--output-suggestion names the folder for suggestion.json)")
-        atomic_write_text(folder / "suggestion.json", json.dumps(suggestion, indent=2, ensure_ascii=False))
+        atomic_write_text(folder / "suggestion.json", dumps_json(suggestion, indent=2))
     if not args.mute_suggestion:
         if args.compact:
-            print(json.dumps(suggestion, separators=(",", ":"), ensure_ascii=False))
+            print(dumps_json(suggestion, separators=(",", ":")))
         else:
-            print(json.dumps(suggestion, indent=2, ensure_ascii=False))
+            print(dumps_json(suggestion, indent=2))
     return EXIT_OK
 
 
@@ -308,7 +307,6 @@ def _read_metrics_lines(path: str) -> list[tuple[int, dict]]:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    import json
 
     from ..core.files import open_curriculum
     from ..core.trainer import Trainer
@@ -320,15 +318,14 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     state = trainer.enroll(start)
 
     def line(why: list) -> str:
-        return json.dumps(
+        return dumps_json(
             {
                 "stage": trainer.stage_name(state.stage_id),
                 "active_policies": sorted(trainer.policy_names(state)),
                 "task_parameters": dict(state.parameters),
                 "is_on_curriculum": state.is_on_curriculum,
                 "why": why,
-            },
-            ensure_ascii=False,
+            }
         )
 
     print(line([]))

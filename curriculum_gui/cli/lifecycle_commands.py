@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS, AddCommand
+from .common import EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS, AddCommand, dumps_json
 from .store_commands import _db, _open
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    print(dumps_json(value, indent=2, default=str))
 
 
 # --- publish, versions ---------------------------------------------------------------------------
@@ -32,7 +32,7 @@ def _add_publish(sub: argparse._SubParsersAction) -> None:
         "and when that version is already published with other content (the next version is suggested "
         "from the kind of change: patch, minor or major). The same content again: already published.",
     )
-    _db(p, operator=True)
+    _db(p, operator=True, create=True)
     p.add_argument("file", help="curriculum file (native or aind JSON)")
     p.add_argument("--version", help="publish as this version (default: the file's own)")
     p.set_defaults(handler=_cmd_publish)
@@ -87,7 +87,7 @@ def _cmd_versions(args: argparse.Namespace) -> int:
         for s in summaries:
             r = s.record
             print(
-                json.dumps(
+                dumps_json(
                     {
                         "id": r.id,
                         "name": r.name,
@@ -97,8 +97,7 @@ def _cmd_versions(args: argparse.Namespace) -> int:
                         "digest": r.digest,
                         "subjects_now": s.subjects_now,
                         "subjects_ever": s.subjects_ever,
-                    },
-                    ensure_ascii=False,
+                    }
                 )
             )
         return EXIT_OK

@@ -7,11 +7,10 @@ be evaluated); 2 nothing done (bad input, unknown subject, a conflict with anoth
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from .common import EXIT_OK, EXIT_PROBLEMS, AddCommand, Parser, fail
+from .common import EXIT_OK, EXIT_PROBLEMS, AddCommand, Parser, dumps_json, fail
 
 DB_HELP = (
     "database: a SQLite file path, sqlite:///PATH or postgresql://user@host/db "
@@ -19,20 +18,39 @@ DB_HELP = (
 )
 
 
-def _db(p: argparse.ArgumentParser, operator: bool = False) -> None:
+def _db(p: argparse.ArgumentParser, operator: bool = False, create: bool = False) -> None:
     p.add_argument("--db", metavar="URL", help=DB_HELP)
+    if create:
+        p.add_argument(
+            "--create",
+            action="store_true",
+            help="make a new database at --db if there is none (without it, a missing file is an error)",
+        )
     if operator:
         p.add_argument("--operator", help="who does this, for the history (default: your user name)")
 
 
-def _open(args: argparse.Namespace, python_rules: Any = None):
-    from ..store import Workspace
+def _open(args: argparse.Namespace, python_rules: Any = None, create: bool = False):
+    """The database of ``--db``. A new one is made only when asked (``create``, ``--create``) or for the
+    default database (no ``--db``: ``$CURRICULUM_GUI_DB`` or the app's own file, made on first use); a
+    missing file is otherwise an error naming it, so a mistyped path never looks like an empty lab."""
+    from ..store import DatabaseMissing, Workspace
 
-    return Workspace.open(args.db, python_rules=python_rules)
+    create = create or getattr(args, "create", False) or args.db is None
+    try:
+        ws = Workspace.open(args.db, python_rules=python_rules, create=create)
+    except DatabaseMissing as exc:
+        raise DatabaseMissing(
+            f"{exc}; to make a new one there: 'curriculum-gui demo --db PATH' (a demo cohort) or "
+            "'curriculum-gui publish FILE --db PATH --create'"
+        ) from None
+    if ws.upgrade is not None:
+        print(f"curriculum-gui: {ws.upgrade.describe(ws.where)}", file=sys.stderr)
+    return ws
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    print(dumps_json(value, indent=2, default=str))
 
 
 # --- subjects -----------------------------------------------------------------------------------
@@ -143,7 +161,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         for r in rows:
             print(
-                json.dumps(
+                dumps_json(
                     {
                         "subject": r.subject,
                         "curriculum": r.curriculum,
@@ -157,7 +175,6 @@ def _cmd_list(args: argparse.Namespace) -> int:
                         "last_change": r.last_change,
                         "row_version": r.row_version,
                     },
-                    ensure_ascii=False,
                     default=str,
                 )
             )
@@ -298,7 +315,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
                 "operator": e.operator,
                 "batch": e.batch,
             }
-            print(json.dumps({**data, "reason": e.reason, "data": e.data}, ensure_ascii=False))
+            print(dumps_json({**data, "reason": e.reason, "data": e.data}))
         else:
             print(e.describe())
     return EXIT_OK
@@ -312,7 +329,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     [subject] = args.subject
     with _open(args) as ws:
         data = ws.trainer_state(subject) if args.aind else ws.next_session(subject)
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    text = dumps_json(data, indent=2) + "\n"
     if args.output:
         from ..core.native_format import atomic_write_text
 
@@ -459,7 +476,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         for s in suggestions:
             if args.json:
                 data = {**s.to_json(), "attention": [a.to_json() for a in alerts.get(s.subject, [])]}
-                print(json.dumps(data, ensure_ascii=False, default=str))
+                print(dumps_json(data, default=str))
             else:
                 print(_describe(s))
                 for alert in alerts.get(s.subject, []):
@@ -505,7 +522,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from ..store.demo import create_demo
 
-    with _open(args) as ws:
+    with _open(args, create=True) as ws:
         count = create_demo(ws)
         where = ws.where
     print(f"demo cohort of {count} subjects created in {where}")

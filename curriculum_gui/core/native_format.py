@@ -27,6 +27,9 @@ from .model import FORMAT_NAME, FORMAT_VERSION, Curriculum, NativeDocument
 MAX_FILE_BYTES = limits.MAX_FILE_BYTES
 MAX_DEPTH = limits.MAX_JSON_DEPTH
 MAX_INT_DIGITS = limits.MAX_INT_DIGITS  # a longer whole number in a file is a mistake
+SURROGATE_IN_FILE = (
+    "text holds a lone UTF-16 surrogate (a \\udXXX escape that is half of a pair, not a character)"
+)
 
 
 def read_bytes(path: str | Path, what: str = "") -> bytes:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
     QFileDialog,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -37,6 +38,7 @@ from ..core.wording import counted
 from . import aind_package, icons
 from .autosave import Autosave
 from .canvas import CanvasWidget
+from .databases import DatabaseMenu, database_label, remember_database
 from .document import Document
 from .inspector import Inspector
 from .lifecycle.actions import Lifecycle
@@ -57,6 +59,9 @@ MAX_RECENT = 8
 
 DB_SETTING = "subjects/database"
 EDITOR_DOCKS = ("outline", "problems", "inspector", "history", "simulate")
+PLACEHOLDER_ERROR_STYLE = (
+    "QLabel {background:#ffebee; color:#b71c1c; border:1px solid #ef9a9a; border-radius:4px; padding:12px;}"
+)
 
 
 class MainWindow(QMainWindow):
@@ -175,6 +180,7 @@ class MainWindow(QMainWindow):
         self.save_action = self._action("&Save", self.save, key.Save, "Save the curriculum")
         self.save_as_action = self._action("Save &As…", self.save_as, key.SaveAs, "Save under a new name")
         self.quit_action = self._action("&Quit", self.close, key.Quit)
+        self.databases = DatabaseMenu(self, self.open_database)
         group = self.undo_group
         self.undo_action = self._history_action("Undo", key.Undo, group.undo, group.canUndoChanged)
         group.undoTextChanged.connect(lambda text: _describe_step(self.undo_action, "Undo", text))
@@ -207,6 +213,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_package_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        file_menu.addAction(self.databases.new_action)
+        file_menu.addMenu(self.databases.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
@@ -283,6 +292,7 @@ class MainWindow(QMainWindow):
         self.subjects_menu.addAction(
             self._action("&Database…", self.choose_database, tip="Open another subjects database")
         )
+        self._add_database_entries()
         self.subjects_menu.menuAction().setVisible(False)
 
         help_menu = bar.addMenu("&Help")
@@ -409,8 +419,10 @@ class MainWindow(QMainWindow):
             self.inspector.show_item(refs[0])
 
     def _update_title(self, *_: object) -> None:
+        """The curriculum (and whether it has unsaved changes), then the subjects database once open."""
         modified = "*" if self.document.is_modified else ""
-        self.setWindowTitle(f"{self.document.display_name}{modified} — curriculum-gui")
+        database = f" — {database_label(self.workspace.url)}" if self.workspace is not None else ""
+        self.setWindowTitle(f"{self.document.display_name}{modified}{database} — curriculum-gui")
 
     def select_item(self, ref: ItemRef) -> None:
         """Select one item everywhere: the inspector shows it, the canvas highlights it."""
@@ -432,11 +444,19 @@ class MainWindow(QMainWindow):
         self.database_button = QPushButton("&Database…")
         self.database_button.setToolTip("Open another subjects database, or this one again")
         self.database_button.clicked.connect(self.choose_database)
-        self.database_button.hide()
+        self.new_database_button = QPushButton("&New Database…")
+        self.new_database_button.setToolTip("Create a new, empty subjects database and open it")
+        self.new_database_button.clicked.connect(lambda: self.databases.new_database())
+        buttons = QWidget()
+        row = QHBoxLayout(buttons)
+        row.addWidget(self.database_button)
+        row.addWidget(self.new_database_button)
+        buttons.hide()
+        self.database_buttons = buttons
         layout = QVBoxLayout(page)
         layout.addStretch(1)
         layout.addWidget(self.subjects_message)
-        layout.addWidget(self.database_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(buttons, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(1)
         return page
 
@@ -446,18 +466,29 @@ class MainWindow(QMainWindow):
         from .subjects.dialogs import DatabaseDialog, editable_url
 
         dialog = DatabaseDialog(editable_url(self.db or self.remembered_db()), self)
-        dialog.accepted.connect(lambda: self.open_chosen_database(dialog.value()))
+        dialog.accepted.connect(lambda: self.open_database(dialog.value()))
         dialog.open()
         return dialog
 
-    def open_chosen_database(self, db: str) -> bool:
-        """Like the Subjects view's Database…: on success the Subjects tab opens on it and it is remembered
-        for the next start; otherwise the page says why."""
-        self.db = db
-        if not self.ensure_workspace(background=True):
-            return False
-        self._workspace_changed(self.workspace)
-        return True
+    def open_database(self, db: str, create: bool = False) -> bool:
+        """Open (``create``: make) the database ``db`` and show the Subjects tab on it; remembered for the
+        next start and in Recent Databases. Once the Subjects view exists it does the opening (a failure
+        is its banner, the open database stays); before, the Subjects page says why."""
+        if self.subjects_view is not None:
+            opened = bool(self.subjects_view.open_database(db, create=create))
+        else:
+            self.db = db
+            opened = self.ensure_workspace(create=create, background=True)
+            if opened:
+                self._workspace_changed(self.workspace)
+        page = self.subjects_view if self.subjects_view is not None else self.subjects_placeholder
+        self.modes.setCurrentWidget(page)
+        return opened
+
+    def _add_database_entries(self) -> None:
+        self.subjects_menu.addSeparator()
+        self.subjects_menu.addAction(self.databases.new_action)
+        self.subjects_menu.addMenu(self.databases.recent_menu)
 
     def _editor_docks(self) -> list[QDockWidget]:
         return [d for d in self.findChildren(QDockWidget) if d.objectName() in EDITOR_DOCKS]
@@ -482,27 +513,31 @@ class MainWindow(QMainWindow):
         self.attention_label.setVisible(subjects and bool(self.attention_label.text()))
         self.subjects_menu.menuAction().setVisible(subjects)
 
-    def ensure_workspace(self, *, raise_errors: bool = False, background: bool = False) -> bool:
-        """Open the subjects database (the default one gets the demo cohort on first start); the subjects
-        are read on the thread pool (``background``), or at once (screenshots)."""
+    def ensure_workspace(
+        self, *, raise_errors: bool = False, create: bool = False, background: bool = False
+    ) -> bool:
+        """Open the subjects database (the default one is made, with the demo cohort, on first start; any
+        other only with ``create``); the subjects are read on the thread pool (``background``), or at once
+        (screenshots)."""
         if self.workspace is not None:
             return True
         from .subjects.view import SubjectsView
         from .workspace_opener import open_workspace
 
         try:
-            workspace = open_workspace(self.db or self.remembered_db())
+            workspace = open_workspace(self.db or self.remembered_db(), create=create)
         except CurriculumGuiError as exc:
             if raise_errors:
                 raise
             text = str(exc)
-            unchanged = "" if "nothing was changed" in text.lower() else "Nothing was changed. "  # said once
+            unchanged = "" if "nothing was" in text.lower() else "Nothing was changed. "  # said once
             self.subjects_message.setText(
                 f"<b>The subjects database could not be opened.</b><p>{html.escape(text)}</p>"
                 f"<p>{unchanged}Check the database, then press <b>Database…</b> to open it again or to "
-                "choose another one.</p>"
+                "choose another one, or <b>New Database…</b> to start an empty one.</p>"
             )
-            self.database_button.show()
+            self.subjects_message.setStyleSheet(PLACEHOLDER_ERROR_STYLE)
+            self.database_buttons.show()
             self.database_button.setFocus()
             return False
         self.set_workspace(workspace, SubjectsView, background)
@@ -519,6 +554,7 @@ class MainWindow(QMainWindow):
             self._attention_changed(self.subjects_view.model.attention_count())
             self.subjects_menu.clear()  # the actions are the window's or the view's: only taken out
             self.subjects_menu.addActions(self.subjects_view.toolbar.actions())
+            self._add_database_entries()
             index = self.modes.indexOf(self.subjects_placeholder)
             self.modes.blockSignals(True)
             current = self.modes.currentIndex()
@@ -526,9 +562,12 @@ class MainWindow(QMainWindow):
             self.modes.insertTab(index, self.subjects_view, "Subjects")
             self.modes.setCurrentIndex(current)
             self.modes.blockSignals(False)
+        if self.workspace is None and (workspace.created or workspace.upgrade is not None):
+            self.subjects_view.show_opened(workspace)  # a new database, or where the old file was kept
         self.workspace = workspace
         self.rig_tab.attach(workspace, self.subjects_view)
         self.statusBar().showMessage(f"Subjects database: {workspace.where}", 8000)
+        self._update_title()
 
     def _attention_changed(self, count: int) -> None:
         self.attention_label.setText(
@@ -567,8 +606,9 @@ class MainWindow(QMainWindow):
         return True
 
     def _workspace_changed(self, workspace: Any) -> None:
-        """Another database chosen in the Subjects view: remembered for the next start, without its
-        password (PostgreSQL reads that from ~/.pgpass or PGPASSWORD; settings are plain text)."""
+        """Another database chosen (the Subjects view's Database…, New Database…, Recent Databases):
+        remembered for the next start and in Recent Databases, without its password (PostgreSQL reads
+        that from ~/.pgpass or PGPASSWORD; settings are plain text)."""
         old = self.workspace
         self.workspace = workspace
         self.rig_tab.attach(workspace, self.subjects_view)
@@ -577,6 +617,8 @@ class MainWindow(QMainWindow):
         from ..store.engine import without_password
 
         QSettings().setValue(DB_SETTING, without_password(workspace.url))
+        remember_database(workspace.url)
+        self._update_title()
 
     @staticmethod
     def remembered_db() -> str | None:

@@ -12,7 +12,7 @@ Start here::
 See :class:`~curriculum_gui.store.workspace.Workspace` for every operation.
 """
 
-from .errors import ConflictError, DatabaseUnavailable, NotFound, StoreError
+from .errors import ConflictError, DatabaseMissing, DatabaseUnavailable, NotFound, StoreError
 from .records import (
     ApplyResult,
     CurriculumVersion,
@@ -31,6 +31,7 @@ __all__ = [
     "ApplyResult",
     "ConflictError",
     "CurriculumVersion",
+    "DatabaseMissing",
     "DatabaseUnavailable",
     "Event",
     "ImportReport",

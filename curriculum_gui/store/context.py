@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Self
 
 import sqlalchemy as sa
@@ -26,10 +25,12 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from ..core import native_format
 from ..core.model import Curriculum
+from ..core.text import text_problem
 from ..core.trainer import PythonRuleRunner, Trainer
 from . import engine as engines
-from . import migrate
+from . import migrate, opening
 from .errors import NotFound, StoreError
+from .opening import Upgrade
 from .records import CurriculumVersion, position_summary, summary_text
 from .schema import curriculum_versions as cv_t
 from .schema import events as ev_t
@@ -76,10 +77,25 @@ def dumps(value: Any) -> str:
 
 
 def require_reason(reason: str | None, what: str) -> str:
-    text = (reason or "").strip()
+    text = optional_text(reason, "the reason")
     if not text:
         raise StoreError(f"{what} needs a reason: say why (it is kept in the subject's history)")
     return text
+
+
+def optional_text(text: str | None, what: str) -> str | None:
+    """Free text a person gave (a reason, an operator), stripped; None when blank. Refused (nothing
+    written) when it cannot be stored: a NUL, or a lone surrogate."""
+    text = (text or "").strip()
+    problem = text_problem(text)
+    if problem is not None:
+        raise StoreError(f"{what} {text!r} {problem}: nothing was changed")
+    return text or None
+
+
+def operator_name(operator: str | None) -> str:
+    """Who made a change: as given (checked like any text), else the OS user."""
+    return optional_text(operator, "the operator name") or default_operator()
 
 
 @dataclass(frozen=True)
@@ -109,25 +125,39 @@ class StoreContext:
         self._loaded: dict[int, Loaded] = {}
         # The SQLite file as opened: every transaction checks the path still names it (see engine).
         self._file_id = engines.sqlite_file_id(url)
+        self.created = False  # opening made this database (an explicit create)
+        self.upgrade: Upgrade | None = None  # opening migrated an older schema (after a backup copy)
 
     # -- opening -------------------------------------------------------------------------------
 
     @classmethod
     def open(
-        cls, db: str | os.PathLike[str] | None = None, python_rules: PythonRuleRunner | None = None
+        cls,
+        db: str | os.PathLike[str] | None = None,
+        python_rules: PythonRuleRunner | None = None,
+        *,
+        create: bool = False,
     ) -> Self:
-        """Open (creating and migrating the schema as needed) the database ``db`` (see :mod:`.engine`)."""
+        """Open the database ``db`` (see :mod:`.engine`; None: the default one). A path that does not
+        exist is :class:`DatabaseMissing` unless ``create``; an existing file must be a database of this
+        application at a schema this version knows (an older one is copied beside it, then migrated):
+        see :mod:`.opening`."""
         url = engines.resolve_url(db)
+        created, upgrade = False, None
+        if url.get_backend_name() == "sqlite":
+            created, upgrade = opening.prepare_sqlite(url, create)
         engine = engines.create_engine(url)
         try:
             with engines.readable_errors(url):
-                if url.get_backend_name() == "sqlite" and Path(url.database or "").exists():
-                    _check_sqlite_header(Path(url.database or ""), url)
+                if url.get_backend_name() != "sqlite":
+                    upgrade = opening.check_postgresql(engine, engines.where(url))
                 migrate.upgrade(engine, where=engines.where(url))
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, url, python_rules)
+        context = cls(engine, url, python_rules)
+        context.created, context.upgrade = created, upgrade
+        return context
 
     def close(self) -> None:
         self.engine.dispose()
@@ -158,14 +188,18 @@ class StoreContext:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One all-or-nothing transaction holding the write lock (SQLite) from its start.
-        :class:`DatabaseUnavailable` if the SQLite file was deleted or replaced since it was opened."""
+        :class:`DatabaseUnavailable` if the SQLite file was deleted or replaced since it was opened.
+
+        On SQLite the commit is then checkpointed into the database file itself (see
+        :func:`.engine.checkpoint`): a file moved or replaced later carries every change reported done,
+        and no -wal with committed pages is left at the path for another file to pick up."""
         engines.check_same_file(self.url, self._file_id)
-        with (
-            engines.readable_errors(self.url),
-            self.engine.connect().execution_options(write=True) as conn,
-            conn.begin(),
-        ):
-            yield conn
+        with engines.readable_errors(self.url), self.engine.connect().execution_options(write=True) as conn:
+            with conn.begin():
+                yield conn
+            if self._file_id is not None:
+                engines.checkpoint(conn)
+        engines.check_still_there(self.url, self._file_id)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -203,18 +237,6 @@ class StoreContext:
 
 
 # --- helpers shared by the operation modules ---------------------------------------------------
-
-
-def _check_sqlite_header(path: Path, url: URL) -> None:
-    if path.is_dir():
-        raise engines.DatabaseUnavailable(f"{path} is a folder, not a SQLite database file")
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(16)
-    except OSError as e:
-        raise engines.DatabaseUnavailable(f"{engines.where(url)}: cannot be read ({e.strerror})") from None
-    if head and head != b"SQLite format 3\x00":
-        raise engines.DatabaseUnavailable(f"{path} is not a SQLite database: nothing was changed")
 
 
 def version_record(row: Any) -> CurriculumVersion:

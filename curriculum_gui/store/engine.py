@@ -8,6 +8,7 @@ while open is noticed before the next transaction (:func:`check_same_file`), nev
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -20,7 +21,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from .credentials import SECRET_QUERY_KEYS, mask, mask_message, mask_text, without_password
-from .errors import DatabaseUnavailable, StoreError
+from .errors import DatabaseMoved, DatabaseUnavailable, StoreError
 
 __all__ = [
     "SECRET_QUERY_KEYS",
@@ -154,6 +155,33 @@ def check_same_file(url: URL, opened: FileId | None) -> None:
         )
 
 
+def check_still_there(url: URL, opened: FileId | None) -> None:
+    """After a commit: the path must still name the file the change went into, else say so honestly
+    (:class:`DatabaseMoved`): the change is in the file that was open, not at the path."""
+    if opened is None or sqlite_file_id(url) == opened:
+        return
+    raise DatabaseMoved(
+        f"the database file {url.database} was moved, deleted or replaced while this change was being "
+        "written: the change was saved into the file that was open, which is no longer at that path "
+        "(open the database again where it is now)"
+    )
+
+
+def checkpoint(conn: Connection) -> None:
+    """Copy what the last commit put in the -wal into the database file itself and empty the -wal
+    (``wal_checkpoint(TRUNCATE)``), on the connection that committed, outside any transaction.
+
+    The -wal is named after the path, not the file: left full, a file moved away would lack its last
+    changes, and another file put at the path would have them applied to it (and be corrupted). If other
+    programs' readers keep it from completing within the busy timeout, the commit still stands (it is
+    in the -wal) and the next commit's checkpoint carries it over."""
+    raw = conn.connection.dbapi_connection
+    if raw is None:
+        return
+    with contextlib.suppress(sqlite3.Error):  # the commit is durable in the -wal all the same
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+
 def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred and too late).
     dbapi_connection.isolation_level = None
@@ -182,6 +210,11 @@ def readable_errors(url: URL) -> Iterator[None]:
     """Turn driver errors into :class:`DatabaseUnavailable`/:class:`StoreError` naming the (masked) URL."""
     try:
         yield
+    except UnicodeEncodeError as e:  # a lone surrogate the checks upstream did not catch: never a traceback
+        raise StoreError(
+            f"{where(url)}: text that cannot be stored (it holds {e.object[e.start : e.end]!r}, not a "
+            "character); nothing was changed"
+        ) from None
     except exc.OperationalError as e:
         raise DatabaseUnavailable(f"{where(url)}: {_reason(e)}") from None
     except exc.DBAPIError as e:

@@ -22,4 +22,18 @@ class ConflictError(StoreError):
 
 
 class DatabaseUnavailable(StoreError):
-    """The database cannot be reached, opened or written (missing, locked, refused, not a database)."""
+    """The database cannot be reached, opened or written (missing, locked, refused, not a database).
+    ``written``: False (nothing was changed) but for :class:`DatabaseMoved`."""
+
+    written = False
+
+
+class DatabaseMissing(DatabaseUnavailable):
+    """No database at the path given: nothing is created unless the caller asks for it explicitly."""
+
+
+class DatabaseMoved(DatabaseUnavailable):
+    """A change was committed, but the SQLite file it went into was moved, deleted or replaced meanwhile:
+    the change is in that file, no longer at the path."""
+
+    written = True

@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-from .errors import StoreError
+from .errors import DatabaseUnavailable
 from .schema import metadata
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -34,6 +34,15 @@ def head() -> str:
     return revision
 
 
+def compare(revision: str) -> str:
+    """``"current"``, ``"older"`` (this version migrates it) or ``"newer"`` (unknown here: refused)."""
+    script = _script()
+    if revision == script.get_current_head():
+        return "current"
+    known = {r.revision for r in script.walk_revisions()}
+    return "older" if revision in known else "newer"
+
+
 def current(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
@@ -50,9 +59,9 @@ def upgrade(engine: Engine, target: str = "head", where: str = "the database") -
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
         found = current(conn)
         if found is not None and found not in {r.revision for r in script.walk_revisions()}:
-            raise StoreError(
-                f"{where} has schema revision {found!r}, newer than this curriculum-gui knows: upgrade it"
-            )
+            from .opening import newer_message
+
+            raise DatabaseUnavailable(newer_message(where, found))
         _run(conn, script, lambda rev, _ctx: script._upgrade_revs(target, rev))
 
 

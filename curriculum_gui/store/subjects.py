@@ -10,10 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..core.text import text_problem
 from ..core.trainer import SubjectState, TrainerError
 from ..core.weights import WEIGHT_FRACTION, check_grams
 from . import histories
-from .context import StoreContext, default_operator, dumps, fetch_tuples, now, subject_row, utc
+from .context import StoreContext, dumps, fetch_tuples, now, operator_name, subject_row, utc
 from .errors import ConflictError, StoreError
 from .records import (
     BATCH_KINDS,
@@ -51,6 +52,14 @@ def register(
         sid = info.subject
         if not sid or sid != sid.strip() or len(sid) > MAX_ID:
             raise StoreError(f"subject id {sid!r} must be 1 to {MAX_ID} characters without spaces around")
+        problem = text_problem(sid, identifier=True)
+        if problem is not None:
+            raise StoreError(f"subject id {sid!r} {problem}: nothing was registered")
+        for field in ("sex", "genotype", "rig", "notes"):
+            value = getattr(info, field)
+            problem = None if value is None else text_problem(value)
+            if problem is not None:
+                raise StoreError(f"subject {sid!r}: {field} {value!r} {problem}: nothing was registered")
         if sid in seen:
             raise StoreError(f"subject {sid!r} is listed twice")
         seen.add(sid)
@@ -60,7 +69,7 @@ def register(
         state = loaded.trainer.enroll(stage_id)
     except TrainerError as exc:
         raise StoreError(f"cannot enroll on {loaded.record.label}: {exc}") from None
-    operator = operator or default_operator()
+    operator = operator_name(operator)
     at = at or now()
     state_json = dumps(state.to_json())
     stage_name = loaded.trainer.stage_name(state.stage_id)

@@ -16,8 +16,9 @@ from ..core import native_format
 from ..core.diff import CurriculumDiff, content_key, diff, suggest_version
 from ..core.model import Curriculum
 from ..core.problems import Problem, Severity
+from ..core.text import find_surrogate
 from ..core.validation import validate
-from .context import StoreContext, add_event, default_operator, now, version_record
+from .context import StoreContext, add_event, now, operator_name, version_record
 from .errors import NotFound, StoreError
 from .records import PUBLISHED, CurriculumVersion
 from .schema import curriculum_versions as cv_t
@@ -84,9 +85,12 @@ def publish(ctx: StoreContext, curriculum: Curriculum, operator: str | None = No
         raise StoreError(f"cannot publish {curriculum.name!r} {curriculum.version}: {checked.refused}")
     if checked.existing is not None:
         return checked.existing  # the same content: already published
+    unpaired = find_surrogate(native_format.to_data(curriculum))
+    if unpaired is not None:
+        raise StoreError(f"cannot publish {curriculum.name!r}: {unpaired}: {native_format.SURROGATE_IN_FILE}")
     document = native_format.dumps(curriculum)
     digest = hashlib.sha256(document.encode("utf-8")).hexdigest()
-    operator = operator or default_operator()
+    operator = operator_name(operator)
     with ctx.write() as conn:
         found = conn.execute(
             sa.select(cv_t).where(cv_t.c.name == curriculum.name, cv_t.c.version == curriculum.version)

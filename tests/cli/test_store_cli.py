@@ -34,7 +34,7 @@ def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def test_a_day_at_the_lab(any_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = any_db
-    code, out, _ = run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db)
+    code, out, _ = run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db, "--create")
     assert code == 0 and "published as Two-choice visual discrimination 1.0.0" in out
     code, out, _ = run(
         capsys, "subjects", "register", "M1", "M2", "--curriculum", "Two-choice visual discrimination",
@@ -99,7 +99,7 @@ def test_a_day_at_the_lab(any_db: str, tmp_path: Path, capsys: pytest.CaptureFix
 def test_errors_are_one_line_and_exit_2(
     db: str, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db)
+    run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db, "--create")
     run(capsys, "subjects", "register", "M1", "--curriculum", "Two-choice visual discrimination", "--db", db)
     code, _, err = run(capsys, *argv, "--db", db)
     assert code == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err

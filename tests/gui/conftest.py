@@ -47,7 +47,7 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from curriculum_gui.store.demo import create_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
-    with Workspace.open(path) as ws:
+    with Workspace.open(path, create=True) as ws:
         create_demo(ws, today=date(2026, 11, 20))
     return path
 

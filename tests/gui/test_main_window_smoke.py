@@ -67,7 +67,7 @@ def test_a_database_chosen_in_the_app_is_remembered_without_its_password(window,
     assert without_password(make_url("postgresql://rig:s3cret@db.lab.org/mice")) == (
         "postgresql://rig@db.lab.org/mice"
     )
-    workspace = Workspace.open(str(tmp_path / "chosen.sqlite3"))
+    workspace = Workspace.open(str(tmp_path / "chosen.sqlite3"), create=True)
     window._workspace_changed(workspace)  # what the Subjects view's Database dialog reports
     assert window.remembered_db() == f"sqlite+pysqlite:///{tmp_path / 'chosen.sqlite3'}"
     window.workspace = None

@@ -34,7 +34,7 @@ HEADER = "subject,session,date,accuracy,trials,bias,weight_fraction,licks_per_re
 def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     """10,000 subjects; every tenth has a new session, B00003 is ejected."""
     folder = tmp_path_factory.mktemp("big")
-    ws = Workspace.open(folder / "big.sqlite3")
+    ws = Workspace.open(folder / "big.sqlite3", create=True)
     version = ws.publish(native_format.loads(example().read_text(encoding="utf-8")), operator="t")
     ids = [f"B{i:05d}" for i in range(N)]
     ws.register(ids, version.id, operator="t")

@@ -83,9 +83,10 @@ def test_a_database_that_cannot_be_opened_at_start_offers_another(
         assert win.subjects_view is None
         text = win.subjects_message.text()
         assert "could not be opened" in text and "Database → Open" not in text and "Database…" in text
-        assert win.database_button.isVisible()
+        assert win.database_button.isVisible() and win.new_database_button.isVisible()
         assert win.subjects_menu.menuAction().isVisible()  # Alt+B: the same dialog from the keyboard
-        assert [a.text() for a in win.subjects_menu.actions()] == ["&Database…"]
+        shown = [a.text() for a in win.subjects_menu.actions() if not a.isSeparator()]
+        assert shown == ["&Database…", "Ne&w Database…", "Recent Data&bases"]
 
         win.database_button.click()
         dialog = win.findChild(dlg.DatabaseDialog)

@@ -453,8 +453,13 @@ def test_unreachable_database_keeps_the_current_one(
 def test_open_another_database(qtbot, view: SubjectsView, tmp_path: Path) -> None:
     opened: list = []
     view.workspace_changed.connect(opened.append)
-    assert view.open_database(str(tmp_path / "empty.sqlite3"))
-    assert len(opened) == 1 and view.model.rowCount() == 0
+    typo = tmp_path / "empty.sqlite3"
+    assert not view.open_database(str(typo))  # a path that is not there is not made into a database
+    assert "no database file at" in view.banner.text() and str(typo) in view.banner.text()
+    assert "New Database" in view.banner.text() and not typo.exists() and view.model.rowCount() == 12
+    assert view.open_database(str(typo), create=True)
+    assert len(opened) == 1 and view.model.rowCount() == 0 and typo.exists()
+    assert "Created" in view.banner.text() and "register mice" in view.banner.text()
     opened[0].close()
 
 

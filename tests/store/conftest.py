@@ -61,7 +61,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def ws(db_url: str) -> Iterator[Workspace]:
-    with Workspace.open(db_url) as workspace:
+    with Workspace.open(db_url, create=True) as workspace:
         yield workspace
 
 

@@ -98,7 +98,7 @@ def test_mask_message_masks_every_password_and_keeps_the_sentence() -> None:
 
 def test_sqlite_file_has_wal_and_foreign_keys(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "folder" / "s.sqlite3"
-    with Workspace.open(path) as ws, ws.read() as conn:
+    with Workspace.open(path, create=True) as ws, ws.read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
     assert path.exists()
@@ -125,7 +125,7 @@ def test_a_locked_database_is_a_clear_error_and_nothing_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, curriculum
 ) -> None:
     path = tmp_path / "s.sqlite3"
-    with Workspace.open(path) as ws:
+    with Workspace.open(path, create=True) as ws:
         version = ws.publish(curriculum)
     monkeypatch.setattr(engine, "SQLITE_BUSY_MS", 200)
     holder = sqlite3.connect(path, isolation_level=None)

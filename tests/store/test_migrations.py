@@ -38,7 +38,7 @@ def test_migrating_an_empty_database_gives_exactly_the_schema(db_url: str) -> No
 
 
 def test_a_newer_schema_is_refused_and_left_alone(db_url: str) -> None:
-    Workspace.open(db_url).close()
+    Workspace.open(db_url, create=True).close()
     engine = create_engine(resolve_url(db_url))
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))

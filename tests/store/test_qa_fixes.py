@@ -22,7 +22,7 @@ from .conftest import session_csv
 def opened(tmp_path: Path, curriculum: Curriculum) -> Iterator[tuple[Workspace, Path, int]]:
     """A SQLite workspace with subject A registered (and the published version's id)."""
     path = tmp_path / "lab.sqlite3"
-    with Workspace.open(path) as ws:
+    with Workspace.open(path, create=True) as ws:
         version = ws.publish(curriculum, operator="tester")
         ws.register(["A"], version.id)
         yield ws, path, version.id
@@ -60,7 +60,7 @@ def test_a_replaced_database_file_is_not_written_through_the_old_one(
 ) -> None:
     ws, path, version_id = opened
     other = tmp_path / "other.sqlite3"
-    with Workspace.open(other) as elsewhere:
+    with Workspace.open(other, create=True) as elsewhere:
         elsewhere.register(["Z"], elsewhere.publish(curriculum, operator="tester").id)
     with ws:
         # A restore puts another file at the path (without the old -wal: SQLite would read it as the new

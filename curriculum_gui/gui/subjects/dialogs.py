@@ -473,19 +473,21 @@ class DatabaseDialog(_Dialog):
         row.addWidget(self.url, 1)
         row.addWidget(browse)
         self.form.addRow("&Database:", row)
-        note = QLabel("A SQLite file is created if it does not exist. Passwords are never shown in messages.")
+        note = QLabel(
+            "An existing database: a file that is not there is not created (File → New Database… makes a "
+            "new one). Passwords are never shown in messages."
+        )
         note.setWordWrap(True)
         self.form.addRow(note)
         self.resize(620, 0)
         self.finish()
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
+        path, _ = QFileDialog.getOpenFileName(
             self,
             "SQLite database",
             self.url.text(),
             "SQLite database (*.sqlite3 *.sqlite *.db);;All files (*)",
-            options=QFileDialog.Option.DontConfirmOverwrite,
         )
         if path:
             self.url.setText(path)

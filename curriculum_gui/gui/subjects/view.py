@@ -42,7 +42,14 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import CurriculumGuiError
-from ...store import ConflictError, DatabaseUnavailable, NotFound, StoreError, Workspace
+from ...store import (
+    ConflictError,
+    DatabaseMissing,
+    DatabaseUnavailable,
+    NotFound,
+    StoreError,
+    Workspace,
+)
 from ...store.engine import mask_message
 from ...store.export import ExportResult
 from ...store.records import ApplyResult, ImportReport, RevertResult, SubjectInfo, SubjectRow, Suggestion
@@ -1250,21 +1257,41 @@ class SubjectsView(QWidget):
         dialog = dialogs.DatabaseDialog(dialogs.editable_url(self.ws.url), self)
         return self._open(dialog, lambda: self.open_database(dialog.value()))
 
-    def open_database(self, url: str) -> bool:
+    def open_database(self, url: str, create: bool = False) -> bool:
+        """Open another database (``create``: make it; a path that does not exist is otherwise an error
+        naming it). A failure is one line in the banner and the current database stays open."""
         if self.busy:  # the running job belongs to the current database
             self.show_message("info", "Still working on the previous step: try again in a moment.")
             return False
         try:
-            workspace = Workspace.open(url)
+            workspace = Workspace.open(url, create=create)
         except Exception as exc:  # StoreError, and whatever a malformed URL raises: a message, not a crash
             text = mask_message(str(exc))
             if not isinstance(exc, StoreError):
                 text = f"not a usable database URL ({type(exc).__name__}: {text})"
+            elif isinstance(exc, DatabaseMissing):
+                text += " (File → New Database… makes a new one)"
             self.show_message("error", f"Could not open that database — {text}. The current one stays open.")
             return False
         self.set_workspace(workspace)
-        self.show_message("ok", f"Opened {workspace.where}.")
+        self.show_opened(workspace)
         return True
+
+    def show_opened(self, workspace: Workspace) -> None:
+        """What opening did: a new empty database says what to do next; an older schema says where the
+        copy of the file as it was is kept."""
+        if workspace.upgrade is not None:
+            self.show_message("info", workspace.upgrade.describe(f"Opened {workspace.where}") + ".")
+        elif workspace.created and self.rows:
+            self.show_message("ok", f"Created {workspace.where} with a demo cohort to explore.")
+        elif workspace.created:
+            self.show_message(
+                "ok",
+                f"Created {workspace.where}, empty. Publish a curriculum into it (curriculum-gui publish "
+                "FILE --db PATH), then register mice here.",
+            )
+        else:
+            self.show_message("ok", f"Opened {workspace.where}.")
 
     # --- pages ---------------------------------------------------------------------------------
 
