@@ -63,7 +63,10 @@ def _main(argv: list[str]) -> int:
         args = parser.parse_args(argv)
         return args.handler(args)
     except CurriculumGuiError as exc:
-        return fail(str(exc))
+        text = str(exc)
+        if getattr(exc, "written", None) is False and "nothing was" not in text.lower():
+            text += "; nothing was changed"  # a database fault (DatabaseUnavailable): said once
+        return fail(text)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

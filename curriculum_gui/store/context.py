@@ -190,9 +190,11 @@ class StoreContext:
         """One all-or-nothing transaction holding the write lock (SQLite) from its start.
         :class:`DatabaseUnavailable` if the SQLite file was deleted or replaced since it was opened.
 
-        On SQLite the commit is then checkpointed into the database file itself (see
-        :func:`.engine.checkpoint`): a file moved or replaced later carries every change reported done,
-        and no -wal with committed pages is left at the path for another file to pick up."""
+        On SQLite every commit is in the database file itself before this returns (a rollback journal;
+        a file still in WAL mode is checkpointed, :func:`.engine.checkpoint`): a file moved or replaced
+        later carries every change reported done, and nothing is left at the path for another file to
+        pick up. A file moved or replaced during the transaction is :class:`DatabaseMoved` (the change
+        is in the file that was open)."""
         engines.check_same_file(self.url, self._file_id)
         with engines.readable_errors(self.url), self.engine.connect().execution_options(write=True) as conn:
             with conn.begin():

@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
@@ -94,7 +95,8 @@ def resolve_url(db: str | os.PathLike[str] | None) -> URL:
 
 
 def create_engine(url: URL) -> Engine:
-    """An engine with the store's settings: WAL, foreign keys and explicit transactions on SQLite."""
+    """An engine with the store's settings: a rollback journal, foreign keys and explicit transactions on
+    SQLite (see :func:`_sqlite_connect`)."""
     if url.get_backend_name() == "sqlite":
         path = Path(url.database or "")
         if path.exists() and path.is_dir():
@@ -168,13 +170,13 @@ def check_still_there(url: URL, opened: FileId | None) -> None:
 
 
 def checkpoint(conn: Connection) -> None:
-    """Copy what the last commit put in the -wal into the database file itself and empty the -wal
-    (``wal_checkpoint(TRUNCATE)``), on the connection that committed, outside any transaction.
-
-    The -wal is named after the path, not the file: left full, a file moved away would lack its last
-    changes, and another file put at the path would have them applied to it (and be corrupted). If other
-    programs' readers keep it from completing within the busy timeout, the commit still stands (it is
-    in the -wal) and the next commit's checkpoint carries it over."""
+    """After a commit on a file still in WAL mode (another program holds it so: see
+    :func:`_sqlite_connect`): copy the -wal into the database file itself and empty it
+    (``wal_checkpoint(TRUNCATE)``), on the connection that committed, outside any transaction. A -wal is
+    named after the path, not the file: left full, a file moved away would lack its last changes, and
+    another file put at the path would have them applied to it (and be corrupted)."""
+    if not conn.connection.info.get(WAL_KEY):
+        return
     raw = conn.connection.dbapi_connection
     if raw is None:
         return
@@ -182,13 +184,25 @@ def checkpoint(conn: Connection) -> None:
         raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
-def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+WAL_KEY = "curriculum_gui_wal"
+
+
+def _sqlite_connect(dbapi_connection: sqlite3.Connection, record: Any) -> None:
+    """Rollback journal (``DELETE``), not WAL: a commit is then in the database file itself before it is
+    reported done, nothing is left beside the file at rest for another file at the path to pick up, a
+    full disk fails the transaction as a whole, and reading needs no -shm file (a read-only folder
+    can be read). A file another program still holds in WAL mode stays so (SQLite cannot switch it
+    then): commits on it are checkpointed at once (:func:`checkpoint`)."""
     # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred and too late).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        try:
+            mode = cursor.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        except sqlite3.Error:  # e.g. a read-only WAL file: keep its mode
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+        record.info[WAL_KEY] = str(mode).lower() == "wal"
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = FULL")
         # 64 MiB of pages (SQLite's default is 2 MiB): a day's import and apply touch a leaf of each
@@ -199,8 +213,8 @@ def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> No
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    # Writers take the write lock at BEGIN: a WAL reader that later tries to write after another
-    # commit would fail at once (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
+    # Writers take the write lock at BEGIN (RESERVED; the snapshot of a WAL reader that later tried to
+    # write could be stale and fail at once): they wait their turn instead.
     mode = "IMMEDIATE" if conn.get_execution_options().get("write") else "DEFERRED"
     conn.exec_driver_sql(f"BEGIN {mode}")
 
@@ -216,11 +230,25 @@ def readable_errors(url: URL) -> Iterator[None]:
             "character); nothing was changed"
         ) from None
     except exc.OperationalError as e:
-        raise DatabaseUnavailable(f"{where(url)}: {_reason(e)}") from None
+        reason = _reason(e)
+        if reason == READ_ONLY and url.get_backend_name() == "sqlite" and not _folder_writable(url):
+            reason = READ_ONLY_FOLDER
+        raise DatabaseUnavailable(f"{where(url)}: {reason}") from None
     except exc.DBAPIError as e:
         if e.connection_invalidated:
             raise DatabaseUnavailable(f"{where(url)}: the connection was lost ({_reason(e)})") from None
         raise StoreError(f"{where(url)}: {_reason(e)}") from None
+
+
+READ_ONLY = "the file is read-only"
+READ_ONLY_FOLDER = (
+    "its folder is read-only (SQLite writes a journal file beside the database while it changes it)"
+)
+
+
+def _folder_writable(url: URL) -> bool:
+    folder = Path(url.database or "").parent
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def where(url: URL) -> str:
@@ -239,7 +267,11 @@ def _reason(e: exc.DBAPIError) -> str:
     if "unable to open database file" in lowered:
         return "cannot open the file (missing folder or no permission)"
     if "readonly database" in lowered:
-        return "the file is read-only"
+        return READ_ONLY
+    if "disk is full" in lowered:
+        return "the disk is full (or the file reached its size limit)"
+    if "disk i/o error" in lowered:
+        return "disk I/O error (a full disk, a file size limit, or a failing disk)"
     if "connection refused" in lowered:
         return "connection refused (is the PostgreSQL server running and the host/port right?)"
     if "password authentication failed" in lowered:

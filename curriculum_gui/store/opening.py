@@ -149,15 +149,18 @@ def _sqlite_reason(e: sqlite3.DatabaseError) -> str:
     lowered = text.lower()
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
         return f"the file is damaged or not a SQLite database ({text})"
-    if "unable to open" in lowered:
-        return "cannot be opened (no permission to read it, or to create its -shm file in its folder)"
+    if "unable to open" in lowered or "readonly" in lowered:
+        return (
+            "cannot be opened (no permission to read it, or, for a file in WAL mode, to create its -shm "
+            "file in its folder)"
+        )
     if "locked" in lowered or "busy" in lowered:
         return f"locked by another program (waited {engines.SQLITE_BUSY_MS / 1000:g} s); try again"
     return text
 
 
 def backup_sqlite(path: Path, revision: str) -> Path:
-    """A consistent copy of ``path`` (SQLite's online backup, which reads through its -wal), beside it,
+    """A consistent copy of ``path`` (SQLite's online backup, which reads through any -wal), beside it,
     before its schema is migrated: ``NAME.schema-REV.bak`` (``-2``, ``-3``… if taken)."""
     for n in range(1, 1000):
         target = path.with_name(f"{path.name}.schema-{revision}{'' if n == 1 else f'-{n}'}.bak")
@@ -194,7 +197,7 @@ def create_sqlite(path: Path) -> None:
     try:
         with engines.readable_errors(url):
             migrate.upgrade(engine)
-        engine.dispose()  # the last connection closes: its -wal is written into the file and removed
+        engine.dispose()
         try:
             os.link(partial, path)
         except FileExistsError:

@@ -96,12 +96,28 @@ def test_mask_message_masks_every_password_and_keeps_the_sentence() -> None:
     )
 
 
-def test_sqlite_file_has_wal_and_foreign_keys(tmp_path: Path) -> None:
+def test_sqlite_file_has_a_rollback_journal_and_foreign_keys(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "folder" / "s.sqlite3"
     with Workspace.open(path, create=True) as ws, ws.read() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+        # A rollback journal: every commit is in the file itself, nothing stays beside it at rest.
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "delete"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
     assert path.exists()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["s.sqlite3"]  # no temporary file left
+
+
+def test_a_file_in_wal_mode_is_switched_to_a_rollback_journal(tmp_path: Path, curriculum) -> None:
+    path = tmp_path / "s.sqlite3"
+    with Workspace.open(path, create=True) as ws:
+        ws.publish(curriculum)
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
+    raw.close()
+    with Workspace.open(path) as ws:
+        ws.register(["M1"], ws.versions()[0].id)
+        with ws.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "delete"
+    assert not Path(f"{path}-wal").exists()
 
 
 def test_unreachable_postgres_says_where_without_the_password() -> None:
@@ -129,13 +145,19 @@ def test_a_locked_database_is_a_clear_error_and_nothing_changes(
         version = ws.publish(curriculum)
     monkeypatch.setattr(engine, "SQLITE_BUSY_MS", 200)
     holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock: reading goes on
     try:
         with (
             Workspace.open(path) as ws,
             pytest.raises(DatabaseUnavailable, match="locked by another program"),
         ):
+            assert ws.subjects() == []
             ws.register(["M1"], version.id)
+        holder.execute("ROLLBACK")
+        holder.execute("BEGIN EXCLUSIVE")  # it locks reading out too: even opening says so, in one line
+        with pytest.raises(DatabaseUnavailable, match="locked by another program") as info:
+            Workspace.open(path)
+        assert "\n" not in str(info.value)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
