@@ -55,7 +55,7 @@ def shown_entry(text: str) -> tuple[str, bool]:
     if url.get_backend_name() == "sqlite":
         path = Path(url.database or "")
         return (str(path), True) if path.exists() else (f"{path} (missing)", False)
-    return text, True
+    return without_password(url.set(drivername=url.get_backend_name())), True
 
 
 class DatabaseMenu(QObject):
