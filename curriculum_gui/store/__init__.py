@@ -15,6 +15,7 @@ See :class:`~curriculum_gui.store.workspace.Workspace` for every operation.
 from .errors import ConflictError, DatabaseMissing, DatabaseUnavailable, NotFound, StoreError
 from .records import (
     ApplyResult,
+    ChangeResult,
     CurriculumVersion,
     Event,
     ImportReport,
@@ -29,6 +30,7 @@ from .workspace import Workspace, default_operator
 
 __all__ = [
     "ApplyResult",
+    "ChangeResult",
     "ConflictError",
     "CurriculumVersion",
     "DatabaseMissing",

@@ -43,8 +43,9 @@ EVENT_KINDS = (
 )
 # Kinds that change a subject's position (what `revert` can undo, newest first).
 REVERTIBLE = (APPLIED, OVERRIDE, EJECT, REENROLL, MIGRATED)
-# Kinds whose events a batch groups, undone together by `revert_batch`.
-BATCH_KINDS = (APPLIED, MIGRATED)
+# Kinds whose events a batch groups, undone together by `revert_batch`: an apply, a migration, and a change
+# of many subjects made in the app (override, eject, re-enroll, revert).
+BATCH_KINDS = (*REVERTIBLE, REVERT)
 # Kinds that put a subject somewhere (what `Workspace.position_events` lists).
 POSITION_KINDS = (ENROLLED, *REVERTIBLE, REVERT)
 
@@ -205,6 +206,16 @@ class RevertResult:
     batch: str
     reverted: tuple[str, ...]
     revert_batch_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeResult:
+    """What a change of subjects did: ``kind`` (override, eject, re-enroll, revert) for ``subjects``, as
+    the batch ``batch`` (None for a change of one subject made outside a batch)."""
+
+    batch: str | None
+    subjects: tuple[str, ...]
+    kind: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,6 +268,7 @@ def batch_subjects(ws: StoreContext, batch: str) -> list[str]:
         sa.select(sub_t.c.subject_id)
         .join(ev_t, ev_t.c.subject_pk == sub_t.c.id)
         .where(ev_t.c.batch == batch, ev_t.c.kind.in_(BATCH_KINDS))
+        .distinct()
         .order_by(sub_t.c.subject_id)
     )
     with ws.read() as conn:

@@ -28,6 +28,7 @@ from .context import Progress, default_operator, subject_row
 from .errors import NotFound
 from .records import (
     ApplyResult,
+    ChangeResult,
     CurriculumVersion,
     Event,
     ImportReport,
@@ -152,7 +153,8 @@ class Workspace(RigWorkspace):
         return subject_ops.history(self, subject)
 
     def batch_subjects(self, batch: str) -> list[str]:
-        """The subjects of an applied batch (``ApplyResult.batch``, ``Event.batch``), sorted."""
+        """The subjects of a batch (``ApplyResult.batch``, ``ChangeResult.batch``, ``Event.batch``),
+        sorted."""
         return subject_ops.batch_subjects(self, batch)
 
     def sessions(self, subject: str) -> list[MetricsSession]:
@@ -291,10 +293,10 @@ class Workspace(RigWorkspace):
     def revert_batch(
         self, batch: str, *, reason: str | None = None, operator: str | None = None
     ) -> RevertResult:
-        """Undo an applied batch (``ApplyResult.batch``) as one step: every subject of it back where it
-        was, its sessions pending again, one ``revert`` event each, in one transaction. If any of them
-        changed since (or its apply was already undone), nothing is reverted: :class:`ConflictError`
-        naming them."""
+        """Undo a batch as one step: an applied batch (``ApplyResult.batch``), a migration, or a change of
+        many subjects (``ChangeResult.batch``): every subject of it back where it was, its sessions as
+        they were, one ``revert`` event each, in one transaction. If any of them changed since (or the
+        batch was already undone), nothing is reverted: :class:`ConflictError` naming them."""
         return positions.revert_batch(self, batch, reason, self.who(operator))
 
     # -- attention and stage statistics (see .progress; computed from the history, never stored) --------
@@ -339,3 +341,50 @@ class Workspace(RigWorkspace):
     ) -> Comparison:
         """Two versions (or sets of subjects) of one curriculum side by side, stage by stage."""
         return progress.comparison(self, curriculum, a, b, unit, today)
+
+    # -- manual changes of many subjects: one batch each (see .positions) ----------------------
+    # ``subjects``: ids, or ``(id, row_version read)`` pairs (a subject changed since is a conflict).
+    # All or nothing, in one transaction; every event carries the batch id (``revert_batch`` undoes it).
+
+    def override_many(
+        self,
+        subjects: Sequence[tuple[str, int | None] | str],
+        stage: str,
+        policies: Sequence[str] | None = None,
+        parameters: dict[str, Any] | None = None,
+        *,
+        reason: str,
+        operator: str | None = None,
+    ) -> ChangeResult:
+        """:meth:`override` of many subjects as one batch."""
+        return positions.override_many(
+            self, subjects, stage, policies, parameters, reason, self.who(operator)
+        )
+
+    def eject_many(
+        self, subjects: Sequence[tuple[str, int | None] | str], *, reason: str, operator: str | None = None
+    ) -> ChangeResult:
+        """:meth:`eject` of many subjects as one batch."""
+        return positions.eject_many(self, subjects, reason, self.who(operator))
+
+    def reenroll_many(
+        self,
+        subjects: Sequence[tuple[str, int | None] | str],
+        *,
+        version_id: int | None = None,
+        start_stage: str | None = None,
+        reason: str | None = None,
+        operator: str | None = None,
+    ) -> ChangeResult:
+        """:meth:`reenroll` of many subjects as one batch."""
+        return positions.reenroll_many(self, subjects, version_id, start_stage, reason, self.who(operator))
+
+    def revert_many(
+        self,
+        subjects: Sequence[tuple[str, int | None] | str],
+        *,
+        reason: str | None = None,
+        operator: str | None = None,
+    ) -> ChangeResult:
+        """:meth:`revert` (each subject's last change) of many subjects as one batch."""
+        return positions.revert_many(self, subjects, reason, self.who(operator))

@@ -92,7 +92,7 @@ def test_a_day_at_the_lab(any_db: str, tmp_path: Path, capsys: pytest.CaptureFix
         (["metrics", "import", "/nonexistent.csv"], "no such file"),
         (["subjects", "revert"], "give a SUBJECT or --batch ID"),
         (["subjects", "revert", "M1", "--batch", "b"], "give a SUBJECT or --batch ID"),
-        (["subjects", "revert", "--batch", "nope"], "no applied or migration batch 'nope'"),
+        (["subjects", "revert", "--batch", "nope"], "no batch 'nope'"),
         (["publish", "/nonexistent.json"], "no such file"),
     ],
 )

@@ -72,11 +72,15 @@ def test_revert_batch_twice_and_unknown_batches(ws: Workspace, version, tmp_path
     with pytest.raises(ConflictError, match="already reverted") as info:
         ws.revert_batch(batch)
     assert info.value.subjects == ("A", "B")
-    with pytest.raises(NotFound, match="no applied or migration batch 'nope'"):
+    with pytest.raises(NotFound, match="no batch 'nope'"):
         ws.revert_batch("nope")
+    applied_state = {s: ws.history(s)[-2].data["after"] for s in "AB"}
     revert_batch_id = ws.history("A")[-1].batch
-    with pytest.raises(NotFound, match="no applied or migration batch"):
-        ws.revert_batch(revert_batch_id)  # a batch of reverts is not an applied batch
+    ws.revert_batch(revert_batch_id)  # the undo of the undo: the apply is back, its sessions used again
+    for s in "AB":
+        assert ws.state(s).to_json() == applied_state[s] and ws.subject(s).pending_sessions == 0
+    ws.revert("A")  # and a plain revert then undoes the apply again
+    assert ws.subject("A").pending_sessions > 0 and ws.subject("B").pending_sessions == 0
 
 
 @pytest.mark.parametrize("change", ["override", "eject", "reenroll", "revert"])

@@ -63,9 +63,28 @@ def cells_of(steps: Sequence[PositionEvent]) -> list[Cell]:
     to the cells: an apply's sessions (pending again), an eject's mark, an override's outline."""
     cells: list[Cell] = []
     before: dict[int, tuple[int, Cell | None]] = {}  # event id -> (cells before it, the last cell then)
+    # A revert -> (the change it took back, its cells before, the cells it removed, the last cell then).
+    undone: dict[int, tuple[int, tuple[int, Cell | None], list[Cell], Cell | None]] = {}
+    put_back: dict[int, int] = {}  # the undo of a revert -> the change it put back
     for step in steps:
         last = cells[-1] if cells else None
-        if step.kind == APPLIED:
+        reverts = put_back.get(step.reverts, step.reverts) if step.reverts is not None else None
+        if step.kind == REVERT and step.reverts in undone:
+            # The undo of a revert (a batch of reverts undone): the change it took back is back.
+            change, was, removed, last_then = undone.pop(step.reverts)
+            del cells[was[0] :]
+            cells.extend(removed)
+            if last_then is not None and cells:
+                cells[-1] = last_then
+            before[change] = was
+            put_back[step.event_id] = change
+        elif step.kind == REVERT and reverts in before:
+            count, then = before.pop(reverts)
+            undone[step.event_id] = (reverts, (count, then), cells[count:], last)
+            del cells[count:]
+            if then is not None and cells and len(cells) == count:
+                cells[-1] = then  # an override's outline goes with it
+        elif step.kind == APPLIED:
             before[step.event_id] = (len(cells), last)
             stages = step.session_stages or (step.stage,) * max(step.count, 1)
             cells.extend(Cell(stage, None) for stage in stages)
@@ -77,11 +96,6 @@ def cells_of(steps: Sequence[PositionEvent]) -> list[Cell]:
             before[step.event_id] = (len(cells), last)
             # Every override is outlined, also one that kept the stage (other parameters or policies).
             cells[-1] = Cell(step.stage, cells[-1].stage or step.before_stage, cells[-1].ejected)
-        elif step.kind == REVERT and step.reverts in before:
-            count, then = before.pop(step.reverts)
-            del cells[count:]
-            if then is not None and cells and len(cells) == count:
-                cells[-1] = then  # an override's outline goes with it
         elif step.kind == REVERT and cells and step.on_curriculum:
             cells[-1] = Cell(step.stage, None, cells[-1].ejected)
     return cells
