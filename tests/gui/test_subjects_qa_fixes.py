@@ -138,7 +138,7 @@ def test_undo_apply_is_kept_when_the_database_is_locked(
 def test_undo_apply_after_a_change_in_this_window_is_not_blamed_on_another_rig(
     qtbot, view: SubjectsView, ws: Workspace
 ) -> None:
-    apply_all(qtbot, view)
+    batch = apply_all(qtbot, view)
     subject = view.last_batch[0]
     view.select_subjects([subject])
     dialog = view.override_dialog()
@@ -146,12 +146,16 @@ def test_undo_apply_after_a_change_in_this_window_is_not_blamed_on_another_rig(
     dialog.reason.setText("me, here")
     dialog.accept()
     wait_idle(qtbot, view)
-    view.undo_apply_action.trigger()
+    assert view.undo_apply_action.text() == "Undo override (1)"  # the last batch made here
+    view.undo_batch(batch, None)  # the apply, as from its timeline
     wait_idle(qtbot, view)
     text = view.banner.text()
     assert view.banner.level == "error" and subject in text and "nothing was reverted" in text
     assert "another rig" not in text.lower()
-    assert not view.undo_apply_action.isEnabled()  # it cannot succeed any more
+    view.undo_apply_action.trigger()  # the override itself can still be undone
+    wait_idle(qtbot, view)
+    assert view.banner.level == "ok" and "Undid the override" in view.banner.text()
+    assert not view.undo_apply_action.isEnabled()
 
 
 # --- 3. register in the background, and what was typed is kept -----------------------------------

@@ -414,7 +414,7 @@ def test_conflict_with_another_rig_is_one_message_and_a_reload(
         other_rig.override("M05", "Full task", reason="other rig", operator="rig-2")
     view.override(stale, "Mixed contrast", [], "moving it on")
     wait_idle(qtbot, view)
-    assert "another rig" in view.banner.text() and "reloaded" in view.banner.text()
+    assert "changed by someone else" in view.banner.text() and "reloaded" in view.banner.text()
     assert view.banner.level == "error"
     assert ws.subject("M05").stage == "Full task"  # the other rig's change stands; ours was not written
     assert view.model.subject_at(view.model.row_of("M05")).stage == "Full task"  # the table was reloaded

@@ -31,6 +31,7 @@ from ...store import Workspace
 from ...store.records import (
     APPLIED,
     BASELINE,
+    BATCH_KINDS,
     EJECT,
     ENROLLED,
     EVALUATED,
@@ -152,7 +153,7 @@ def event_why(event: Event) -> str:
     return event.reason or "nothing to check: the stage has no way out"
 
 
-BATCH_ROLE = Qt.ItemDataRole.UserRole + 1  # on a timeline row of an applied event: (batch, when and who)
+BATCH_ROLE = Qt.ItemDataRole.UserRole + 1  # on a timeline row of a batch's event: (batch, label, kind)
 EVENT_ROLE = Qt.ItemDataRole.UserRole + 2  # on a timeline row: its Event (for the details below)
 
 
@@ -181,7 +182,8 @@ class Timeline(QTreeWidget):
 class SubjectDetail(QWidget):
     """The subject's page. ``wide``: timeline and plots side by side (the Subject tab); otherwise a
     compact pane beside the table, without plots. ``undo_batch_requested(batch, label)``: the timeline's
-    context menu asked to undo the trainer batch of an applied event."""
+    context menu asked to undo the batch of an event (an apply, or a change made to several subjects at
+    once)."""
 
     undo_batch_requested = Signal(str, str)
 
@@ -361,10 +363,10 @@ class SubjectDetail(QWidget):
                 font.setBold(True)
                 item.setFont(2, font)
                 item.setForeground(2, QBrush(colour))
-            if event.kind in (APPLIED, MIGRATED) and event.batch:
-                verb = "applied" if event.kind == APPLIED else "moved to another version"
+            if event.batch and event.kind in BATCH_KINDS:
+                verb = {APPLIED: "applied", MIGRATED: "moved to another version"}.get(event.kind, event.kind)
                 label = f"{verb} {item.text(0)} by {event.operator}"
-                item.setData(0, BATCH_ROLE, (event.batch, label))
+                item.setData(0, BATCH_ROLE, (event.batch, label, event.kind))
             for check in event.data.get("why") or []:
                 item.addChild(self._check_item(check))
             for key, (before, after) in (event.data.get("parameter_changes") or {}).items():
@@ -412,15 +414,14 @@ class SubjectDetail(QWidget):
         while item is not None and item.parent() is not None:
             item = item.parent()
         batch = item.data(0, BATCH_ROLE) if item is not None else None
-        moved = batch is not None and batch[1].startswith("moved")
-        undo = QAction(
-            "&Undo this move (the whole batch)…" if moved else "&Undo this trainer batch…", parent or self
-        )
+        kind = batch[2] if batch is not None else APPLIED
+        text = {APPLIED: "&Undo this trainer batch…", MIGRATED: "&Undo this move (the whole batch)…"}
+        undo = QAction(text.get(kind, "&Undo this batch…"), parent or self)
         undo.setEnabled(batch is not None)
         if batch is not None:
-            undo.triggered.connect(lambda: self.undo_batch_requested.emit(*batch))
+            undo.triggered.connect(lambda: self.undo_batch_requested.emit(batch[0], batch[1]))
         else:
-            undo.setToolTip("Only a change the trainer applied belongs to a batch")
+            undo.setToolTip("Only an applied batch, or a change made to several subjects at once, is a batch")
         return [undo]
 
     def _timeline_menu(self, item: QTreeWidgetItem | None, pos: QPoint) -> None:

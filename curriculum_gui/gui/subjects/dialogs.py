@@ -428,7 +428,8 @@ def underweight_dialog(held: dict[str, str], parent: QWidget | None = None) -> R
 def undo_batch_dialog(
     subjects: Sequence[str], label: str, parent: QWidget | None = None, moved: bool = False
 ) -> ReasonDialog:
-    """``moved``: the batch moved subjects to another version (else: the trainer's, applied)."""
+    """``moved``: the batch moved subjects to another version; a ``label`` starting "applied": the
+    trainer's batch; else a change made to several subjects at once."""
     if moved:
         message = (
             f"Undo the batch {label}: {len(subjects)} subject(s) go back to the version and place they "
@@ -436,10 +437,12 @@ def undo_batch_dialog(
             "The undo is kept in their history."
         )
     else:
+        what = "the trainer's batch" if label.startswith("applied") else "the batch"
+        sessions = " and its sessions wait for the trainer again" if label.startswith("applied") else ""
         message = (
-            f"Undo the trainer's batch {label}: {len(subjects)} subject(s) go back where they were before it "
-            f"and its sessions wait for the trainer again: {subject_list(subjects)}. If any of them changed "
-            "since, nothing is undone. The undo is kept in their history."
+            f"Undo {what} {label}: {len(subjects)} subject(s) go back where they were before it{sessions}: "
+            f"{subject_list(subjects)}. If any of them changed since, nothing is undone. The undo is kept in "
+            "their history."
         )
     return _change_dialog(
         subjects, "Undo batch", message, "optional, e.g. metrics of the wrong day", parent, required=False

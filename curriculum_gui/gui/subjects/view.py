@@ -46,16 +46,16 @@ from ...store import (
     ConflictError,
     DatabaseMissing,
     DatabaseUnavailable,
-    NotFound,
     StoreError,
     Workspace,
 )
 from ...store.engine import mask_message
 from ...store.export import ExportResult
-from ...store.records import ApplyResult, ImportReport, RevertResult, SubjectInfo, SubjectRow, Suggestion
+from ...store.records import ApplyResult, ImportReport, SubjectInfo, SubjectRow, Suggestion
 from .. import icons
 from ..live import keep_scroll
 from . import dialogs, export, worker
+from .changes import ManualChanges
 from .cohort import Cell, CohortView, cells_of
 from .detail import SubjectDetail
 from .insight import Insight
@@ -113,7 +113,7 @@ class Banner(QFrame):
         return self.label.text() if self.isVisible() else ""
 
 
-class SubjectsView(QWidget):
+class SubjectsView(ManualChanges, QWidget):
     """Subjects, review, subject and cohort tabs over one :class:`Workspace`.
 
     ``show_part(name)`` shows one of :data:`PARTS`; ``refresh()`` reloads from the store (``refreshed``
@@ -139,9 +139,11 @@ class SubjectsView(QWidget):
         self.rows: list[SubjectRow] = []
         self.dialog: QDialog | None = None
         self.report_dialog: dialogs.ImportReportDialog | None = None
-        self.last_batch: list[str] = []  # subjects of the last applied batch (Undo apply)
-        self.last_batch_id: str | None = None  # and its id (``ApplyResult.batch``)
-        self.last_batch_kind = "apply"  # "apply" (the trainer's) or "move" (to another version)
+        self.last_batch: list[str] = []  # subjects of the last batch made here (the Undo button)
+        self.last_batch_id: str | None = None  # and its id (``ApplyResult.batch``, ``ChangeResult.batch``)
+        self.last_batch_kind = (
+            ""  # what it was: "applied", "migrated", "override", "eject", "re-enroll", "revert"
+        )
         self.operators: Any = None  # this computer's operators (the window's), for dialogs that sign
         self.busy = False
         self._task: worker.Task | None = None
@@ -364,7 +366,9 @@ class SubjectsView(QWidget):
             "Move the selected subjects to another published version of their curriculum",
         )
         self.undo_apply_action = a(
-            "Undo apply", self.undo_last_apply, "Revert the last applied batch (or move to another version)"
+            "Undo apply",
+            self.undo_last_apply,
+            "Undo the last batch made here (an apply, a move to another version, or a change of many)",
         )
         self.export_action = a(
             "Export…",
@@ -408,7 +412,7 @@ class SubjectsView(QWidget):
 
     def set_workspace(self, workspace: Workspace) -> None:
         self.ws = workspace
-        self.last_batch, self.last_batch_id = [], None
+        self.remember_batch(None, [], "")
         self.review.set_suggestions([])
         self.detail.clear()
         self.subject_page.clear()
@@ -665,8 +669,7 @@ class SubjectsView(QWidget):
         self.revert_action.setEnabled(idle and bool(rows))
         self.move_action.setEnabled(idle and bool(rows))
         self.undo_apply_action.setEnabled(idle and bool(self.last_batch))
-        undo = f"Undo {self.last_batch_kind}" if self.last_batch else "Undo apply"
-        self.undo_apply_action.setText(f"{undo} ({len(self.last_batch)})" if self.last_batch else undo)
+        self.undo_apply_action.setText(self.undo_text())
         self.export_action.setEnabled(idle and bool(rows))
         self.copy_action.setEnabled(bool(self.rows))
 
@@ -745,8 +748,14 @@ class SubjectsView(QWidget):
             self._reload_now_or_later()
         elif isinstance(exc, DatabaseUnavailable):
             text = str(exc)
+            if exc.written:  # the change went into a file moved away meanwhile: the message says so
+                self.show_message("error", f"Database moved — {text}.")
+                return
             advice = "" if "try again" in text else "; try again"  # "locked …; try again" says it already
-            self.show_message("error", f"Database unavailable — {text}. Nothing was changed{advice}.")
+            unchanged = "" if "nothing was" in text.lower() else " Nothing was changed"
+            self.show_message(
+                "error", f"Database unavailable — {text}.{unchanged}{advice}.".replace("..", ".")
+            )
             self._reload_now_or_later()
         elif isinstance(exc, CurriculumGuiError):
             self.show_message("error", str(exc))
@@ -936,10 +945,7 @@ class SubjectsView(QWidget):
 
     def _applied(self, result: ApplyResult, todo: Sequence[Suggestion]) -> None:
         applied = {s.subject for s in todo}
-        self.last_batch = sorted(applied) if result.batch else []
-        self.last_batch_id = result.batch
-        self.last_batch_kind = "apply"
-        self._update_actions()
+        self.remember_batch(result.batch, sorted(applied), "applied")
         self.review.set_suggestions([s for s in self.review.suggestions if s.subject not in applied])
         skipped = f"; {len(result.skipped)} skipped" if result.skipped else ""
         self.show_message(
@@ -984,182 +990,6 @@ class SubjectsView(QWidget):
         text = "; ".join(parts) or "Nothing to reject"
         self.show_message("info", f"{text[0].upper()}{text[1:]}. Nothing changed; the sessions stay pending.")
 
-    # --- manual changes ------------------------------------------------------------------------
-
-    def _each(
-        self, label: str, rows: Sequence[SubjectRow], change: Callable[[SubjectRow], object], verb: str
-    ) -> None:
-        """``change`` each subject (its own transaction, conflict-checked by the row version read)."""
-
-        def job(progress: worker.Progress) -> tuple[list[str], list[str], BaseException | None]:
-            done: list[str] = []
-            problems: list[str] = []
-            conflict: BaseException | None = None
-            for i, row in enumerate(rows):
-                try:
-                    change(row)
-                except DatabaseUnavailable:
-                    raise
-                except ConflictError as exc:
-                    conflict = exc
-                    problems.append(f"{row.subject}: changed on another rig")
-                except StoreError as exc:
-                    problems.append(str(exc))
-                else:
-                    done.append(row.subject)
-                progress(i + 1, len(rows))
-            return done, problems, conflict
-
-        def finished(result: tuple[list[str], list[str], BaseException | None]) -> None:
-            done, problems, conflict = result
-            stale = set(done)
-            self.review.set_suggestions([s for s in self.review.suggestions if s.subject not in stale])
-            text = f"{verb} {len(done)} subject(s)" + (f": {', '.join(done[:6])}" if done else "")
-            if len(done) > 6:
-                text += " …"
-            if problems:
-                more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-                text += ". Not done: " + "; ".join(problems[:3]) + more
-                if conflict is not None:
-                    text += ". The table was reloaded: check and try again"
-            self.show_message("error" if problems else "ok", text + ".")
-
-        marked = set(self.model.suggested)
-        self._run(label, job, finished, reload=lambda result: marked - set(result[0]))
-
-    def _one_curriculum(self, rows: Sequence[SubjectRow], what: str) -> bool:
-        if len({r.curriculum_version_id for r in rows}) > 1:
-            self.show_message("error", f"{what} works on subjects of one curriculum version: select fewer.")
-            return False
-        return True
-
-    def override_dialog(self) -> QDialog | None:
-        rows = [r for r in self.selected_rows() if r.on_curriculum]
-        if not rows or not self._one_curriculum(rows, "Override"):
-            return None
-        dialog = dialogs.OverrideDialog(self.ws.curriculum(rows[0].curriculum_version_id), rows, self)
-        return self._open(dialog, lambda: self.override(rows, *dialog.values()))
-
-    def override(self, rows: Sequence[SubjectRow], stage: str, policies: Sequence[str], reason: str) -> None:
-        ws = self.ws
-        self._each(
-            "Overriding…",
-            rows,
-            lambda r: ws.override(
-                r.subject, stage, list(policies), reason=reason, expected_version=r.row_version
-            ),
-            "Overrode",
-        )
-
-    def eject_dialog(self) -> QDialog | None:
-        rows = [r for r in self.selected_rows() if r.on_curriculum]
-        if not rows:
-            return None
-        dialog = dialogs.eject_dialog(rows, self)
-        return self._open(dialog, lambda: self.eject(rows, dialog.reason_text()))
-
-    def eject(self, rows: Sequence[SubjectRow], reason: str) -> None:
-        ws = self.ws
-        self._each(
-            "Ejecting…",
-            rows,
-            lambda r: ws.eject(r.subject, reason=reason, expected_version=r.row_version),
-            "Ejected",
-        )
-
-    def reenroll_dialog(self) -> QDialog | None:
-        rows = [r for r in self.selected_rows() if not r.on_curriculum]
-        if not rows or not self._one_curriculum(rows, "Re-enroll"):
-            return None
-        dialog = dialogs.reenroll_dialog(rows, self.ws.curriculum(rows[0].curriculum_version_id), self)
-        return self._open(
-            dialog,
-            lambda: self.reenroll(
-                rows, dialog.stage.currentData() if dialog.stage else None, dialog.reason_text()
-            ),
-        )
-
-    def reenroll(self, rows: Sequence[SubjectRow], start_stage: str | None, reason: str) -> None:
-        ws = self.ws
-        self._each(
-            "Re-enrolling…",
-            rows,
-            lambda r: ws.reenroll(
-                r.subject, start_stage=start_stage, reason=reason, expected_version=r.row_version
-            ),
-            "Re-enrolled",
-        )
-
-    def revert_dialog(self) -> QDialog | None:
-        rows = self.selected_rows()
-        if not rows:
-            return None
-        dialog = dialogs.revert_dialog(rows, self)
-        return self._open(dialog, lambda: self.revert(rows, dialog.reason_text()))
-
-    def revert(self, rows: Sequence[SubjectRow], reason: str | None) -> None:
-        ws = self.ws
-        self._each(
-            "Reverting…",
-            rows,
-            lambda r: ws.revert(r.subject, reason=reason or None, expected_version=r.row_version),
-            "Reverted",
-        )
-
-    def undo_last_apply(self) -> None:
-        """Revert the last applied batch as one step: every subject of it, or (if another rig changed one
-        since) none, with a message naming them."""
-        if self.last_batch_id is not None:
-            self.undo_batch(self.last_batch_id, None, moved=self.last_batch_kind == "move")
-
-    def undo_batch_dialog(self, batch: str, label: str) -> QDialog | None:
-        """Undo any applied batch or move to another version (from a timeline row's context menu), after
-        a confirmation."""
-        try:
-            subjects = self.ws.batch_subjects(batch)
-        except StoreError as exc:
-            self.handle_error(exc)
-            return None
-        moved = label.startswith("moved")
-        dialog = dialogs.undo_batch_dialog(subjects, label, self, moved=moved)
-        return self._open(dialog, lambda: self.undo_batch(batch, dialog.reason_text(), moved=moved))
-
-    def undo_batch(self, batch: str, reason: str | None, moved: bool = False) -> None:
-        """Undo apply stays offered until the batch is undone, or cannot be (a subject of it changed
-        since, or the batch is gone): a locked or unreachable database only means "try again".
-        ``moved``: the batch moved subjects to another version (said so in the messages)."""
-        ws = self.ws
-        default = "undo of a move to another version" if moved else "undo of an applied batch"
-
-        def failed(exc: Exception) -> None:
-            if isinstance(exc, (ConflictError, NotFound)):
-                self._forget_batch(batch)
-
-        self._run(
-            "Undoing the move…" if moved else "Undoing the apply…",
-            lambda _progress: ws.revert_batch(batch, reason=reason or default),
-            lambda result: self._batch_reverted(batch, result, moved),
-            failed,
-            reload=True,
-        )
-
-    def _forget_batch(self, batch: str) -> None:
-        if batch == self.last_batch_id:
-            self.last_batch, self.last_batch_id = [], None
-            self._update_actions()
-
-    def _batch_reverted(self, batch: str, result: RevertResult, moved: bool = False) -> None:
-        self._forget_batch(batch)
-        shown = ", ".join(result.reverted[:6]) + (" …" if len(result.reverted) > 6 else "")
-        if moved:
-            text = f"Undid the move: {len(result.reverted)} subject(s) back on their versions ({shown})."
-        else:
-            text = (
-                f"Undid the apply: {len(result.reverted)} subject(s) back where they were ({shown}); "
-                "their sessions wait for the trainer again."
-            )
-        self.show_message("ok", text)
-
     # --- moving to another version ------------------------------------------------------------
 
     def move_dialog(
@@ -1202,7 +1032,7 @@ class SubjectsView(QWidget):
         )
 
     def _migrated(self, result: Any) -> None:
-        self.last_batch, self.last_batch_id, self.last_batch_kind = list(result.moved), result.batch, "move"
+        self.remember_batch(result.batch, list(result.moved), "migrated")
         self.refresh()
         self.select_subjects(result.moved)
         self.show_message(
