@@ -40,7 +40,7 @@ def run(db: str, n: int, folder: Path, label: str) -> None:
     ids = [f"B{i:05d}" for i in range(n)]
     metrics = folder / "metrics.csv"
     write_metrics(metrics, ids)
-    with Workspace.open(db) as ws:
+    with Workspace.open(db, create=True) as ws:
         version = ws.publish(curriculum, operator="bench")
         t0 = time.perf_counter()
         ws.register(ids, version.id, operator="bench")

@@ -38,7 +38,7 @@ HEADER = "subject,session,date,accuracy,trials,bias,weight_fraction,licks_per_re
 
 
 def build(db: Path, n: int) -> Workspace:
-    ws = Workspace.open(db)
+    ws = Workspace.open(db, create=True)
     version = ws.publish(native_format.loads(example().read_text(encoding="utf-8")), operator="bench")
     ids = [f"B{i:05d}" for i in range(n)]
     ws.register(ids, version.id, operator="bench")
