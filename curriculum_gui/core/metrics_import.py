@@ -30,6 +30,7 @@ from typing import Any
 from .errors import LoadError
 from .model import Metric, MetricType
 from .native_format import MAX_INT_DIGITS, parse_json_bytes, read_bytes
+from .text import text_problem
 
 SUBJECT, SESSION, DATE = "subject", "session", "date"
 KEYS = (SUBJECT, SESSION, DATE)
@@ -214,6 +215,9 @@ def _add(out: MetricsFile, number: int, record: dict[str, Any], csv_text: bool) 
             problems.append(BadRow(number, key, f"a {key} id is required"))
         elif len(value) > MAX_ID:
             problems.append(BadRow(number, key, f"longer than {MAX_ID} characters"))
+        elif (problem := text_problem(value.strip(), identifier=True)) is not None:
+            # A NUL or an escape sequence in an id: stored by SQLite, refused by PostgreSQL, printed raw.
+            problems.append(BadRow(number, key, f"the {key} id {_show(value.strip())} {problem}"))
         else:
             ids[key] = value.strip()
     when = _date(record.get(DATE))
@@ -305,7 +309,10 @@ def _convert(raw: Any, kind: MetricType) -> Any:
         except ValueError:
             return _Problem(f"expected a JSON value, found {_show(text)}")
     if kind is MetricType.STRING:
-        return raw if isinstance(raw, str) else _Problem(f"expected text, found {_show(raw)}")
+        if not isinstance(raw, str):
+            return _Problem(f"expected text, found {_show(raw)}")
+        problem = text_problem(raw)
+        return _Problem(f"the text {problem}") if problem else raw
     if kind is MetricType.BOOLEAN:
         if isinstance(raw, bool):
             return raw

@@ -104,11 +104,21 @@ def import_rows(
                 ]
                 values = json.dumps(row.values, sort_keys=True, separators=(",", ":"), allow_nan=False)
                 before = existing.get((pk, row.session))
-                same = before is not None and json.loads(before) == row.values
+                same = before is not None and before[0] == row.date and json.loads(before[1]) == row.values
                 if grams is not None and (before is None or same):
                     weighed.append((pk, row, grams))
                 if before is not None:
-                    if same:
+                    day = before[0]
+                    if day != row.date:  # a changed date is a changed value like any other
+                        problems.append(
+                            BadRow(
+                                row.row,
+                                "date",
+                                f"session already imported dated {day.isoformat()}, not "
+                                f"{row.date.isoformat()} (kept as it was)",
+                            )
+                        )
+                    elif same:
                         already += 1
                     else:
                         problems.append(
@@ -173,13 +183,18 @@ def import_session_folder(
     return import_rows(ws, [row], str(folder), validated=True)
 
 
+def _day(value: Any) -> date:
+    """A session date as the driver gives it (SQLite: ISO text; PostgreSQL: a date)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 def _already_imported(
     conn: sa.Connection, rows: Sequence[MetricsRow], subjects: dict[str, tuple[int, int]]
-) -> dict[tuple[int, str], str]:
-    """The values of the sessions of ``rows`` already in the database, looked up by (subject, session id)
-    in the unique index: the cost follows the file, not the subjects' histories."""
+) -> dict[tuple[int, str], tuple[date, str]]:
+    """The dates and values of the sessions of ``rows`` already in the database, looked up by (subject,
+    session id) in the unique index: the cost follows the file, not the subjects' histories."""
     keys = sorted({(subjects[r.subject][0], r.session) for r in rows if r.subject in subjects})
-    found: dict[tuple[int, str], str] = {}
+    found: dict[tuple[int, str], tuple[date, str]] = {}
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     for start in range(0, len(keys), LOOKUP):
         chunk = keys[start : start + LOOKUP]
@@ -188,9 +203,11 @@ def _already_imported(
         wanted = ", ".join([f"({mark}, {mark})"] * len(chunk))
         sql = (
             f"WITH wanted(pk, sid) AS (VALUES {wanted}) "
-            f"SELECT m.subject_pk, m.session_id, m.values_json FROM wanted "
+            f"SELECT m.subject_pk, m.session_id, m.session_date, m.values_json FROM wanted "
             f"JOIN {ms_t.name} m ON m.subject_pk = wanted.pk AND m.session_id = wanted.sid"
         )
         params = tuple(value for key in chunk for value in key)
-        found.update(((pk, sid), values) for pk, sid, values in conn.exec_driver_sql(sql, params))
+        found.update(
+            ((pk, sid), (_day(day), values)) for pk, sid, day, values in conn.exec_driver_sql(sql, params)
+        )
     return found
