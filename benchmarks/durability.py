@@ -19,8 +19,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from curriculum_gui.core import native_format
 from curriculum_gui.resources import example
+
+from curriculum_gui.core import native_format
 from curriculum_gui.store import Workspace
 from curriculum_gui.store import engine as engines
 
