@@ -12,6 +12,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 from array import array
 from collections.abc import Callable
 from itertools import accumulate
@@ -321,17 +322,36 @@ def dumps(curriculum: Curriculum) -> str:
     return json.dumps(to_data(curriculum), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write beside the target, fsync, then rename over it: a crash leaves the old file or the new one."""
+def atomic_write_text(path: str | Path, text: str, what: str = "; not a curriculum file") -> None:
+    """Write beside the target, fsync, then rename over it: a crash leaves the old file or the new one.
+
+    A text the readers would refuse for its size is refused before anything is written, with their
+    words (``what`` as the reader says it). A symbolic link stays a link (its target is replaced, as an
+    editor does); a read-only file is not replaced. Temporary files left by a save that was killed (its
+    process gone) are removed first."""
     target = Path(path)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
     directory = target.parent if str(target.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SaveError(f"{target}: {SURROGATE_IN_FILE} at character {exc.start}: not saved") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SaveError(
+            f"{target}: is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB{what}: not saved, it could not "
+            "be opened again (the previous file is untouched)"
+        )
+    if target.exists() and _read_only(target):
+        raise SaveError(f"{target}: the file is read-only: not saved (the previous file is untouched)")
+    remove_stale_temporaries(target)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise SaveError(f"{target}: cannot write in {directory} ({exc.strerror or exc})") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
             handle.flush()
             os.fsync(handle.fileno())
         if target.exists():
@@ -344,6 +364,55 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         raise SaveError(
             f"{target}: could not be saved ({exc.strerror or exc}); the previous file is untouched"
         ) from None
+
+
+def _read_only(path: Path) -> bool:
+    """No write permission for this user, or none for anybody (root may write anyway: we do not)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not os.access(path, os.W_OK) or not mode & 0o222
+
+
+STALE_AFTER_S = 3600  # a temporary file of an older version (no process id in its name) this old is left over
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove ``.NAME.PID-XXXX.tmp`` files beside ``target`` whose process is gone (a save that was
+    killed); those without a process id (older versions) once they are an hour old."""
+    removed: list[Path] = []
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(?:(\d+)-)?[^/]*\.tmp$")
+    try:
+        entries = list(os.scandir(target.parent if str(target.parent) else "."))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if match is None or not entry.is_file(follow_symlinks=False):
+            continue
+        pid = int(match.group(1)) if match.group(1) else None
+        try:
+            stale = not _running(pid) if pid is not None else now - entry.stat().st_mtime > STALE_AFTER_S
+            if stale:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue  # another process's file, or gone meanwhile
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process (no permission to signal it): alive
+    return True
 
 
 def check_writable(curriculum: Curriculum, path: str | Path) -> None:
