@@ -421,8 +421,10 @@ def _cmd_metrics_import(args: argparse.Namespace) -> int:
                 args.subject, args.data_directory, _python_runner(args), args.session, on
             )
         source = args.data_directory
-    for bad in report.bad:
-        print(f"{source}: {bad}", file=sys.stderr)
+    from ..core.metrics_import import summarise
+
+    for line in summarise(report.bad):  # a problem found in many rows: one line naming them
+        print(f"{source}: {line}", file=sys.stderr)
     for warning in report.warnings:
         print(f"{source}: warning: {warning}", file=sys.stderr)
     warned = f", {len(report.warnings)} warning(s)" if report.warnings else ""

@@ -61,6 +61,23 @@ class BadRow:
         return f"row {self.row}{column}: {self.problem}"
 
 
+def summarise(bad: Sequence[BadRow], shown: int = 5) -> list[str]:
+    """One line per distinct problem (the same column and words), naming the rows it is found in: a file
+    whose every row has the same fault gives one line, not one per row."""
+    groups: dict[tuple[str | None, str], list[int]] = {}
+    for problem in bad:
+        groups.setdefault((problem.column, problem.problem), []).append(problem.row)
+    lines = []
+    for (column, text), rows in groups.items():
+        if len(rows) == 1:
+            where = f"row {rows[0]}"
+        else:
+            more = f" … ({len(rows):,} rows)" if len(rows) > shown else ""
+            where = f"rows {', '.join(str(r) for r in rows[:shown])}{more}"
+        lines.append(f"{where}{f', column {column!r}' if column else ''}: {text}")
+    return lines
+
+
 @dataclass
 class MetricsFile:
     """What :func:`read_metrics` found: the rows with a good shape and the rows without."""
@@ -260,8 +277,6 @@ def check_row(row: MetricsRow, metrics: Sequence[Metric], curriculum: str = "the
     for column, raw in row.values.items():
         metric = declared.get(column)
         if metric is None:
-            names = ", ".join(sorted(declared)) or "none"
-            problems.append(BadRow(row.row, column, f"not a metric of {curriculum} (declared: {names})"))
             continue
         if raw is None or raw == "":
             continue
@@ -270,6 +285,20 @@ def check_row(row: MetricsRow, metrics: Sequence[Metric], curriculum: str = "the
             problems.append(BadRow(row.row, column, value.text))
         else:
             converted[column] = value
+    unknown = [column for column in row.values if column not in declared]
+    if unknown:  # one problem for the row, however many columns (a file may have thousands)
+        names = ", ".join(sorted(declared)) or "none"
+        if len(unknown) == 1:
+            problems.append(BadRow(row.row, unknown[0], f"not a metric of {curriculum} (declared: {names})"))
+        else:
+            listed = ", ".join(repr(c) for c in unknown[:5]) + (", …" if len(unknown) > 5 else "")
+            problems.append(
+                BadRow(
+                    row.row,
+                    None,
+                    f"{len(unknown):,} columns are not metrics of {curriculum}: {listed} (declared: {names})",
+                )
+            )
     if not problems:
         row.values.clear()
         row.values.update(converted)

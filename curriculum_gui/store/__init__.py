@@ -12,7 +12,14 @@ Start here::
 See :class:`~curriculum_gui.store.workspace.Workspace` for every operation.
 """
 
-from .errors import ConflictError, DatabaseMissing, DatabaseUnavailable, NotFound, StoreError
+from .errors import (
+    ConflictError,
+    DatabaseDamaged,
+    DatabaseMissing,
+    DatabaseUnavailable,
+    NotFound,
+    StoreError,
+)
 from .records import (
     ApplyResult,
     ChangeResult,
@@ -33,6 +40,7 @@ __all__ = [
     "ChangeResult",
     "ConflictError",
     "CurriculumVersion",
+    "DatabaseDamaged",
     "DatabaseMissing",
     "DatabaseUnavailable",
     "Event",

@@ -125,6 +125,7 @@ class StoreContext:
         self._loaded: dict[int, Loaded] = {}
         # The SQLite file as opened: every transaction checks the path still names it (see engine).
         self._file_id = engines.sqlite_file_id(url)
+        self._checked = False  # SQLite's quick_check passed (before the first write)
         self.created = False  # opening made this database (an explicit create)
         self.upgrade: Upgrade | None = None  # opening migrated an older schema (after a backup copy)
 
@@ -190,6 +191,8 @@ class StoreContext:
         """One all-or-nothing transaction holding the write lock (SQLite) from its start.
         :class:`DatabaseUnavailable` if the SQLite file was deleted or replaced since it was opened.
 
+        Before the first write to a SQLite file, SQLite's ``quick_check`` runs: a damaged file is
+        :class:`DatabaseDamaged` (a write would otherwise succeed on the pages still whole).
         On SQLite every commit is in the database file itself before this returns (a rollback journal;
         a file still in WAL mode is checkpointed, :func:`.engine.checkpoint`): a file moved or replaced
         later carries every change reported done, and nothing is left at the path for another file to
@@ -198,6 +201,9 @@ class StoreContext:
         engines.check_same_file(self.url, self._file_id)
         with engines.readable_errors(self.url), self.engine.connect().execution_options(write=True) as conn:
             with conn.begin():
+                if self._file_id is not None and not self._checked:
+                    engines.check_structure(conn, self.url)  # once, before the first change
+                    self._checked = True
                 yield conn
             if self._file_id is not None:
                 engines.checkpoint(conn)

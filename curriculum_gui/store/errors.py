@@ -37,3 +37,7 @@ class DatabaseMoved(DatabaseUnavailable):
     the change is in that file, no longer at the path."""
 
     written = True
+
+
+class DatabaseDamaged(DatabaseUnavailable):
+    """The database holds data that cannot be read (a damaged file, or one changed by hand)."""

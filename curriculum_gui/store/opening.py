@@ -127,6 +127,10 @@ def inspect_sqlite(path: Path) -> tuple[str | None, set[str]]:
                     )
     except sqlite3.DatabaseError as e:
         raise DatabaseUnavailable(f"{path}: {_sqlite_reason(e)}; nothing was changed") from None
+    except ValueError:  # table names that are not text: a garbled schema
+        raise DatabaseUnavailable(
+            f"{path} is damaged: its schema holds garbled names; nothing was changed"
+        ) from None
     return revision, tables - {"alembic_version"}
 
 

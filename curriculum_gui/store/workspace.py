@@ -10,6 +10,8 @@ methods, and nothing but the callers imports it.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 from collections.abc import Callable, Collection, Sequence
 from datetime import date
@@ -17,15 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from ..core.attention import Alert
+from ..core.errors import CurriculumGuiError
 from ..core.migration import Mapping as IdMapping
 from ..core.model import Curriculum
 from ..core.replay import ReplayResult
+from ..core.rules.functions import short_repr
 from ..core.stats import SESSIONS, Comparison, StageStatistics
 from ..core.trainer import SubjectState
 from . import evaluation, export, metrics, positions, progress, replay_source, subject_migration, versions
 from . import subjects as subject_ops
-from .context import Progress, default_operator, subject_row
-from .errors import NotFound
+from .context import Progress, StoreContext, default_operator, subject_row
+from .errors import DatabaseDamaged, NotFound
 from .records import (
     ApplyResult,
     ChangeResult,
@@ -43,7 +47,41 @@ from .rig_workspace import RigWorkspace
 
 __all__ = ["Progress", "Workspace", "default_operator"]
 
+# What reading damaged data raises (JSON that does not parse, a state without its keys, a date that is not
+# one): a one-line DatabaseDamaged instead of a traceback. Nothing was written: the transaction rolled back.
+_UNREADABLE = (ValueError, KeyError, TypeError, IndexError, AttributeError)
+_NOT_GUARDED = {"open", "close", "read", "write", "where", "engine", "url", "python_rules"}
 
+
+def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: StoreContext, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except CurriculumGuiError:
+            raise
+        except _UNREADABLE as exc:
+            detail = short_repr(f"{type(exc).__name__}: {exc}", 160).strip("'\"")
+            raise DatabaseDamaged(
+                f"{self.where} holds data that cannot be read ({detail}): the file may be damaged or "
+                "changed by hand; nothing was changed"
+            ) from exc
+
+    return call
+
+
+def _reads_damage_as_errors(cls: type) -> type:
+    """Every public operation: damaged data is a one-line :class:`DatabaseDamaged`, never a traceback."""
+    for name in dir(cls):
+        if name.startswith("_") or name in _NOT_GUARDED:
+            continue
+        attribute = inspect.getattr_static(cls, name)
+        if inspect.isfunction(attribute):
+            setattr(cls, name, _guarded(attribute))
+    return cls
+
+
+@_reads_damage_as_errors
 class Workspace(RigWorkspace):
     """A database of subjects, curricula and their history. Use ``with Workspace.open(url) as ws:``.
 
