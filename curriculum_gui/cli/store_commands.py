@@ -41,8 +41,8 @@ def _open(args: argparse.Namespace, python_rules: Any = None, create: bool = Fal
         ws = Workspace.open(args.db, python_rules=python_rules, create=create)
     except DatabaseMissing as exc:
         raise DatabaseMissing(
-            f"{exc}; to make a new one there: 'curriculum-gui demo --db PATH' (a demo cohort) or "
-            "'curriculum-gui publish FILE --db PATH --create'"
+            f"{exc} (check the path; to make a new database there: 'curriculum-gui demo --db PATH' for a "
+            "demo cohort, or 'curriculum-gui publish FILE --db PATH --create')"
         ) from None
     if ws.upgrade is not None:
         print(f"curriculum-gui: {ws.upgrade.describe(ws.where)}", file=sys.stderr)

@@ -521,6 +521,7 @@ class MainWindow(QMainWindow):
         (screenshots)."""
         if self.workspace is not None:
             return True
+        from ..store import DatabaseMissing
         from .subjects.view import SubjectsView
         from .workspace_opener import open_workspace
 
@@ -531,6 +532,8 @@ class MainWindow(QMainWindow):
                 raise
             text = str(exc)
             unchanged = "" if "nothing was" in text.lower() else "Nothing was changed. "  # said once
+            if isinstance(exc, DatabaseMissing):
+                text += " (check the path)"
             self.subjects_message.setText(
                 f"<b>The subjects database could not be opened.</b><p>{html.escape(text)}</p>"
                 f"<p>{unchanged}Check the database, then press <b>Database…</b> to open it again or to "
@@ -618,6 +621,7 @@ class MainWindow(QMainWindow):
 
         QSettings().setValue(DB_SETTING, without_password(workspace.url))
         remember_database(workspace.url)
+        self.statusBar().showMessage(f"Subjects database: {workspace.where}", 8000)
         self._update_title()
 
     @staticmethod

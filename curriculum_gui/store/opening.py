@@ -66,10 +66,7 @@ def prepare_sqlite(url: URL, create: bool) -> tuple[bool, Upgrade | None]:
     path = Path(url.database or "")
     if not path.exists() and not path.is_symlink():
         if not create:
-            raise DatabaseMissing(
-                f"no database file at {path}: nothing was opened or created (check the path; a new "
-                "database is only made when asked for)"
-            )
+            raise DatabaseMissing(f"no database file at {path}: nothing was opened or created")
         create_sqlite(path)
         return True, None
     revision, tables = inspect_sqlite(path)

@@ -475,10 +475,11 @@ class DatabaseDialog(_Dialog):
         row = QHBoxLayout()
         row.addWidget(self.url, 1)
         row.addWidget(browse)
-        self.form.addRow("&Database:", row)
+        label = QLabel("&Database:")
+        label.setBuddy(self.url)
+        self.form.addRow(label, row)
         note = QLabel(
-            "An existing database: a file that is not there is not created (File → New Database… makes a "
-            "new one). Passwords are never shown in messages."
+            "Opens an existing database (File → New Database… makes one). Passwords are never shown."
         )
         note.setWordWrap(True)
         self.form.addRow(note)

@@ -751,7 +751,9 @@ class SubjectsView(ManualChanges, QWidget):
             if exc.written:  # the change went into a file moved away meanwhile: the message says so
                 self.show_message("error", f"Database moved — {text}.")
                 return
-            advice = "" if "try again" in text else "; try again"  # "locked …; try again" says it already
+            # "Try again" where waiting can help (a lock, a lost connection), once ("locked …; try again").
+            passing = any(word in text for word in ("locked", "connection", "gone", "cannot be reached"))
+            advice = "; try again" if passing and "try again" not in text else ""
             unchanged = "" if "nothing was" in text.lower() else " Nothing was changed"
             self.show_message(
                 "error", f"Database unavailable — {text}.{unchanged}{advice}.".replace("..", ".")
@@ -1100,7 +1102,7 @@ class SubjectsView(ManualChanges, QWidget):
             if not isinstance(exc, StoreError):
                 text = f"not a usable database URL ({type(exc).__name__}: {text})"
             elif isinstance(exc, DatabaseMissing):
-                text += " (File → New Database… makes a new one)"
+                text += " (check the path; File → New Database… makes a new one)"
             self.show_message("error", f"Could not open that database — {text}. The current one stays open.")
             return False
         self.set_workspace(workspace)
