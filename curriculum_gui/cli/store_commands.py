@@ -108,15 +108,15 @@ def _add_subjects(sub: argparse._SubParsersAction) -> None:
 
     q = ss.add_parser(
         "revert",
-        help="undo a subject's last change, or a whole applied batch (the undo is kept in the history)",
-        description="Undo SUBJECT's last change not yet undone; or, with --batch, every subject of an "
-        "applied batch in one transaction (the batch id is printed by 'evaluate --apply' and shown by "
-        "'subjects history --json'). If any subject of the batch changed since, nothing is reverted "
-        "(exit 2).",
+        help="undo a subject's last change, or a whole batch (the undo is kept in the history)",
+        description="Undo SUBJECT's last change not yet undone; or, with --batch, every subject of a batch "
+        "in one transaction: an applied batch (its id is printed by 'evaluate --apply') or a change of "
+        "many subjects made in the app; 'subjects history --json' shows each event's batch. If any "
+        "subject of the batch changed since, nothing is reverted (exit 2).",
     )
     _db(q, operator=True)
     q.add_argument("subject", nargs="?", help="the subject (or give --batch)")
-    q.add_argument("--batch", metavar="ID", help="undo this applied batch, for all its subjects")
+    q.add_argument("--batch", metavar="ID", help="undo this batch, for all its subjects")
     q.add_argument("--reason")
     q.set_defaults(handler=_cmd_revert)
 
