@@ -24,7 +24,7 @@ from ..core.parameter_types import with_values
 from ..core.trainer import SubjectState
 from .context import StoreContext, add_event, now, require_reason, subject_row
 from .errors import NotFound, StoreError
-from .positions import change_data
+from .manual import change_data
 from .records import NOTE, OVERRIDE, SENT, SentResult, SubjectRow
 from .schema import events as ev_t
 from .subjects import check_version, list_subjects, next_session, trainer_state, write_state

@@ -26,7 +26,7 @@ SUBJECTS = [f"S{i:03d}" for i in range(80)]
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = str(tmp_path / "lab.sqlite3") if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    with Workspace.open(url) as ws:
+    with Workspace.open(url, create=True) as ws:
         version = ws.publish(native_format.load(EXAMPLE), operator="setup")
         ws.register(SUBJECTS, version.id, operator="setup")
     return url

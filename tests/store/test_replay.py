@@ -55,7 +55,7 @@ def _policy_ids(ws: Workspace, row) -> tuple[str, ...]:
 def test_the_demo_cohort_replays_to_itself(tmp_path: Path) -> None:
     """Each version over the mice that ran on it; 1.0.0 over the mice of 2.0.0 (which eases two of its
     criteria) is a real what-if: some of them would have gone otherwise."""
-    with Workspace.open(tmp_path / "demo.sqlite3") as ws:
+    with Workspace.open(tmp_path / "demo.sqlite3", create=True) as ws:
         create_demo(ws, today=date(2026, 3, 9))
         rows = ws.subjects()
         for version in ws.versions():
@@ -69,7 +69,7 @@ def test_the_demo_cohort_replays_to_itself(tmp_path: Path) -> None:
 @pytest.mark.parametrize("seed", range(12))
 def test_random_histories_replay_to_themselves(tmp_path: Path, curriculum: Curriculum, seed: int) -> None:
     twin = curriculum.model_copy(update={"version": "1.0.1", "description": "the same, described again"})
-    with Workspace.open(tmp_path / f"r{seed}.sqlite3") as ws:
+    with Workspace.open(tmp_path / f"r{seed}.sqlite3", create=True) as ws:
         ids = [ws.publish(curriculum).id, ws.publish(twin).id]
         make_history(ws, ids, seed)
         _same_as_reality(ws, curriculum)
@@ -120,7 +120,7 @@ def test_every_difference_is_what_the_trainer_gives(
 ) -> None:
     edit = _stricter(curriculum)
     lists = {m.name for m in curriculum.metrics if m.type.value == "number_list"}
-    with Workspace.open(tmp_path / f"d{seed}.sqlite3") as ws:
+    with Workspace.open(tmp_path / f"d{seed}.sqlite3", create=True) as ws:
         version = ws.publish(curriculum)
         subjects = make_history(ws, [version.id], seed, days=40, manual=False, late=False)
         result = ws.replay(edit)
@@ -151,7 +151,7 @@ def test_the_edit_changes_someone_across_seeds(tmp_path: Path, curriculum: Curri
     """The stricter edit is not vacuous: over a few random cohorts, some subjects move differently."""
     changed = 0
     for seed in range(3):
-        with Workspace.open(tmp_path / f"e{seed}.sqlite3") as ws:
+        with Workspace.open(tmp_path / f"e{seed}.sqlite3", create=True) as ws:
             version = ws.publish(curriculum)
             make_history(ws, [version.id], seed, days=40, manual=False, late=False)
             changed += ws.replay(_stricter(curriculum)).summary.changed
@@ -159,7 +159,7 @@ def test_the_edit_changes_someone_across_seeds(tmp_path: Path, curriculum: Curri
 
 
 def test_manual_changes_can_be_left_out(tmp_path: Path, curriculum: Curriculum) -> None:
-    with Workspace.open(tmp_path / "m.sqlite3") as ws:
+    with Workspace.open(tmp_path / "m.sqlite3", create=True) as ws:
         version = ws.publish(curriculum)
         ws.register(["A"], version.id)
         ws.override("A", "Mixed contrast", reason="pilot data")
@@ -181,7 +181,7 @@ def test_a_subject_on_a_stage_the_edit_lacks_is_skipped_or_mapped(
     for t in edit.stage_transitions:
         t.source = "final2" if t.source == "final" else t.source
         t.destination = "final2" if t.destination == "final" else t.destination
-    with Workspace.open(tmp_path / "s.sqlite3") as ws:
+    with Workspace.open(tmp_path / "s.sqlite3", create=True) as ws:
         version = ws.publish(curriculum)
         ws.register(["A", "B"], version.id)
         ws.override("A", "Full task", reason="pilot")
