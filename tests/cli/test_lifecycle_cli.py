@@ -29,7 +29,7 @@ def _write_edit(path: Path, version: str = "1.1.0", rule: str = "mean(last(accur
 def lab(request: pytest.FixtureRequest, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     """A database with version 1.0.0 published and M1, M2 trained for three sessions."""
     db = str(tmp_path / "lab.sqlite3") if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    assert run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db)[0] == 0
+    assert run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db, "--create")[0] == 0
     assert run(capsys, "subjects", "register", "M1", "M2", "--curriculum", NAME, "--db", db)[0] == 0
     metrics = tmp_path / "sessions.csv"
     metrics.write_text(

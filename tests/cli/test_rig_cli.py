@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def lab(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     db = str(tmp_path / "lab.sqlite3")
-    assert run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db)[0] == 0
+    assert run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db, "--create")[0] == 0
     code, _, err = run(
         capsys, "subjects", "register", "M1", "M2", "M3", "--curriculum", "Two-choice visual discrimination",
         "--rig", "rig-1", "--baseline-weight", "25", "--db", db, "--operator", "t",

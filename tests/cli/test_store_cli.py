@@ -155,7 +155,7 @@ def test_a_bad_database_url_is_one_line_without_its_password(url: str, capsys) -
 
 
 def test_export_to_a_folder_names_one_file_per_subject(db: str, tmp_path: Path, capsys) -> None:
-    run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db)
+    run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db, "--create")
     ids = ["=1+1", "+1+1", "M 1", "M_1"]
     code, _, err = run(
         capsys, "subjects", "register", *ids, "--curriculum", "Two-choice visual discrimination", "--db", db
@@ -187,7 +187,7 @@ def test_export_to_a_folder_names_one_file_per_subject(db: str, tmp_path: Path, 
     ],
 )
 def test_override_parameters_that_cannot_be_kept_are_one_line(parameters: str, db: str, capsys) -> None:
-    run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db)
+    run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db, "--create")
     run(capsys, "subjects", "register", "M1", "--curriculum", "Two-choice visual discrimination", "--db", db)
     before = json.loads(run(capsys, "subjects", "list", "--json", "--db", db)[1])
     code, out, err = run(
@@ -210,7 +210,7 @@ def test_override_parameters_that_cannot_be_kept_are_one_line(parameters: str, d
 
 
 def test_a_number_list_cell_nested_deep_is_a_bad_row(db: str, tmp_path: Path, capsys) -> None:
-    run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db)
+    run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db, "--create")
     run(capsys, "subjects", "register", "M1", "--curriculum", "Two-choice visual discrimination", "--db", db)
     deep = "[" * 50_000 + "]" * 50_000
     path = tmp_path / "m.csv"

@@ -162,7 +162,7 @@ def test_a_rule_that_cannot_compile_fails_validate_and_publish(
         "policy 'Space rewards out': error: rule 'reward_volume_ul = 9**9**9': column 20: power too large"
         in out
     )
-    assert main(["publish", str(path), "--db", str(tmp_path / "lab.sqlite3")]) == 2
+    assert main(["publish", str(path), "--db", str(tmp_path / "lab.sqlite3"), "--create"]) == 2
     err = capsys.readouterr().err
     assert (
         "cannot publish" in err and "power too large (more than 4096 bits)" in err and "Traceback" not in err
