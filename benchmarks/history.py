@@ -97,7 +97,7 @@ def growth(backend: str, subjects: int, days: list[int], repeats: int, folder: P
             if url is None:
                 print(f"history_growth_{backend}: skipped (set CURRICULUM_GUI_TEST_PG_URL to a test server)")
                 return None
-            with Workspace.open(url) as ws:
+            with Workspace.open(url, create=True) as ws:
                 t_build, (ids, made, _vid) = timed(
                     lambda ws=ws, day=day: archive.build(ws, subjects, day - 1, extra_days=repeats)
                 )
@@ -130,7 +130,7 @@ def archive_figures(
         if url is None:
             print(f"archive_{backend}: skipped (set CURRICULUM_GUI_TEST_PG_URL to a test server)")
             return
-        with Workspace.open(url) as ws:
+        with Workspace.open(url, create=reuse is None) as ws:
             if reuse is None:
                 t_build, (ids, made, _vid) = timed(
                     lambda: archive.build(ws, subjects, sessions, extra_days=1)
@@ -184,7 +184,7 @@ def long_history(sessions: int, folder: Path) -> None:
     memory it allocated at most, then the time to work through all of them (evaluate, apply, again)."""
     import tracemalloc
 
-    with database("sqlite", folder, f"long{sessions}") as url, Workspace.open(url) as ws:
+    with database("sqlite", folder, f"long{sessions}") as url, Workspace.open(url, create=True) as ws:
         version = ws.publish(archive.curriculum(), operator="bench")
         ws.register(["L1"], version.id, start_stage=archive.STAGE, operator="bench")
         made = archive.profiles(version.id, 1, sessions)[0]

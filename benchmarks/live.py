@@ -96,7 +96,7 @@ def build(db: str, n: int) -> None:
     from curriculum_gui.core import native_format
     from curriculum_gui.store import Workspace
 
-    with Workspace.open(db) as ws:
+    with Workspace.open(db, create=True) as ws:
         version = ws.publish(native_format.loads(example().read_text(encoding="utf-8")), operator="bench")
         ws.register([f"B{i:04d}" for i in range(n)], version.id, operator="bench")
 

@@ -48,7 +48,7 @@ def build(db: Path, subjects: int, sessions: int) -> None:
     speed = [rng.uniform(0.02, 0.15) for _ in range(subjects)]
     ids = [f"R{i:05d}" for i in range(subjects)]
     t0 = time.perf_counter()
-    with Workspace.open(db) as ws:
+    with Workspace.open(db, create=True) as ws:
         version = ws.publish(_curriculum(), operator="bench")
         at = datetime(2025, 1, 1, 9, tzinfo=UTC)
         ws.register(ids, version.id, operator="bench")
@@ -94,7 +94,7 @@ def replay_figure(db: Path) -> float:
 def migrate_figure(folder: Path, n: int = 10_000) -> float:
     curriculum = _curriculum()
     v2 = _edit(curriculum)
-    with Workspace.open(folder / "migrate.sqlite3") as ws:
+    with Workspace.open(folder / "migrate.sqlite3", create=True) as ws:
         v1_id = ws.publish(curriculum).id
         v2_id = ws.publish(v2).id
         stages = [s.id for s in curriculum.stages]

@@ -277,7 +277,7 @@ def test_the_window_with_every_tab_fits_a_1280_pixel_screen(qtbot, tmp_path) -> 
 
     window = MainWindow(db=str(tmp_path / "fit.sqlite3"))
     qtbot.addWidget(window)
-    with Workspace.open(tmp_path / "fit.sqlite3"):  # an empty database of this application
+    with Workspace.open(tmp_path / "fit.sqlite3", create=True):  # an empty database of this application
         pass
     assert window.ensure_workspace()
     assert window.minimumSizeHint().width() <= 1280

@@ -234,7 +234,7 @@ def test_every_writer_keeps_the_position_summary_of_its_events(ws: Workspace, ve
     from curriculum_gui.store.demo import create_demo
     from curriculum_gui.store.records import POSITION_KINDS, position_summary
 
-    with Workspace.open(tmp_path / "demo.sqlite3") as demo:
+    with Workspace.open(tmp_path / "demo.sqlite3", create=True) as demo:
         create_demo(demo)
         batch = demo.apply(demo.evaluate()).batch
         demo.revert_batch(batch)

@@ -190,7 +190,7 @@ def test_running_and_rebuilt_histories_agree_on_sqlite(tmp_path, curriculum, see
         monkeypatch.setattr(core_histories, "COPY_LIMIT", 2)
         monkeypatch.setattr(core_histories, "MAX_SESSIONS", 2)
         monkeypatch.setattr(histories, "CHUNK_ITEMS", 2)  # many stored chunks, the last one rewritten
-    with Workspace.open(tmp_path / "d.sqlite3") as ws:
+    with Workspace.open(tmp_path / "d.sqlite3", create=True) as ws:
         evaluations, held = _scenario(ws, curriculum, seed)
     assert evaluations >= 2 and held >= 1
 
@@ -219,7 +219,7 @@ def test_the_scenarios_meet_every_case(tmp_path, curriculum) -> None:
     evaluation._usable = usable  # type: ignore[assignment]
     try:
         for seed in range(6):
-            with Workspace.open(tmp_path / f"d{seed}.sqlite3") as ws:
+            with Workspace.open(tmp_path / f"d{seed}.sqlite3", create=True) as ws:
                 _scenario(ws, curriculum, seed)
                 seen["gap"] += sum(
                     len(e.data.get("notes") or ()) for r in ws.subjects() for e in ws.history(r.subject)
