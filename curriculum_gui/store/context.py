@@ -307,3 +307,14 @@ def add_event(
         )
         .returning(ev_t.c.id)
     ).scalar_one()
+
+
+def check_parameters(params: Any, where: str) -> None:
+    """Task parameters set by hand (an override, the rig tab): within the limits a curriculum file's
+    task is held to (values in one task, nesting, text length), else one :class:`StoreError`."""
+    from ..core import limits
+
+    try:
+        limits.Checker().parameters(params, where)
+    except limits.LimitError as exc:
+        raise StoreError(f"{exc}; nothing was changed") from None

@@ -18,7 +18,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..core.trainer import SubjectState, TrainerError, copy_json
-from .context import StoreContext, now, operator_name, optional_text, require_reason, shown_names
+from .context import (
+    StoreContext,
+    check_parameters,
+    now,
+    operator_name,
+    optional_text,
+    require_reason,
+    shown_names,
+)
 from .errors import ConflictError, NotFound, StoreError
 from .manual import Change, Target, plan_all, read_rows, undo_stack, write_changes
 from .records import (
@@ -124,6 +132,7 @@ def override_many(
         if parameters is None:
             params = copy_json(dict(current.parameters if same else target.task.parameters))
         else:
+            check_parameters(parameters, "the task parameters")
             params = copy_json(parameters)
         kept = current.sessions_in_policy if same else {}
         new = SubjectState(

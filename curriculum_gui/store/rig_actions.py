@@ -22,7 +22,8 @@ from ..core.errors import CurriculumGuiError, SaveError
 from ..core.native_format import atomic_write_text
 from ..core.parameter_types import with_values
 from ..core.trainer import SubjectState
-from .context import StoreContext, add_event, now, require_reason, subject_row
+from . import histories
+from .context import StoreContext, add_event, check_parameters, now, require_reason, subject_row
 from .errors import NotFound, StoreError
 from .manual import change_data
 from .records import NOTE, OVERRIDE, SENT, SentResult, SubjectRow
@@ -62,8 +63,10 @@ def set_parameters(
             raise StoreError(f"{subject}: {exc} (stage {stage.name!r}); nothing was changed") from None
         if not changed:
             raise StoreError(f"{subject}: the parameters already have these values; nothing was changed")
+        check_parameters(params, f"{subject}'s task parameters")
         new = current._replace(parameters=params)
         write_state(conn, row, expected_version, new, ws.where, at)
+        histories.carry(conn, [(row.id, row.row_version)])  # no session evaluated or made pending
         data = change_data(current, loaded, new, loaded)
         data["parameters_given"] = True
         data["parameters_set"] = {k: [a, b] for k, (a, b) in changed.items()}

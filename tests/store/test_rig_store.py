@@ -300,3 +300,29 @@ def test_the_postgresql_listener_comes_back_after_losing_its_connection(
         while not watcher.poll():
             assert time.monotonic() < deadline, "no change seen after the reconnection"
             time.sleep(0.05)
+
+
+def test_parameters_set_by_hand_are_held_to_a_tasks_limits(ws: Workspace, curriculum) -> None:
+    """The rig tab's parameter override and an override with parameters: a list parameter given a value
+    nested 40 deep or 60,000 items long is one line, and nothing is written (issue 18.1)."""
+    stage = next(s for s in curriculum.stages if s.name == "Mixed contrast")
+    stage.task.parameters["positions"] = [1.0, 2.0]
+    version = ws.publish(curriculum, operator="t")
+    ws.register(["M1"], version.id, operator="t", start_stage="Mixed contrast")
+    before = ws.subject("M1")
+    deep: list = [1.0]
+    for _ in range(40):
+        deep = [deep]
+    for value, words in [(deep, "nested more than 32 levels deep"), ([0.5] * 60_000, "parameter values")]:
+        with pytest.raises(StoreError, match=words) as caught:
+            ws.set_parameters("M1", {"positions": value}, reason="typed at the rig", operator="t")
+        assert "\n" not in str(caught.value) and "nothing was changed" in str(caught.value)
+        with pytest.raises(StoreError, match=words):
+            ws.override("M1", "Mixed contrast", parameters={"positions": value}, reason="r", operator="t")
+    assert ws.subject("M1").row_version == before.row_version
+    assert (
+        ws.set_parameters("M1", {"positions": [0.5] * 1_000}, reason="ok", operator="t").parameters[
+            "positions"
+        ]
+        == [0.5] * 1_000
+    )
