@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from . import limits
 from .errors import LoadError, SaveError
 from .model import FORMAT_NAME, FORMAT_VERSION, Curriculum, NativeDocument
+from .text import find_surrogate
 
 MAX_FILE_BYTES = limits.MAX_FILE_BYTES
 MAX_DEPTH = limits.MAX_JSON_DEPTH
@@ -155,7 +156,9 @@ def _check_unicode(data: Any, name: str) -> None:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         raise LoadError(
-            name, "holds text that is not valid Unicode (a lone surrogate escape such as \\ud800)"
+            name,
+            "holds text that is not valid Unicode (a lone surrogate escape such as \\ud800)",
+            find_surrogate(data),
         ) from None
 
 
