@@ -219,6 +219,11 @@ def test_no_command_blocks_on_a_named_pipe(argv: list[str], tmp_path: Path, exam
     os.mkfifo(fifo)
     names = {"fifo": fifo, "out": tmp_path / "o.json", "example": example_path, "db": tmp_path / "d.sqlite3"}
     args = [a.format(**names) for a in argv]
+    if "--db" in argv:  # an existing database (only an explicit create makes one)
+        from curriculum_gui.store import Workspace
+
+        with Workspace.open(names["db"], create=True):
+            pass
     done = subprocess.run(
         [sys.executable, "-m", "curriculum_gui.cli", *args], capture_output=True, text=True, timeout=60
     )

@@ -33,6 +33,7 @@ def main(fault: str, db: str, prefix: str | None = None) -> int:
     from curriculum_gui.gui.app import build_window
 
     window = build_window(None, db)
+    window.rig_tab.operators.add("ana")  # who signs the changes on this computer
     window.resize(1400, 860)
     window.show()
     window.modes.setCurrentIndex(1)

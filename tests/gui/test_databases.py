@@ -83,11 +83,19 @@ def test_new_database_never_replaces_a_file(qtbot, win: MainWindow, tmp_path: Pa
     assert path.read_text() == "not mine to overwrite" and win.subjects_view is None
 
 
+def _open(qtbot, win: MainWindow, db: Path) -> bool:
+    """``win.open_database``, then wait for the subjects read on the thread pool (the window never waits)."""
+    opened = win.open_database(str(db))
+    if win.subjects_view is not None:
+        qtbot.waitUntil(lambda: win.subjects_view.loaded and not win.subjects_view.busy, timeout=30_000)
+    return opened
+
+
 def test_recent_databases_open_again(qtbot, win: MainWindow, demo_file: Path, tmp_path: Path) -> None:
     first, second = tmp_path / "first.sqlite3", tmp_path / "second.sqlite3"
     shutil.copy(demo_file, first)
     shutil.copy(demo_file, second)
-    assert win.open_database(str(first)) and win.open_database(str(second))
+    assert _open(qtbot, win, first) and _open(qtbot, win, second)
     assert "second.sqlite3" in win.windowTitle()
     remember_database(resolve_url("postgresql://rig:s3cret@db.lab.org/mice"))
     win.databases.fill_recent()
@@ -96,6 +104,7 @@ def test_recent_databases_open_again(qtbot, win: MainWindow, demo_file: Path, tm
     assert texts[0] == "&1 postgresql://rig@db.lab.org/mice" and all("s3cret" not in t for t in texts)
     assert texts[1:3] == [f"&2 {second}", f"&3 {first}"]
     entries[2].trigger()  # the first database again, from the menu
+    qtbot.waitUntil(lambda: not win.subjects_view.busy, timeout=30_000)
     assert win.workspace.url.database == str(first) and "first.sqlite3" in win.windowTitle()
 
     second.rename(tmp_path / "elsewhere.sqlite3")  # not open any more: listed, but not offered
@@ -109,9 +118,9 @@ def test_opening_a_mistyped_database_from_the_window_keeps_the_open_one(
 ) -> None:
     good = tmp_path / "good.sqlite3"
     shutil.copy(demo_file, good)
-    assert win.open_database(str(good))
+    assert _open(qtbot, win, good)
     typo = tmp_path / "godo.sqlite3"
-    assert not win.open_database(str(typo))
+    assert not _open(qtbot, win, typo)
     assert not typo.exists() and win.workspace.url.database == str(good)
     assert f"no database file at {typo}" in win.subjects_view.banner.text()
     assert "good.sqlite3" in win.windowTitle()

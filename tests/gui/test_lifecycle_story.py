@@ -34,6 +34,10 @@ SESSIONS = {  # accuracy per session; A1 passes 0.6 but not 0.75 on its first se
 @pytest.fixture
 def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:
     """An empty curriculum, on a new (empty) SQLite database: no demo mice; "ana" signs the changes."""
+    from curriculum_gui.store import Workspace
+
+    with Workspace.open(tmp_path / "lab.sqlite3", create=True):  # only an explicit create makes one
+        pass
     for win in shown_window(qtbot, Document(Curriculum()), db=str(tmp_path / "lab.sqlite3")):
         win.rig_tab.operators.add("ana")
         yield win

@@ -54,7 +54,7 @@ def test_untrusted_or_without_provider_says_so_in_one_line(ws: Workspace, deplet
 def test_the_command_imports_a_session_folder(db_url: str, tmp_path: Path, capsys) -> None:
     source = tmp_path / "depletion.json"
     source.write_text(json.dumps(aind_json("depletion")))
-    assert main(["publish", str(source), "--db", db_url]) == 0
+    assert main(["publish", str(source), "--db", db_url, "--create"]) == 0
     assert main(["subjects", "register", "M1", "--curriculum", "Depletion", "--db", db_url]) == 0
     capsys.readouterr()
     folder = write_session(tmp_path / "session_a", sites=250, choices_per_patch=160, site_length=55.0)
