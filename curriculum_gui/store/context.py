@@ -172,7 +172,7 @@ class StoreContext:
     def who(self, operator: str | None = None) -> str:
         """The name a change is signed with: ``operator``, else :attr:`operator`, else the login name
         (unless :attr:`ask_operator`: then a StoreError asking to choose one)."""
-        name = (operator or self.operator or "").strip()
+        name = optional_text(operator or self.operator, "the operator name")  # stored: checked as text
         if name:
             return name
         if self.ask_operator:

@@ -326,3 +326,17 @@ def test_parameters_set_by_hand_are_held_to_a_tasks_limits(ws: Workspace, curric
         ]
         == [0.5] * 1_000
     )
+
+
+def test_an_operator_name_that_cannot_be_stored_is_refused_on_every_write(ws: Workspace, version) -> None:
+    """Who signs is text a person gave: a NUL or a lone surrogate in it is one line and nothing is written,
+    whichever write it signs (all sign through ``who``): given with the change, or chosen on this computer."""
+    for bad in ("ana\x00", "ana\udc80"):
+        with pytest.raises(StoreError, match="the operator name") as caught:
+            ws.register(["M9"], version.id, operator=bad)
+        assert "nothing was changed" in str(caught.value)
+        ws.operator = bad  # the name chosen on this computer is checked the same way
+        with pytest.raises(StoreError, match="the operator name"):
+            ws.register(["M9"], version.id)
+        ws.operator = None
+    assert [r.subject for r in ws.subjects()] == []
