@@ -64,7 +64,7 @@ class ManualChanges:
             self.remember_batch(result.batch, sorted(changed), result.kind)
             undo = f" “{self.undo_apply_action.text()}” undoes it." if result.batch else ""
             shown = named(list(result.subjects))
-            self.show_message("ok", f"{verb} {len(result.subjects)} subject(s) as one batch: {shown}.{undo}")
+            self.show_message("ok", f"{verb} {len(result.subjects)} subject(s) as one batch ({shown}).{undo}")
 
         marked = set(self.model.suggested)
         self._run(
