@@ -160,7 +160,7 @@ def stalls(app: QApplication, folder: Path, n: int) -> None:
     Operators().add("bench")  # every change is signed: someone is at the rig
 
     db = folder / "stalls.sqlite3"
-    with Workspace.open(db) as ws:
+    with Workspace.open(db, create=True) as ws:
         version = ws.publish(native_format.loads(example().read_text(encoding="utf-8")), operator="bench")
         ids = [f"S{i:05d}" for i in range(n)]
         ws.register(ids, version.id, start_stage="Two-choice, high contrast", operator="bench")
