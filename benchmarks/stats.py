@@ -76,7 +76,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = args.db or Path(folder) / "stats.sqlite3"
         fresh = not path.exists()
-        ws = Workspace.open(path)
+        ws = Workspace.open(path, create=fresh)
         if fresh:
             t = time.perf_counter()
             build(ws, args.subjects, args.sessions)

@@ -22,7 +22,7 @@ V1, V2 = f"{NAME}@1.0.0", f"{NAME}@2.0.0"
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
-    with Workspace.open(path) as ws:
+    with Workspace.open(path, create=True) as ws:
         create_demo(ws, today=date.fromisoformat(TODAY))
     return str(path)
 

@@ -62,7 +62,7 @@ def demo_v1_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from curriculum_gui.store.demo import create_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo_v1.sqlite3"
-    with Workspace.open(path) as ws:
+    with Workspace.open(path, create=True) as ws:
         create_demo(ws, today=date(2026, 11, 20), second_version=False)
     return path
 

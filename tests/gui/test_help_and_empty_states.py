@@ -66,7 +66,7 @@ def test_help_menu_opens_the_rule_language_and_the_shortcuts(qtbot, window: Main
 
 
 def test_an_empty_database_says_what_to_do_next(qtbot, tmp_path: Path) -> None:
-    with Workspace.open(tmp_path / "empty.sqlite3") as ws:
+    with Workspace.open(tmp_path / "empty.sqlite3", create=True) as ws:
         view = SubjectsView(ws)
         qtbot.addWidget(view)
         view.show()

@@ -76,7 +76,7 @@ def test_every_example_has_a_metrics_file_that_imports_cleanly(tmp_path: Path) -
     for example in resources.examples():
         curriculum = native_format.loads(example.read_text(encoding="utf-8"), example.name)
         metrics = _path(resources.example_metrics(example.name))
-        with Workspace.open(tmp_path / f"{example.name}.sqlite3") as ws:
+        with Workspace.open(tmp_path / f"{example.name}.sqlite3", create=True) as ws:
             version = ws.publish(curriculum)
             subjects = sorted({line.split(",")[0] for line in metrics.read_text().splitlines()[1:]})
             ws.register(subjects, version.id)

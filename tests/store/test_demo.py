@@ -38,7 +38,7 @@ def test_the_first_dozen_alone_is_the_same_cohort(ws: Workspace, tmp_path) -> No
     assert [(v.name, v.version) for v in ws.versions()].count(
         ("Two-choice visual discrimination", "2.0.0")
     ) == 0
-    with Workspace.open(tmp_path / "full.sqlite3") as full:
+    with Workspace.open(tmp_path / "full.sqlite3", create=True) as full:
         create_demo(full, today=date(2025, 6, 20))
         first = {r.subject: (r.stage, r.sessions_in_stage) for r in full.subjects() if r.subject <= "M12"}
     assert {r.subject: (r.stage, r.sessions_in_stage) for r in ws.subjects()} == first

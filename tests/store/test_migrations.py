@@ -97,7 +97,7 @@ def test_sessions_get_their_stage_after_from_the_applied_events_when_upgraded(db
         with ws.read() as conn:
             return dict(conn.execute(query).all())
 
-    with Workspace.open(db_url) as ws:
+    with Workspace.open(db_url, create=True) as ws:
         create_demo(ws, today=date(2026, 11, 20))
         # M12 (in Habituation) does well three times: one batch takes it through several stages.
         good = {"accuracy": 0.9, "trials": 300, "bias": 0.05, "weight_fraction": 0.9, "licks_per_reward": 3}
