@@ -88,13 +88,16 @@ def _rows(conn: Connection, query: Any) -> list[tuple[Any, ...]]:
     every session of a cohort)."""
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver_error = conn.dialect.loaded_dbapi.Error
+    params = compiled.params
     try:
-        params = compiled.params
         if compiled.positional:
             cursor.execute(str(compiled), tuple(params[name] for name in compiled.positiontup or ()))
         else:
             cursor.execute(str(compiled), params)
         return cursor.fetchall()
+    except driver_error as e:  # as SQLAlchemy would raise it: one line from ``read()`` (a damaged file)
+        raise sa.exc.DBAPIError.instance(str(compiled), params, e, driver_error, dialect=conn.dialect) from e
     finally:
         cursor.close()
 
