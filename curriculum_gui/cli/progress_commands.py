@@ -9,14 +9,13 @@ bad date, no database).
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import date
 from typing import Any
 
 from ..core.attention import at_least
 from ..core.model import SEVERITY_ORDER, AttentionSeverity
 from ..core.stats import SESSIONS, UNITS, Comparison, StageStatistics
-from .common import EXIT_OK, EXIT_PROBLEMS, AddCommand
+from .common import EXIT_OK, EXIT_PROBLEMS, AddCommand, dumps_json
 from .store_commands import _db, _open, _print_json
 
 
@@ -66,13 +65,12 @@ def list_attention(args: argparse.Namespace) -> int:
         row = rows.get(subject)
         if args.json:
             print(
-                json.dumps(
+                dumps_json(
                     {
                         "subject": subject,
                         "stage": row.stage if row else None,
                         "attention": [a.to_json() for a in found[subject]],
-                    },
-                    ensure_ascii=False,
+                    }
                 )
             )
         else:
