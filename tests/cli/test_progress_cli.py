@@ -34,7 +34,7 @@ def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def test_attention_exit_codes_for_a_cron_job(any_db: str, tmp_path: Path, capsys) -> None:
     db = any_db
-    run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db)
+    run(capsys, "publish", str(EXAMPLE / "two_choice_visual.json"), "--db", db, "--create")
     run(capsys, "subjects", "register", "M1", "--curriculum", NAME, "--db", db)
     metrics = tmp_path / "m.csv"
     metrics.write_text("subject,session,date,weight_fraction,accuracy\nM1,s1,2025-03-03,0.95,0.5\n")

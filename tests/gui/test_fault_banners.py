@@ -58,7 +58,7 @@ def lab(demo_file: Path, tmp_path: Path) -> Path:
 def assert_written_nothing(report: dict, *phrases: str) -> None:
     text = report["banner"]
     assert report["level"] == "error" and "\n" not in text and "Nothing was changed" in text, text
-    assert report["rows"] == 12 and report["actions"]
+    assert report["rows"] == 24 and report["actions"]
     for phrase in phrases:
         assert phrase in text, text
 

@@ -456,7 +456,7 @@ def test_open_another_database(qtbot, view: SubjectsView, tmp_path: Path) -> Non
     typo = tmp_path / "empty.sqlite3"
     assert not view.open_database(str(typo))  # a path that is not there is not made into a database
     assert "no database file at" in view.banner.text() and str(typo) in view.banner.text()
-    assert "New Database" in view.banner.text() and not typo.exists() and view.model.rowCount() == 12
+    assert "New Database" in view.banner.text() and not typo.exists() and view.model.rowCount() == 24
     assert view.open_database(str(typo), create=True)
     assert len(opened) == 1 and view.model.rowCount() == 0 and typo.exists()
     assert "Created" in view.banner.text() and "register mice" in view.banner.text()

@@ -175,7 +175,7 @@ def test_a_mistyped_path_on_the_command_line(tmp_path: Path, capsys: pytest.Capt
 def test_demo_creates_a_new_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "lab.sqlite3"
     code, out, _ = run(capsys, "demo", "--db", str(path))
-    assert code == 0 and "demo cohort of 12 subjects" in out
+    assert code == 0 and "demo cohort of 24 subjects" in out
     code, out, _ = run(capsys, "subjects", "list", "--db", str(path))
     assert code == 0 and "M01" in out
 
