@@ -57,8 +57,10 @@ class SqliteChanges(ChangeWatcher):
 
     def _open(self) -> None:
         try:
+            # No waiting for a lock: the check runs on the GUI thread, and a rollback journal locks readers
+            # out while a commit is written; a busy file is asked again at the next check.
             self._conn = sqlite3.connect(
-                self.path, timeout=1.0, isolation_level=None, check_same_thread=False
+                self.path, timeout=0.0, isolation_level=None, check_same_thread=False
             )
             self._version = self._read()
         except sqlite3.Error:

@@ -82,6 +82,29 @@ def test_attention_in_the_background_for_a_large_cohort(qtbot, demo_view: Subjec
     assert signal.args == [len(FLAGGED)] and set(demo_view.model.attention) == FLAGGED
 
 
+def test_a_large_table_is_prepared_with_its_attention_off_the_gui_thread(
+    qtbot, demo_view: SubjectsView, monkeypatch
+) -> None:
+    import threading
+
+    from curriculum_gui.gui.subjects import insight, table_model
+
+    threads: list[threading.Thread] = []
+
+    def prepare(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return table_model.prepare(*args, **kwargs)
+
+    monkeypatch.setattr(insight, "SYNCHRONOUS_UP_TO", 0)
+    monkeypatch.setattr(insight, "prepare", prepare)
+    demo_view.model.set_attention({})
+    with qtbot.waitSignal(demo_view.insight.attention_changed, timeout=30_000):
+        demo_view.insight.refresh_attention()
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    flagged = {demo_view.model.rows[r].subject for r, f in enumerate(demo_view.model.flagged()) if f}
+    assert flagged == FLAGGED and set(demo_view.model.attention) == FLAGGED
+
+
 def test_the_review_notes_who_needs_attention(qtbot, demo_view: SubjectsView) -> None:
     demo_view.evaluate(synchronous=True)
     review = demo_view.review

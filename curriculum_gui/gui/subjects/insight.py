@@ -18,6 +18,7 @@ from ...store.progress import Arm, version_ids
 from . import worker
 from .compare import NOT_SELECTED, CompareView
 from .progress import ProgressView
+from .table_model import Prepared, prepare
 
 if TYPE_CHECKING:
     from .view import SubjectsView
@@ -106,8 +107,16 @@ class Insight(QObject):
         self._attention_asked += 1
         asked = self._attention_asked
         at_once = synchronous if synchronous is not None else len(self.view.rows) <= SYNCHRONOUS_UP_TO
-        job = lambda: ws.attention(today=today)  # noqa: E731
-        done = lambda alerts: self._attention_arrived(asked, alerts)  # noqa: E731
+        model = self.view.model
+        rows, suggested, terminal, sort = model.rows, set(model.suggested), model.terminal, model.sort_order
+
+        def job() -> tuple[dict[str, list[Alert]], Prepared]:
+            # The rows prepared again with their attention here too: off the GUI thread for a large table
+            # (10,000 rows take a few hundred milliseconds).
+            alerts = ws.attention(today=today)
+            return alerts, prepare(rows, suggested, terminal, sort, attention=alerts)
+
+        done = lambda result: self._attention_arrived(asked, *result, rows)  # noqa: E731
         if at_once or self.synchronous:
             try:
                 done(job())
@@ -116,11 +125,17 @@ class Insight(QObject):
         else:
             self.run(job, done)
 
-    def _attention_arrived(self, asked: int, alerts: dict[str, list[Alert]]) -> None:
+    def _attention_arrived(
+        self, asked: int, alerts: dict[str, list[Alert]], prepared: Prepared, rows: object
+    ) -> None:
         if asked != self._attention_asked:
             return
         view = self.view
-        view.model.set_attention(alerts)
+        model = view.model
+        if model.rows is rows and model.suggested == prepared.suggested:
+            model.install(prepared)
+        else:  # the table changed meanwhile: its rows as they are now
+            model.set_attention(alerts)
         for detail in (view.detail, view.subject_page):
             if detail.subject is not None:
                 detail.show_attention(alerts.get(detail.subject, ()))
