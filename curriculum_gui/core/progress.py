@@ -19,17 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from .event_kinds import APPLIED, EJECT, ENROLLED, MIGRATED, OVERRIDE, REENROLL, REVERT
 from .model import Curriculum
 
-ENROLLED, APPLIED, OVERRIDE, EJECT, REENROLL, REVERT, MIGRATED = (
-    "enrolled",
-    "applied",
-    "override",
-    "eject",
-    "reenroll",
-    "revert",
-    "migrated",
-)
 FORWARD, REGRESSED, EJECTED = "forward", "regressed", "ejected"
 
 

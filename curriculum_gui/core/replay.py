@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+from .event_kinds import APPLIED, EJECT, ENROLLED, MIGRATED, OVERRIDE, REENROLL, REVERT
 from .histories import add_values, session_metrics, with_history
 from .migration import DROP, Migration, MigrationError
 from .migration import Mapping as IdMapping
@@ -40,13 +41,6 @@ from .model import Curriculum
 from .python_rules import references
 from .trainer import POLICY_UPDATE, PythonRuleRunner, SubjectState, Trainer, TrainerError, copy_json
 
-ENROLLED = "enrolled"
-APPLIED = "applied"
-OVERRIDE = "override"
-EJECT = "eject"
-REENROLL = "reenroll"
-REVERT = "revert"
-MIGRATED = "migrated"
 MANUAL_KINDS = frozenset((OVERRIDE, EJECT, REENROLL))
 _DECODER = json.JSONDecoder()
 

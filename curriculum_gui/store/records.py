@@ -9,45 +9,27 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+from ..core.event_kinds import (  # noqa: F401 (the store's callers import them from here)
+    APPLIED,
+    BASELINE,
+    BATCH_KINDS,
+    EJECT,
+    ENROLLED,
+    EVALUATED,
+    EVENT_KINDS,
+    MIGRATED,
+    NOTE,
+    OVERRIDE,
+    POSITION_KINDS,
+    PUBLISHED,
+    REENROLL,
+    REVERT,
+    REVERTIBLE,
+    SENT,
+)
 from ..core.metrics_import import BadRow
 from ..core.trainer import Evaluation, SubjectState
 from ..core.wording import MISSING, change_text
-
-# Event kinds (the event log's vocabulary).
-ENROLLED = "enrolled"
-EVALUATED = "evaluated"
-APPLIED = "applied"
-OVERRIDE = "override"
-EJECT = "eject"
-REENROLL = "reenroll"
-REVERT = "revert"
-PUBLISHED = "published"
-MIGRATED = "migrated"  # moved to another version of its curriculum
-# At the rig: a note, the next session sent to a rig's folder, a baseline weight set or changed.
-NOTE = "note"
-SENT = "sent"
-BASELINE = "baseline"
-EVENT_KINDS = (
-    ENROLLED,
-    EVALUATED,
-    APPLIED,
-    OVERRIDE,
-    EJECT,
-    REENROLL,
-    REVERT,
-    PUBLISHED,
-    MIGRATED,
-    NOTE,
-    SENT,
-    BASELINE,
-)
-# Kinds that change a subject's position (what `revert` can undo, newest first).
-REVERTIBLE = (APPLIED, OVERRIDE, EJECT, REENROLL, MIGRATED)
-# Kinds whose events a batch groups, undone together by `revert_batch`: an apply, a migration, and a change
-# of many subjects made in the app (override, eject, re-enroll, revert).
-BATCH_KINDS = (*REVERTIBLE, REVERT)
-# Kinds that put a subject somewhere (what `Workspace.position_events` lists).
-POSITION_KINDS = (ENROLLED, *REVERTIBLE, REVERT)
 
 # Subject.last_change values.
 AUTOMATIC = "automatic"
