@@ -150,6 +150,7 @@ def stalls(app: QApplication, folder: Path, n: int) -> None:
 
     from curriculum_gui.gui.document import Document
     from curriculum_gui.gui.main_window import MainWindow
+    from curriculum_gui.gui.subjects import worker
 
     # The person's own settings, recovery copies and database stay untouched.
     QStandardPaths.setTestModeEnabled(True)
@@ -181,13 +182,13 @@ def stalls(app: QApplication, folder: Path, n: int) -> None:
     measure(
         "open the Subjects tab",
         lambda: window.modes.setCurrentIndex(1),
-        lambda: window.subjects_view is not None and window.subjects_view.loaded,
+        lambda: window.subjects_view is not None and window.subjects_view.loaded and worker.running() == 0,
     )
     view = window.subjects_view
     assert view is not None and view.model.rowCount() == n
 
-    def idle() -> bool:
-        return not view.busy
+    def idle() -> bool:  # the action and what it set off (attention, the subject's page) have ended
+        return not view.busy and worker.running() == 0
 
     measure(f"import {n} rows", lambda: view.import_file(day), idle)
     assert sum(r.pending_sessions for r in view.rows) == n

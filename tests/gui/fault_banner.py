@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="xdg-"))
@@ -41,6 +42,9 @@ def main(fault: str, db: str, prefix: str | None = None) -> int:
     view = window.subjects_view
     report: dict[str, object] = {"opened": view is not None}
     if view is not None:
+        deadline = time.monotonic() + 60
+        while (view.busy or not view.loaded) and time.monotonic() < deadline:  # as a person waits for it
+            app.processEvents()
         if fault == "write":
             view.select_subjects(["M05", "M06"])
             view.eject(view.selected_rows(), "rig maintenance")

@@ -197,3 +197,55 @@ def test_stage_after_each_session_of_a_batch() -> None:
         ],
     }
     assert stages_after_sessions(data) == [("s1", "A"), ("s2", "B"), ("s3", "B")]
+
+
+def test_a_paint_asks_the_proxy_once_per_cell_and_it_answers_as_the_model_does(table, qtbot) -> None:
+    """Painting goes through the proxy's one call per cell (flags, multiData), never the source's data per
+    role: each call into Python waits for the interpreter while a job runs. The answers are the model's."""
+    from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan
+
+    from curriculum_gui.gui.subjects.table_model import C_ATTENTION, C_PARAMS, C_STAGE, SUBJECT_ROLE
+
+    model, proxy, _view = table
+    proxy.set_filter("b0", None)
+    proxy.sort(C_IN_STAGE, Qt.SortOrder.DescendingOrder)
+    roles = (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ToolTipRole,
+        SUBJECT_ROLE,
+    )
+    for row in (0, 1, proxy.rowCount() // 2, proxy.rowCount() - 1):
+        for column in (C_SUBJECT, C_STAGE, C_STATUS, C_ATTENTION, C_IN_STAGE, C_PARAMS):
+            index = proxy.index(row, column)
+            source = proxy.mapToSource(index)
+            assert proxy.flags(index) == model.flags(source)
+            for role in roles:
+                slot = QModelRoleData(int(role))
+                proxy.multiData(index, QModelRoleDataSpan(slot))
+                assert slot.data() == model.data(source, role), (row, column, role)
+
+    calls = {"data": 0}
+
+    class Counting(SubjectTableModel):
+        def data(self, index, role=Qt.ItemDataRole.DisplayRole):  # type: ignore[override]
+            calls["data"] += 1
+            return super().data(index, role)
+
+    counting, shown = Counting(), SubjectFilterProxy()
+    shown.setSourceModel(counting)
+    counting.install(model.prepare(model.rows))
+    painted = QTableView()
+    qtbot.addWidget(painted)
+    painted.setModel(shown)
+    painted.resize(900, 600)
+    painted.show()
+    qtbot.waitExposed(painted)
+    calls["data"] = 0
+    qtbot.wait(50)  # laid out
+    calls["data"] = 0
+    assert not painted.grab().isNull()  # painted, every visible cell
+    assert calls["data"] == 0
+    assert painted.model().index(0, C_SUBJECT).data() == counting.rows[0].subject
+    assert calls["data"] == 1  # (the count does see the source's calls)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
@@ -51,12 +51,25 @@ class RigTab(QObject):
     def attach(self, workspace: Any, subjects_view: Any = None) -> None:
         """A subjects database was opened (again, or another one): the Rig tab, the operator who signs
         changes on it, and its live updates follow it."""
-        from .view import RigView
-
         self.subjects_view = subjects_view
         self.workspace = workspace
         workspace.ask_operator = True  # never silently the login name
         workspace.operator = self.operators.current() or None
+        if self.view is None and self.modes.currentWidget() is not self.placeholder:
+            # Built on the next turn of the event loop: the tab being opened shows first, and the window
+            # is not held for both at once.
+            QTimer.singleShot(0, self, self._show_view)
+        else:
+            self._show_view()
+        self._start_live(workspace)
+
+    def _show_view(self) -> None:
+        """The Rig tab itself, on the database attached (made the first time)."""
+        from .view import RigView
+
+        workspace, subjects_view = self.workspace, self.subjects_view
+        if workspace is None:
+            return
         if self.view is None:
             self.view = RigView(workspace, self.operators, self.window)
             self.view.wrote.connect(self._view_wrote)
@@ -73,8 +86,12 @@ class RigTab(QObject):
             subjects_view is not None and self.view.alerts is dict
         ):  # the attention the Subjects tab worked out
             self.view.alerts = lambda: subjects_view.model.attention
-            subjects_view.insight.attention_changed.connect(lambda _count: self.view.refresh())
-            self.view.refresh()  # (its list was read before it knew)
+            # Read again now if shown, else once shown (the rig's reads run on the GUI thread).
+            subjects_view.insight.attention_changed.connect(lambda _count: self.view.live_changed())
+            self.view.live_changed()  # (its list was read before it knew)
+
+    def _start_live(self, workspace: Any) -> None:
+        """Changes other rigs make reach both subject screens."""
         if self.live is not None:
             self.live.stop()
             self.live.deleteLater()

@@ -82,6 +82,7 @@ class RigView(MouseActions, QWidget):
         self.undo_step: tuple[str, Callable[[], Any]] | None = None
         self.dialog: QDialog | None = None
         self.busy = False
+        self._stale = False  # another rig changed the database while this screen was hidden
         self._task: worker.Task | None = None
         self.folder: RigFolder | None = None
         self._bind_operator()
@@ -555,8 +556,18 @@ class RigView(MouseActions, QWidget):
         self.show_message(level, "Imported from the rig: " + " · ".join(lines))
 
     def live_changed(self) -> None:
-        """Another rig (or window) changed the database: read it again, unless a job of ours runs."""
-        if not self.busy:
+        """Another rig (or window) changed the database: read it again, unless a job of ours runs; when
+        hidden, once it is shown again (its reads run on the GUI thread: not while the technician works on
+        another screen)."""
+        if not self.isVisible():
+            self._stale = True
+        elif not self.busy:
+            self.refresh()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._stale and not self.busy:
+            self._stale = False
             self.refresh()
 
     def closeEvent(self, event: Any) -> None:

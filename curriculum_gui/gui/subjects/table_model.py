@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QModelRoleDataSpan,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
@@ -100,6 +101,7 @@ def attention_tooltip(alerts: Sequence[Alert]) -> str:
 
 _FILTER_CHANGE_API = hasattr(QSortFilterProxyModel, "beginFilterChange")
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_FLAGS = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
 
 
 def short(value: Any, limit: int = 24) -> str:
@@ -356,24 +358,33 @@ class SubjectTableModel(QAbstractTableModel):
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
+        return self.value(index.row(), index.column(), role)
+
+    def multiData(self, index: QModelIndex | QPersistentModelIndex, roles: QModelRoleDataSpan) -> None:
+        if index.isValid():
+            row, column = index.row(), index.column()
+            for slot in roles:
+                slot.setData(self.value(row, column, slot.role()))
+
+    def value(self, row: int, column: int, role: int) -> Any:
+        """What cell (``row``, ``column``) shows for ``role`` (None: nothing)."""
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display[index.row()][index.column()]
+            return self._display[row][column]
         if role == Qt.ItemDataRole.ForegroundRole:
-            column = index.column()
-            if column == C_STATUS or (column == C_STAGE and not self.rows[index.row()].on_curriculum):
-                return _BRUSHES[self._status[index.row()]]
-            if column == C_ATTENTION and self._flagged[index.row()]:
-                return SEVERITY_BRUSHES[highest(self.attention[self.rows[index.row()].subject])]
+            if column == C_STATUS or (column == C_STAGE and not self.rows[row].on_curriculum):
+                return _BRUSHES[self._status[row]]
+            if column == C_ATTENTION and self._flagged[row]:
+                return SEVERITY_BRUSHES[highest(self.attention[self.rows[row].subject])]
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == C_IN_STAGE:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == C_IN_STAGE:
             return _RIGHT
         if role == SUBJECT_ROLE:
-            return self.rows[index.row()].subject
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == C_ATTENTION:
-            alerts = self.attention.get(self.rows[index.row()].subject)
+            return self.rows[row].subject
+        if role == Qt.ItemDataRole.ToolTipRole and column == C_ATTENTION:
+            alerts = self.attention.get(self.rows[row].subject)
             return tooltip(attention_tooltip(alerts)) if alerts else None
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == C_PARAMS:
-            params = self.rows[index.row()].parameters
+        if role == Qt.ItemDataRole.ToolTipRole and column == C_PARAMS:
+            params = self.rows[row].parameters
             return tooltip("\n".join(f"{k} = {short(v, 60)}" for k, v in params.items()) or "no parameters")
         return None
 
@@ -467,6 +478,23 @@ class SubjectFilterProxy(QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         accepted = self._accepted
         return accepted is None or self._model.ids[source_row] in accepted
+
+    # Painting a cell asks for seven roles and the cell's flags. Answered here in one call each, from the
+    # rows worked out above, rather than by Qt through the source model (index, rowCount, columnCount and
+    # a data call per role: nine calls into Python per cell). Each such call waits its turn for the
+    # interpreter while a job runs on another thread, so a repaint of 10,000 rows' table during an
+    # import held the window for 100-300 ms (see worker.py).
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+    def multiData(self, index: QModelIndex | QPersistentModelIndex, roles: QModelRoleDataSpan) -> None:
+        rows = self.source_rows()
+        if not index.isValid() or index.row() >= len(rows):
+            return
+        row, column, value = rows[index.row()], index.column(), self.source().value
+        for slot in roles:
+            slot.setData(value(row, column, slot.role()))
 
     def setSourceModel(self, model) -> None:  # type: ignore[override]
         self._model = model

@@ -259,11 +259,13 @@ class SubjectsView(ManualChanges, QWidget):
         filters.itemAt(2).widget().setBuddy(self.status)
         filters.addWidget(self.status)
         filters.addWidget(self.count, 3)
+        # Beside the filters, not a row of its own: shown and hidden, it leaves the table where it is (a
+        # table moved is a table repainted, thousands of calls into the model while the job runs).
+        filters.addWidget(self.progress_row)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 4)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.banner)
-        layout.addWidget(self.progress_row)
         layout.addLayout(filters)
         layout.addWidget(self.tabs, 1)
         self.loaded = False  # the subjects were read at least once
