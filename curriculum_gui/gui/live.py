@@ -40,7 +40,7 @@ class LiveUpdates(QObject):
         self._timer = QTimer(self)
         polling = workspace.url.get_backend_name() == "sqlite"  # PostgreSQL: woken by its socket
         self._timer.setInterval(SQLITE_POLL_MS if polling else PG_CHECK_MS)
-        self._timer.timeout.connect(self.check)
+        self._timer.timeout.connect(self._tick)
         self._timer.start()
         self._watch_socket()
 
@@ -56,6 +56,12 @@ class LiveUpdates(QObject):
         if fileno is not None:
             self._notifier = QSocketNotifier(fileno, QSocketNotifier.Type.Read, self)
             self._notifier.activated.connect(self.check)
+
+    def _tick(self) -> None:
+        # Not while a job of this window runs: what it reports waits for the job anyway, and the GUI
+        # thread then has better things to do than wait for the database and the interpreter.
+        if not self.paused():
+            self.check()
 
     def check(self, *_: object) -> bool:
         """Ask the database now; True if something changed (``changed`` follows)."""

@@ -192,6 +192,7 @@ class RuleEditor(QWidget):
         self._names: Mapping[str, Any] = {}
         self._parameters: Mapping[str, Any] = {}
         self._committed_text = ""
+        self._checked_text: str | None = None  # the text the issues shown are about
         self.issues: list[RuleIssue] = []
 
         self.text_edit = _TextEdit(self)
@@ -302,14 +303,17 @@ class RuleEditor(QWidget):
     # --- validation and commit -----------------------------------------------------------------
 
     def _text_changed(self) -> None:
-        self._timer.start()
+        # Only an edit: the highlighting a check applies changes the document too, and would otherwise
+        # start the check again, every 150 ms for as long as the editor is open.
+        if self.text() != self._checked_text:
+            self._timer.start()
 
     def check_now(self) -> list[RuleIssue]:
         """Check the current text and show the first problem (or that the rule is fine)."""
         self._timer.stop()
         if self.text_edit.isReadOnly():
             return self.issues
-        text = self.text()
+        text = self._checked_text = self.text()
         if not text.strip():
             self.issues = []
             self.highlighter.issues = []

@@ -237,3 +237,26 @@ def test_saving_removes_the_recovery_copy(window: MainWindow, tmp_path: Path) ->
     assert not copy.exists()
     assert native_format.load(tmp_path / "saved.json").stage("final").name == "Final"
     assert window.recent_files()[0] == str((tmp_path / "saved.json").resolve())
+
+
+def test_a_rule_editor_left_alone_checks_nothing_more(qtbot, monkeypatch) -> None:
+    """A check highlights the text, which changes the document: that must not start another check (it
+    did, every 150 ms while the editor was open, on the GUI thread)."""
+    from curriculum_gui.gui import rule_editor
+
+    checks = []
+    original = rule_editor.RuleEditor.check_now
+    monkeypatch.setattr(rule_editor.RuleEditor, "check_now", lambda self: checks.append(1) or original(self))
+    editor = rule_editor.RuleEditor()
+    qtbot.addWidget(editor)
+    editor.show()
+    editor.set_text("mean(last(accuracy, 3)) >= 0.8")
+    qtbot.wait(50)
+    checked = len(checks)
+    assert checked >= 1 and editor.message.text()  # it was checked once, and says so
+    qtbot.wait(800)
+    assert len(checks) == checked
+    editor.text_edit.setPlainText("mean(last(accuracy, 3)) >= ")  # an edit is checked, once
+    qtbot.waitUntil(lambda: len(checks) == checked + 1, timeout=2000)
+    qtbot.wait(500)
+    assert len(checks) == checked + 1 and editor.issues

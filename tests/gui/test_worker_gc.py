@@ -53,3 +53,22 @@ def test_overlapping_jobs_keep_it_off_until_the_last_ends(qtbot) -> None:
     qtbot.waitUntil(lambda: ended == ["quick", "slow"], timeout=10_000)
     qtbot.waitUntil(gc.isenabled, timeout=10_000)
     del slow, quick
+
+
+def test_a_job_ending_after_its_window_closed_says_nothing_and_lets_go(qtbot, capfd) -> None:
+    """The window (and the task's relay with it) is gone when the job ends: no traceback, and the
+    interpreter's settings come back once the last job has ended."""
+    import sys
+
+    import shiboken6
+
+    interval = sys.getswitchinterval()
+    gate = worker._gc_gate()
+    gate.hold()
+    assert worker.running() == 1 and sys.getswitchinterval() == worker.SWITCH_SECONDS
+    task = worker.Task(lambda _progress: 1 / 0)
+    shiboken6.delete(task.relay)
+    task.run()  # raised "Signal source has been deleted" from the thread before
+    qtbot.waitUntil(lambda: worker.running() == 0, timeout=2000)
+    assert sys.getswitchinterval() == interval and gc.isenabled()
+    assert "Traceback" not in capfd.readouterr().err

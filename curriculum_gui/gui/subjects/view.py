@@ -655,7 +655,7 @@ class SubjectsView(ManualChanges, QWidget):
     def _update_actions(self) -> None:
         rows = self.selected_rows() if hasattr(self, "tabs") else []
         idle = not self.busy
-        on = [r for r in rows if r.on_curriculum]
+        on = any(r.on_curriculum for r in rows)  # (any, not a list: every row may be selected)
         for action in (
             self.register_action,
             self.import_action,
@@ -665,8 +665,8 @@ class SubjectsView(ManualChanges, QWidget):
         ):
             action.setEnabled(idle)
         self.evaluate_action.setEnabled(idle and any(r.pending_suggestion for r in self.rows))
-        self.override_action.setEnabled(idle and bool(on))
-        self.eject_action.setEnabled(idle and bool(on))
+        self.override_action.setEnabled(idle and on)
+        self.eject_action.setEnabled(idle and on)
         self.reenroll_action.setEnabled(idle and any(not r.on_curriculum for r in rows))
         self.revert_action.setEnabled(idle and bool(rows))
         self.move_action.setEnabled(idle and bool(rows))

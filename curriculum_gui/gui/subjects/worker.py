@@ -20,6 +20,7 @@ time during an import of 10,000 rows, a fair share of the CPU that did not reach
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 from collections.abc import Callable
@@ -53,11 +54,18 @@ class Task(QRunnable):
         try:
             result = self._job(self.relay.progress.emit)
         except Exception as exc:  # reported to the GUI thread, shown as a message there
-            self.relay.failed.emit(exc)
+            _send(self.relay.failed, exc)
         else:
-            self.relay.done.emit(result)
+            _send(self.relay.done, result)
         finally:
-            _gc_gate().ended.emit()
+            _send(_gc_gate().ended)
+
+
+def _send(signal: Any, *args: Any) -> None:
+    """Emit, unless what emits was destroyed meanwhile (the window closed while the job ran: nobody is
+    left to tell, and a traceback on the console would be all that came of it)."""
+    with contextlib.suppress(RuntimeError):
+        signal.emit(*args)
 
 
 class _GcGate(QObject):
