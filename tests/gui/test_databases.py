@@ -129,3 +129,26 @@ def test_opening_a_mistyped_database_from_the_window_keeps_the_open_one(
 def test_database_label() -> None:
     assert database_label(resolve_url("/data/lab.sqlite3")) == "lab.sqlite3"
     assert database_label(resolve_url("postgresql://rig:pw@db.lab.org/mice")) == "mice on db.lab.org"
+
+
+def test_the_rig_tab_is_built_after_the_subjects_tab_and_shows_as_before(
+    qtbot, example_path: Path, demo_file: Path, settings_back: None
+) -> None:
+    """Opening the Subjects tab builds the Rig tab a turn later (not in the same hold of the window);
+    going to the Rig tab before or after that, it has its own operator button and the scan field."""
+    window = MainWindow(Document.open(example_path), db=str(demo_file))
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        window.modes.setCurrentIndex(1)
+        assert window.subjects_view is not None and window.rig_tab.view is None
+        window.modes.setCurrentIndex(2)  # before the Rig tab is built (it is, on the next turn)
+        qtbot.waitUntil(lambda: window.rig_tab.view is not None, timeout=5000)
+        assert window.modes.currentWidget() is window.rig_tab.view
+        assert not window.rig_tab.operator_button.isVisible()  # the Rig tab has its own
+        qtbot.waitUntil(lambda: window.rig_tab.view.scan.hasFocus(), timeout=5000)
+        window.modes.setCurrentIndex(1)
+        assert window.rig_tab.operator_button.isVisible()
+    finally:
+        window.document.undo_stack.clear()
+        window.close()

@@ -80,6 +80,7 @@ class RigTab(QObject):
             self.modes.insertTab(index, self.view, "Rig")
             self.modes.setCurrentIndex(current)
             self.modes.blockSignals(False)
+            self._mode_changed(current)  # the tab shown may be this one by now (its operator, its focus)
         elif self.view.ws is not workspace:
             self.view.set_workspace(workspace)
         if (
