@@ -492,7 +492,10 @@ class SubjectFilterProxy(QSortFilterProxyModel):
         rows = self.source_rows()
         if not index.isValid() or index.row() >= len(rows):
             return
-        row, column, value = rows[index.row()], index.column(), self.source().value
+        row, source = rows[index.row()], self.source()
+        if row >= len(source.rows):  # asked in the middle of a reset: the next paint has it right
+            return
+        column, value = index.column(), source.value
         for slot in roles:
             slot.setData(value(row, column, slot.role()))
 
