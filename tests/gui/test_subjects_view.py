@@ -569,3 +569,19 @@ def test_why_not_yet_shows_the_latest_session_of_an_evaluation(ws: Workspace) ->
     shown = why_not_yet(curriculum, row, [*ws.history("M05"), event])
     first = next(p for p in shown if p.kind == "stage")
     assert (first.session, first.result, first.values) == ("s2", True, {"x": 1})
+
+
+def test_a_long_job_label_beside_the_filters_does_not_widen_the_window(qtbot, view) -> None:
+    from curriculum_gui.gui.subjects.view import PROGRESS_LABEL_PX
+
+    idle = view.minimumSizeHint().width()
+    label = "Importing " + "a-very-long-folder-name/" * 8 + "day_2026-12-04_rig-5.csv…"
+    view._set_busy(True, label)
+    try:
+        shown = view.progress_label.text()
+        assert shown != label and "…" in shown and shown.endswith("rig-5.csv…")
+        assert view.progress_label.toolTip() == label  # the whole of it, on hover
+        assert view.progress_label.fontMetrics().horizontalAdvance(shown) <= PROGRESS_LABEL_PX
+        assert view.minimumSizeHint().width() <= idle + PROGRESS_LABEL_PX + 300  # (the bar and spacing)
+    finally:
+        view._set_busy(False)

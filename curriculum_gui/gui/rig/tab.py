@@ -140,6 +140,7 @@ class RigTab(QObject):
         return self.dialog
 
     def close(self) -> None:
+        self.workspace = None  # (a Rig tab still to be built is not built)
         if self.live is not None:
             self.live.stop()
         if self.view is not None:

@@ -465,6 +465,9 @@ class RigView(MouseActions, QWidget):
             self._update_status()
         self._update_actions()
         self.busy_changed.emit(busy)
+        if not busy and self._stale and self.isVisible():  # what changed meanwhile, now the job is done
+            self._stale = False
+            self.refresh()
 
     def handle_error(self, exc: BaseException) -> None:
         if isinstance(exc, ConflictError):
@@ -559,9 +562,9 @@ class RigView(MouseActions, QWidget):
         """Another rig (or window) changed the database: read it again, unless a job of ours runs; when
         hidden, once it is shown again (its reads run on the GUI thread: not while the technician works on
         another screen)."""
-        if not self.isVisible():
+        if not self.isVisible() or self.busy:
             self._stale = True
-        elif not self.busy:
+        else:
             self.refresh()
 
     def showEvent(self, event: Any) -> None:

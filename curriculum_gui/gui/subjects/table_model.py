@@ -527,7 +527,8 @@ class SubjectFilterProxy(QSortFilterProxyModel):
     def subjects(self, rows: Iterable[int]) -> list[SubjectRow]:
         """The subjects on these rows of the proxy."""
         source, model = self.source_rows(), self.source()
-        return [model.rows[source[r]] for r in rows]
+        # (rows past the end: a selection handler called while a filter change removes rows)
+        return [model.rows[source[r]] for r in rows if r < len(source)]
 
     def rows_of(self, subjects: Iterable[str]) -> list[int]:
         """The proxy rows showing these subjects (those shown), in order."""

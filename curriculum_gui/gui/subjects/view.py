@@ -113,6 +113,9 @@ class Banner(QFrame):
         return self.label.text() if self.isVisible() else ""
 
 
+PROGRESS_LABEL_PX = 320  # the widest the job's label beside the filters gets
+
+
 class SubjectsView(ManualChanges, QWidget):
     """Subjects, review, subject and cohort tabs over one :class:`Workspace`.
 
@@ -724,7 +727,12 @@ class SubjectsView(ManualChanges, QWidget):
 
     def _set_busy(self, busy: bool, label: str = "") -> None:
         self.busy = busy
-        self.progress_label.setText(label)
+        # Elided to a width of its own: beside the filters, a long file name must not widen the window.
+        elided = self.progress_label.fontMetrics().elidedText(
+            label, Qt.TextElideMode.ElideMiddle, PROGRESS_LABEL_PX
+        )
+        self.progress_label.setText(elided)
+        self.progress_label.setToolTip(label)
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress_row.setVisible(busy)
         if not busy:
