@@ -465,9 +465,7 @@ class RigView(MouseActions, QWidget):
             self._update_status()
         self._update_actions()
         self.busy_changed.emit(busy)
-        if not busy and self._stale and self.isVisible():  # what changed meanwhile, now the job is done
-            self._stale = False
-            self.refresh()
+        self._refresh_if_stale()  # what changed meanwhile, now the job is done
 
     def handle_error(self, exc: BaseException) -> None:
         if isinstance(exc, ConflictError):
@@ -569,7 +567,10 @@ class RigView(MouseActions, QWidget):
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        if self._stale and not self.busy:
+        self._refresh_if_stale()
+
+    def _refresh_if_stale(self) -> None:
+        if self._stale and not self.busy and self.isVisible():
             self._stale = False
             self.refresh()
 

@@ -360,12 +360,6 @@ class SubjectTableModel(QAbstractTableModel):
     ) -> Any:
         return self.value(index.row(), index.column(), role)
 
-    def multiData(self, index: QModelIndex | QPersistentModelIndex, roles: QModelRoleDataSpan) -> None:
-        if index.isValid():
-            row, column = index.row(), index.column()
-            for slot in roles:
-                slot.setData(self.value(row, column, slot.role()))
-
     def value(self, row: int, column: int, role: int) -> Any:
         """What cell (``row``, ``column``) shows for ``role`` (None: nothing)."""
         if role == Qt.ItemDataRole.DisplayRole:

@@ -92,9 +92,10 @@ class _GcGate(QObject):
 
     def _release(self) -> None:
         self.jobs -= 1
-        if self.jobs == 0:
-            sys.setswitchinterval(self.was_interval)
-        if self.jobs == 0 and self.was_enabled:
+        if self.jobs:
+            return
+        sys.setswitchinterval(self.was_interval)
+        if self.was_enabled:
             # Here, on the GUI thread. Everything made while the collector was off (a job over 10,000
             # subjects makes hundreds of thousands of objects) is set aside rather than collected now,
             # which would hold the window for a good part of a second; so no thread starts out past the
