@@ -235,6 +235,30 @@ def test_f2_renames_in_place_and_escape_cancels(widget, document) -> None:
     assert document.undo_stack.count() == 1
 
 
+def test_a_name_editor_left_open_goes_with_its_node_and_nothing_crashes_later(qtbot, document) -> None:
+    """A new stage opens its name editor; undone, or the canvas closed, while the editor is open, the
+    editor is cancelled first. (It held itself through its callback: Python's collector freed it later,
+    after Qt had deleted it with its node, and the process crashed.)"""
+    import gc
+
+    for _ in range(3):
+        widget = CanvasWidget(document)  # not the fixture's: this one is deleted here
+        widget.show()
+        qtbot.waitExposed(widget)
+        scene = widget.stage_scene
+        new_id = scene.add_node(QPointF(900, 400))
+        assert scene._editor is not None and scene._editor.node_id == new_id
+        document.undo_stack.undo()  # the stage goes while its name is being edited
+        assert new_id not in scene.nodes and scene._editor is None
+        scene.add_node(QPointF(900, 400))  # and one left open when the canvas goes
+        widget.close()
+        widget.deleteLater()
+        qtbot.wait(5)
+        gc.collect()
+    assert len(document.curriculum.stages) == 6 + 3
+    assert document.undo_stack.count() == 3
+
+
 def test_a_refused_rename_is_reported_not_applied(widget, document, qtbot) -> None:
     with qtbot.waitSignal(widget.notice) as notice:
         assert not widget.stage_scene.rename_node("warmup", "Habituation")

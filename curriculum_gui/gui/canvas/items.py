@@ -540,11 +540,14 @@ class EdgeItem(QGraphicsItem):
 
 
 class NameEditor(QGraphicsTextItem):
-    """In-place rename (F2): Enter or leaving commits, Escape cancels."""
+    """In-place rename (F2): Enter or leaving commits, Escape cancels. It tells its scene
+    (``rename_finished``) rather than holding a callback: a callback that held the editor made a cycle,
+    which Python's collector freed at any later moment, after Qt had deleted the editor with its node,
+    and the process crashed."""
 
-    def __init__(self, node: NodeItem, on_done: Any) -> None:
+    def __init__(self, node: NodeItem) -> None:
         super().__init__(node.data_.title, node)
-        self._on_done = on_done
+        self.node_id = node.node_id
         self._finished = False
         self.setFont(style.font("title"))
         self.setTextWidth(node.width - 24)
@@ -569,7 +572,9 @@ class NameEditor(QGraphicsTextItem):
             return
         self._finished = True
         text = " ".join(self.toPlainText().split())
-        self._on_done(text if commit else None)
+        scene = self.scene()
+        if scene is not None:
+            scene.rename_finished(self, text if commit else None)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):

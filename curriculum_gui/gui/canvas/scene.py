@@ -56,6 +56,8 @@ class GraphScene(QGraphicsScene):
         self.connecting: NodeItem | None = None
         self._rubber: QGraphicsPathItem | None = None
         self._syncing = False
+        self._editor: NameEditor | None = None
+        self._closed_editor: NameEditor | None = None
         self._synced_pos: dict[str, QPointF] = {}
         self._highlight: tuple[str | None, frozenset[str]] = (None, frozenset())
         self._marks: dict[ItemRef, str] = {}
@@ -84,6 +86,8 @@ class GraphScene(QGraphicsScene):
             self.rebuild(self.document.curriculum, self.document.problems)
 
     def clear_items(self) -> None:
+        self.close_editor()
+        self._closed_editor = None
         self.connecting = None
         self._rubber = None
         self.clear()
@@ -152,6 +156,8 @@ class GraphScene(QGraphicsScene):
                 moved = True
             self._synced_pos[node.id] = pos
             item.edges = []
+        if self._editor is not None and self._editor.node_id not in alive:
+            self.close_editor()
         for gone in [i for i in self.nodes if i not in alive]:
             self.removeItem(self.nodes.pop(gone))
             self._synced_pos.pop(gone, None)
@@ -334,20 +340,30 @@ class GraphScene(QGraphicsScene):
         item = self.nodes.get(node_id or "")
         if item is None:
             return None
-        editor: NameEditor
-
-        def done(name: str | None) -> None:
-            editor.hide()
-            editor.setParentItem(None)
-            self.removeItem(editor)
-            self._editor = None
-            if name:
-                self.rename_node(item.node_id, name)
-
-        editor = NameEditor(item, done)
+        self.close_editor()
+        editor = NameEditor(item)
         self._editor = editor
         editor.setFocus(Qt.FocusReason.OtherFocusReason)
         return editor
+
+    def rename_finished(self, editor: NameEditor, name: str | None) -> None:
+        """The editor's Enter, Escape or focus out (``name`` None: cancelled)."""
+        editor.hide()
+        editor.setParentItem(None)
+        self.removeItem(editor)
+        if editor is self._editor:
+            self._editor = None
+        # Kept until the next editor opens or the items are cleared: dropped here, it would be deleted
+        # inside its own key or focus handler.
+        self._closed_editor = editor
+        if name:
+            self.rename_node(editor.node_id, name)
+
+    def close_editor(self) -> None:
+        """Cancel an open name editor, before its node can go (Qt would delete it with the node)."""
+        if self._editor is not None:
+            self._editor.finish(False)
+        self._editor = None
 
     def move_nodes(self, positions: dict[str, tuple[float, float]]) -> bool:
         """Move nodes as ONE undo step (what a drag of a selection ends with)."""
