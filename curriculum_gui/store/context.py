@@ -266,9 +266,12 @@ def fetch_tuples(conn: Connection, query: sa.Select) -> list[tuple[Any, ...]]:
     params = compiled.construct_params()
     args: Any = tuple(params[name] for name in compiled.positiontup or ()) if compiled.positional else params
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dbapi_error = conn.dialect.loaded_dbapi.Error
     try:
         cursor.execute(str(compiled), args)
         return cursor.fetchall()
+    except dbapi_error as e:  # as SQLAlchemy would raise it, so the store's messages are the same
+        raise sa.exc.DBAPIError.instance(str(compiled), args, e, dbapi_error) from e
     finally:
         cursor.close()
 

@@ -41,8 +41,10 @@ from .records import (
     RevertResult,
     SubjectRow,
 )
+from .schema import event_positions as ep_t
 from .schema import events as ev_t
 from .schema import subjects as sub_t
+from .subject_events import subject_events
 
 CHUNK = 1000
 
@@ -287,13 +289,13 @@ def _histories(conn: Any, pks: Sequence[int]) -> dict[int, list[tuple[int, str, 
     """Every position event of these subjects, oldest first (what :func:`undo_stack` reads)."""
     out: dict[int, list[tuple[int, str, dict[str, Any]]]] = {}
     for start in range(0, len(pks), CHUNK):
-        query = (
-            sa.select(ev_t.c.subject_pk, ev_t.c.id, ev_t.c.kind, ev_t.c.data_json)
-            .where(
-                ev_t.c.subject_pk.in_(pks[start : start + CHUNK]),
-                ev_t.c.kind.in_((*REVERTIBLE, REVERT, ENROLLED)),
-            )
-            .order_by(ev_t.c.subject_pk, ev_t.c.id)
+        query = subject_events(
+            ev_t.c.subject_pk,
+            ev_t.c.id,
+            ev_t.c.kind,
+            ev_t.c.data_json,
+            pks=pks[start : start + CHUNK],
+            kinds=(*REVERTIBLE, REVERT, ENROLLED),
         )
         for pk, event_id, kind, data_json in conn.execute(query):
             out.setdefault(pk, []).append((event_id, kind, json.loads(data_json)))
@@ -377,11 +379,11 @@ def revert_batch(
             .order_by(sub_t.c.subject_id)
             .with_for_update()
         ).all()  # fmt: skip
-        later = ev_t.alias("later")
+        later = ep_t  # a subject's events, by subject (see subject_events)
         moved = set(
             conn.execute(
                 sa.select(later.c.subject_pk)
-                .join(ev_t, sa.and_(later.c.subject_pk == ev_t.c.subject_pk, later.c.id > ev_t.c.id))
+                .join(ev_t, sa.and_(later.c.subject_pk == ev_t.c.subject_pk, later.c.event_id > ev_t.c.id))
                 .where(*in_batch, later.c.kind.in_((*REVERTIBLE, REVERT)))
                 .distinct()
             ).scalars()

@@ -28,6 +28,7 @@ from .errors import NotFound, StoreError
 from .manual import change_data
 from .records import NOTE, OVERRIDE, SENT, SentResult, SubjectRow
 from .schema import events as ev_t
+from .subject_events import subject_events
 from .subjects import check_version, list_subjects, next_session, trainer_state, write_state
 
 MAX_NOTE = 5_000
@@ -96,9 +97,7 @@ def withdraw_note(ws: StoreContext, note_id: int, operator: str | None = None) -
         row = conn.execute(sa.select(ev_t).where(ev_t.c.id == note_id, ev_t.c.kind == NOTE)).first()
         if row is None or "withdraws" in json.loads(row.data_json):
             raise NotFound(f"no note #{note_id} in {ws.where}")
-        notes = conn.execute(
-            sa.select(ev_t.c.data_json).where(ev_t.c.subject_pk == row.subject_pk, ev_t.c.kind == NOTE)
-        ).scalars()
+        notes = conn.execute(subject_events(ev_t.c.data_json, pks=[row.subject_pk], kinds=[NOTE])).scalars()
         if any(json.loads(text).get("withdraws") == note_id for text in notes):
             raise StoreError(f"note #{note_id} was withdrawn already")
         data = {"withdraws": note_id, "note": row.reason}

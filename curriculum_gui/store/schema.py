@@ -87,7 +87,7 @@ events = sa.Table(
     sa.Column("batch", sa.String(40), nullable=True),
     sa.Column("data_json", sa.Text, nullable=False),
     sa.Column("position_summary", sa.Text, nullable=True),
-    sa.Index("ix_events_subject", "subject_pk", "id"),
+    # No index by subject: a subject's events are found through event_positions (migration 0006).
     sa.Index("ix_events_batch", "batch"),
     sa.Index("ix_events_kind", "kind"),  # the few manual events of each subject (see migration 0005)
 )
@@ -107,8 +107,8 @@ metrics_sessions = sa.Table(
     # The stage after the trainer evaluated it (set with consumed_by by an applied event; a copy of what the
     # event's "why" says, for statistics): meaningful only while consumed by an applied event.
     sa.Column("stage_after", sa.String(200), nullable=True),
+    # Also how a subject's sessions are found (then sorted by date: see migration 0006).
     sa.UniqueConstraint("subject_pk", "session_id", name="uq_sessions_subject_session"),
-    sa.Index("ix_sessions_subject_date", "subject_pk", "session_date", "session_id"),
     sa.Index("ix_sessions_consumed", "consumed_by"),
 )
 

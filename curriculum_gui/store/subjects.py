@@ -34,6 +34,7 @@ from .schema import event_positions as ep_t
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
 from .schema import subjects as sub_t
+from .subject_events import subject_events
 
 MAX_ID = 200
 
@@ -256,7 +257,7 @@ def _date(value: Any) -> date | None:
 def history(ws: StoreContext, subject: str) -> list[Event]:
     with ws.read() as conn:
         pk = subject_row(conn, subject, ws.where).id
-        rows = conn.execute(sa.select(ev_t).where(ev_t.c.subject_pk == pk).order_by(ev_t.c.id)).all()
+        rows = conn.execute(subject_events(*ev_t.c, pks=[pk])).all()
     return [
         Event(r.id, subject, r.kind, utc(r.at), r.operator, r.reason, r.batch, json.loads(r.data_json))
         for r in rows

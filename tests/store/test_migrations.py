@@ -127,3 +127,55 @@ def test_sessions_get_their_stage_after_from_the_applied_events_when_upgraded(db
         engine.dispose()
     with Workspace.open(db_url) as ws:
         assert stages(ws) == written
+
+
+def test_a_subjects_events_read_the_same_without_the_per_subject_indexes(db_url: str) -> None:
+    """0006 drops the event log's and the sessions' per-subject indexes (a subject's events are found through
+    event_positions): a demo lab read at 0005 and again at head gives the same histories, sessions, undo
+    of a batch and notes."""
+    from curriculum_gui.store.demo import create_demo
+
+    def indexes(conn: sa.Connection) -> set[str]:
+        inspector = sa.inspect(conn)
+        return {i["name"] for t in ("events", "metrics_sessions") for i in inspector.get_indexes(t)}
+
+    def seen(ws: Workspace) -> tuple:
+        names = [r.subject for r in ws.subjects()]
+        return (
+            {s: [(e.id, e.kind, e.batch) for e in ws.history(s)] for s in names},
+            {s: ws.sessions(s) for s in names},
+            ws.position_events(names[:3]),
+        )
+
+    with Workspace.open(db_url, create=True) as ws:
+        create_demo(ws, today=date(2026, 11, 20))
+        note = ws.add_note("M03", "limping a little", operator="tech")
+        before = seen(ws)
+    engine = create_engine(resolve_url(db_url))
+    try:
+        migrate.downgrade(engine, "0005")
+        with engine.connect() as conn:
+            assert {"ix_events_subject", "ix_sessions_subject_date"} <= indexes(conn)
+    finally:
+        engine.dispose()
+    with Workspace.open(db_url) as ws:  # opening migrates to head again
+        with ws.read() as conn:
+            assert not {"ix_events_subject", "ix_sessions_subject_date"} & indexes(conn)
+        assert seen(ws) == before
+        with ws.read() as conn:  # every event of each subject, in order, as the event log itself holds them
+            logged = conn.execute(
+                sa.text(
+                    "SELECT s.subject_id, e.id, e.kind, e.batch FROM events e "
+                    "JOIN subjects s ON s.id = e.subject_pk ORDER BY e.id"
+                )
+            ).all()
+        by_subject: dict[str, list] = {}
+        for subject, *event in logged:
+            by_subject.setdefault(subject, []).append(tuple(event))
+        assert before[0] == by_subject
+        assert [kind for _id, kind, _batch in before[0]["M03"]].count("note") == 1
+        ws.withdraw_note(note, operator="tech")
+        with pytest.raises(StoreError, match="withdrawn already"):
+            ws.withdraw_note(note, operator="tech")
+        last_batch = next(e.batch for e in reversed(ws.history("M05")) if e.batch)
+        assert "M05" in ws.revert_batch(last_batch, reason="test", operator="tech").reverted
