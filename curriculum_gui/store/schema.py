@@ -107,8 +107,9 @@ metrics_sessions = sa.Table(
     # The stage after the trainer evaluated it (set with consumed_by by an applied event; a copy of what the
     # event's "why" says, for statistics): meaningful only while consumed by an applied event.
     sa.Column("stage_after", sa.String(200), nullable=True),
-    # Also how a subject's sessions are found (then sorted by date: see migration 0006).
     sa.UniqueConstraint("subject_pk", "session_id", name="uq_sessions_subject_session"),
+    # A subject's sessions by date: its last one (the subjects table), the latest before an undone batch.
+    sa.Index("ix_sessions_subject_date", "subject_pk", "session_date", "session_id"),
     sa.Index("ix_sessions_consumed", "consumed_by"),
 )
 
