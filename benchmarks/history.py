@@ -138,6 +138,7 @@ def archive_figures(
                 print(f"  {backend}: archive of {subjects} x {sessions} sessions built in {t_build:.1f} s")
             else:  # an archive this script built before (--archive-db): the same profiles, made again
                 ids = [r.subject for r in ws.subjects()]
+                sessions = ws.subject(ids[len(ids) // 2]).sessions_total  # days added by earlier runs too
                 subjects, made = len(ids), archive.profiles(ws.versions()[0].id, 10, sessions + 1)
                 print(f"  {backend}: the archive {reuse} ({subjects} subjects)")
             model = SubjectTableModel()
