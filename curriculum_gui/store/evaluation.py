@@ -46,6 +46,7 @@ from .errors import ConflictError
 from .records import APPLIED, AUTOMATIC, EVALUATED, ApplyResult, Suggestion, summary_text
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
+from .schema import pending_session
 from .schema import subjects as sub_t
 from .subjects import guarded_update
 
@@ -397,7 +398,7 @@ def apply(
     update = guarded_update(at, AUTOMATIC, on_curriculum=True)
     consume = (
         sa.update(ms_t)
-        .where(ms_t.c.id == sa.bindparam("b_session"), ms_t.c.consumed_by.is_(None))
+        .where(pending_session("b_session"))
         .values(consumed_by=sa.bindparam("b_event"), stage_after=sa.bindparam("b_stage_after"))
     )
     try:

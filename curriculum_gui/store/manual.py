@@ -26,6 +26,7 @@ from .errors import ConflictError, NotFound, StoreError
 from .records import MANUAL, REVERT, position_summary, summary_text
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
+from .schema import pending_session
 from .schema import subjects as sub_t
 from .subjects import guarded_update, stale
 
@@ -228,9 +229,7 @@ def _move_sessions(conn: Connection, changes: Sequence[Change], ids: Sequence[in
     again = [{"b_id": s, "b_by": c.reconsume[1]} for c in changes if c.reconsume for s in c.reconsume[0]]
     if again:
         conn.execute(
-            sa.update(ms_t)
-            .where(ms_t.c.id == sa.bindparam("b_id"), ms_t.c.consumed_by.is_(None))
-            .values(consumed_by=sa.bindparam("b_by")),
+            sa.update(ms_t).where(pending_session("b_id")).values(consumed_by=sa.bindparam("b_by")),
             again,
         )
     # Sessions from before a re-enrollment are history, not input for the new start.

@@ -113,6 +113,18 @@ metrics_sessions = sa.Table(
     sa.Index("ix_sessions_consumed", "consumed_by"),
 )
 
+
+def pending_session(id_param: str) -> sa.ColumnElement[bool]:
+    """The session of id ``id_param`` (a bound parameter), if not yet consumed; written so that PostgreSQL
+    finds it by its id. As ``consumed_by IS NULL`` it walked every pending entry of ``ix_sessions_consumed``
+    (whose statistics, from before the day's import, say there are none) for each row of a batch: 6 s to
+    apply 10,000 sessions to an archive of a million. (No event has id 0.)"""
+    return sa.and_(
+        metrics_sessions.c.id == sa.bindparam(id_param),
+        sa.func.coalesce(metrics_sessions.c.consumed_by, 0) == 0,
+    )
+
+
 weights = sa.Table(
     "weights",
     metadata,
