@@ -87,7 +87,7 @@ class _GcGate(QObject):
             self.was_interval = sys.getswitchinterval()
             sys.setswitchinterval(min(SWITCH_SECONDS, self.was_interval))
             gc.disable()
-            gc.unfreeze()  # what the last job left (see _release): collected with the old objects again
+            gc.unfreeze()  # what the last job left (see _release), frozen again when this one ends
         self.jobs += 1
 
     def _release(self) -> None:
@@ -99,7 +99,9 @@ class _GcGate(QObject):
             # Here, on the GUI thread. Everything made while the collector was off (a job over 10,000
             # subjects makes hundreds of thousands of objects) is set aside rather than collected now,
             # which would hold the window for a good part of a second; so no thread starts out past the
-            # threshold either. The next job gives it back to the oldest generation, collected in due course.
+            # threshold either. Known limit: the collector is off again before anything it set aside is
+            # looked at, so reference cycles made meanwhile are kept for good (a slow leak). Collecting
+            # them later crashed: some hold canvas items whose scene outlives them (stop 23's note).
             gc.freeze()
             gc.enable()
 
