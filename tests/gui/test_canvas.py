@@ -259,6 +259,29 @@ def test_a_name_editor_left_open_goes_with_its_node_and_nothing_crashes_later(qt
     assert document.undo_stack.count() == 3
 
 
+def test_a_canvas_deleted_by_qt_takes_its_scenes_and_a_later_collection_is_safe(qtbot, document) -> None:
+    """The scenes are the canvas's children: deleted with it. (Left to Python, a scene kept by a reference
+    cycle outlived the deleted canvas; collecting the cycle later freed its items one by one, the scene
+    told its already-freed Python side about the selection, and the process crashed.)"""
+    import gc
+
+    widget = CanvasWidget(document)  # not the fixture's: this one is deleted here
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.open_stage("two_choice")
+    widget.show_stages()
+    widget.stage_scene.select_ids(["warmup", "contrast"])
+    assert widget.stage_scene.parent() is widget
+    cycle: list = [widget, widget.stage_scene]
+    cycle.append(cycle)
+    del widget
+    cycle[0].deleteLater()
+    qtbot.wait(10)
+    del cycle
+    gc.collect()
+    assert len(document.curriculum.stages) == 6
+
+
 def test_a_refused_rename_is_reported_not_applied(widget, document, qtbot) -> None:
     with qtbot.waitSignal(widget.notice) as notice:
         assert not widget.stage_scene.rename_node("warmup", "Habituation")

@@ -72,3 +72,40 @@ def test_a_job_ending_after_its_window_closed_says_nothing_and_lets_go(qtbot, ca
     qtbot.waitUntil(lambda: worker.running() == 0, timeout=2000)
     assert sys.getswitchinterval() == interval and gc.isenabled()
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_the_cycles_a_job_leaves_are_collected_once_no_job_runs(qtbot) -> None:
+    """Set aside when the last job ends (no long collection on the GUI thread then), they are collected a
+    while later if no job started meanwhile, and not while one runs (they were kept for good before)."""
+    import weakref
+
+    class Node:
+        pass
+
+    made: list[weakref.ref] = []
+
+    def job(_progress) -> None:
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        made.append(weakref.ref(a))
+
+    gate = worker._gc_gate()
+    gate.idle_collection.setInterval(300)
+    go_on = threading.Event()
+    ended: list[object] = []
+    try:
+        for _ in range(3):
+            task = worker.start(job, ended.append, ended.append)
+            qtbot.waitUntil(lambda: worker.running() == 0, timeout=10_000)
+            del task
+        slow = worker.start(lambda _p: go_on.wait(10), ended.append, ended.append)
+        qtbot.wait(400)  # past the delay, but a job runs: nothing collected
+        assert all(ref() is not None for ref in made)
+        go_on.set()
+        qtbot.waitUntil(lambda: worker.running() == 0, timeout=10_000)
+        qtbot.waitUntil(lambda: all(ref() is None for ref in made), timeout=5_000)
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+        del slow
+    finally:
+        go_on.set()
+        gate.idle_collection.setInterval(worker.COLLECT_AFTER_MS)

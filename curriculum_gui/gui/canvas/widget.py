@@ -45,7 +45,9 @@ class CanvasWidget(QWidget):
     def __init__(self, document: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document: Any = None
-        self.stage_scene = StageScene()
+        # The scenes are the widget's children: Qt deletes them with it. Left to Python, a scene outlived
+        # the deleted widget in a reference cycle, and its collection later crashed (stop 23's note).
+        self.stage_scene = StageScene(parent=self)
         self.stage_view = CanvasView(self.stage_scene)
         self.policy_scene: PolicyScene | None = None
         self.policy_view: CanvasView | None = None
@@ -111,7 +113,7 @@ class CanvasWidget(QWidget):
         if self.document is None or self.document.curriculum.stage(stage_id) is None:
             return
         self._drop_policy_level()
-        self.policy_scene = PolicyScene(self.document, stage_id)
+        self.policy_scene = PolicyScene(self.document, stage_id, parent=self)
         self.policy_scene.snap_enabled = self.snap_action.isChecked()
         self._connect_scene(self.policy_scene)
         self.policy_scene.level_removed.connect(self.show_stages)

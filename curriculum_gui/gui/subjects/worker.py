@@ -9,7 +9,9 @@ No cyclic garbage collection while a job runs (:class:`_GcGate`). Python's colle
 thread crosses its threshold; on a worker thread it may free a Qt object caught in a reference cycle, and
 Qt then destroys it from that thread while the GUI thread destroys another: each waits for the other's
 lock and the application hangs (seen with PySide6 6.11). So the collector is switched off on the GUI
-thread before a job starts, and back on, after one collection there, when the last job has ended.
+thread before a job starts, and back on when the last job has ended, with what exists then set aside
+(``gc.freeze``): a collection over a job's hundreds of thousands of objects would hold the window. The
+cycles among them are collected a few seconds later, if no job started meanwhile (:data:`COLLECT_AFTER_MS`).
 Reference counting, which frees almost everything, goes on meanwhile.
 
 While jobs run, the interpreter switches threads every millisecond (:data:`SWITCH_SECONDS`) instead of
@@ -26,13 +28,16 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 Progress = Callable[[int, int], None]
 Job = Callable[[Progress], Any]
 
 SWITCH_SECONDS = 0.001
 """The interpreter's switch interval while jobs run (its default, 5 ms, comes back after the last)."""
+
+COLLECT_AFTER_MS = 5000
+"""How long after the last job ends the cycles set aside by the jobs are collected, if none started since."""
 
 
 class Relay(QObject):
@@ -80,14 +85,18 @@ class _GcGate(QObject):
         self.was_enabled = True
         self.was_interval = sys.getswitchinterval()
         self.ended.connect(self._release)
+        self.idle_collection = QTimer(self)
+        self.idle_collection.setSingleShot(True)
+        self.idle_collection.setInterval(COLLECT_AFTER_MS)
+        self.idle_collection.timeout.connect(self._collect)
 
     def hold(self) -> None:
         if self.jobs == 0:
+            self.idle_collection.stop()
             self.was_enabled = gc.isenabled()
             self.was_interval = sys.getswitchinterval()
             sys.setswitchinterval(min(SWITCH_SECONDS, self.was_interval))
             gc.disable()
-            gc.unfreeze()  # what the last job left (see _release), frozen again when this one ends
         self.jobs += 1
 
     def _release(self) -> None:
@@ -99,11 +108,18 @@ class _GcGate(QObject):
             # Here, on the GUI thread. Everything made while the collector was off (a job over 10,000
             # subjects makes hundreds of thousands of objects) is set aside rather than collected now,
             # which would hold the window for a good part of a second; so no thread starts out past the
-            # threshold either. Known limit: the collector is off again before anything it set aside is
-            # looked at, so reference cycles made meanwhile are kept for good (a slow leak). Collecting
-            # them later crashed: some hold canvas items whose scene outlives them (stop 23's note).
+            # threshold either. What is set aside is collected a while later, if no job started since.
             gc.freeze()
             gc.enable()
+            self.idle_collection.start()
+
+    def _collect(self) -> None:
+        """The cycles the jobs left, set aside with everything else when the last one ended (else never
+        collected: a day of jobs kept every one), collected while nothing runs: one pause, once."""
+        if self.jobs or not gc.isenabled():
+            return
+        gc.unfreeze()
+        gc.collect()
 
 
 _gate: _GcGate | None = None
