@@ -11,7 +11,7 @@ Qt then destroys it from that thread while the GUI thread destroys another: each
 lock and the application hangs (seen with PySide6 6.11). So the collector is switched off on the GUI
 thread before a job starts, and back on when the last job has ended, with what exists then set aside
 (``gc.freeze``): a collection over a job's hundreds of thousands of objects would hold the window. The
-cycles among them are collected a few seconds later, if no job started meanwhile (:data:`COLLECT_AFTER_MS`).
+cycles among them are collected half a minute later, if no job started meanwhile (:data:`COLLECT_AFTER_MS`).
 Reference counting, which frees almost everything, goes on meanwhile.
 
 While jobs run, the interpreter switches threads every millisecond (:data:`SWITCH_SECONDS`) instead of
@@ -36,7 +36,7 @@ Job = Callable[[Progress], Any]
 SWITCH_SECONDS = 0.001
 """The interpreter's switch interval while jobs run (its default, 5 ms, comes back after the last)."""
 
-COLLECT_AFTER_MS = 5000
+COLLECT_AFTER_MS = 30_000
 """How long after the last job ends the cycles set aside by the jobs are collected, if none started since."""
 
 
