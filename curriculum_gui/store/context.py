@@ -276,6 +276,58 @@ def fetch_tuples(conn: Connection, query: sa.Select) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
+def execute_many(
+    conn: Connection, statement: sa.Insert | sa.Update | sa.Delete, rows: Sequence[dict[str, Any]]
+) -> int:
+    """``statement`` once for each of ``rows`` (dicts with the same keys); the number of rows changed.
+
+    On SQLite, through the driver's ``executemany`` with the statement compiled once. SQLAlchemy's own
+    path builds and converts every row's parameters in Python. For apply of 10,000 subjects that took
+    longer than SQLite's own work. A statement with Python-side defaults (which SQLAlchemy works out per
+    row) and other databases go through SQLAlchemy (on PostgreSQL it batches inserts into multi-row
+    VALUES)."""
+    if not rows:
+        return 0
+    if conn.dialect.name != "sqlite":
+        return conn.execute(statement, list(rows)).rowcount
+    dialect = conn.dialect
+    keys = list(rows[0])
+    compiled = statement.compile(dialect=dialect, column_keys=keys)
+    if compiled.insert_prefetch or compiled.update_prefetch or not compiled.positional:
+        return conn.execute(statement, list(rows)).rowcount
+    names = compiled.positiontup or ()
+    binds = compiled.binds
+    # Built a column at a time, then zipped into rows: a value is converted once per distinct value. A
+    # name the rows do not hold is a value of the statement's own (``.values(updated_at=at)``).
+    columns = []
+    for name in names:
+        processor = binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        own = name not in rows[0]
+        column = [binds[name].effective_value] * len(rows) if own else [row[name] for row in rows]
+        if processor is not None:
+            column = _converted(column, processor)
+        columns.append(column)
+    args = list(zip(*columns, strict=True))
+    sql = compiled.string
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dbapi_error = dialect.loaded_dbapi.Error
+    try:
+        cursor.executemany(sql, args)
+        return cursor.rowcount
+    except dbapi_error as e:  # as SQLAlchemy would raise it, so the store's messages are the same
+        raise sa.exc.DBAPIError.instance(sql, args[:1], e, dbapi_error) from e
+    finally:
+        cursor.close()
+
+
+def _converted(column: list[Any], processor: Callable[[Any], Any]) -> list[Any]:
+    try:
+        done = {(type(v), v): processor(v) for v in set(column) if v is not None}  # (True and 1 differ)
+    except TypeError:  # unhashable values: one at a time
+        return [None if v is None else processor(v) for v in column]
+    return [None if v is None else done[type(v), v] for v in column]
+
+
 def subject_row(conn: Connection, subject: str, where: str) -> Any:
     row = conn.execute(sa.select(sub_t).where(sub_t.c.subject_id == subject)).first()
     if row is None:

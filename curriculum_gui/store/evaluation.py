@@ -39,6 +39,7 @@ from .context import (
     collector_paused,
     default_operator,
     dumps,
+    execute_many,
     now,
     shown_names,
 )
@@ -428,7 +429,8 @@ def _write_batch(
         for start in range(0, len(todo), CHUNK):
             chunk = todo[start : start + CHUNK]
             after = [state_text(s.suggested) for s in chunk]
-            done = conn.execute(
+            done = execute_many(
+                conn,
                 update,
                 [
                     {
@@ -440,14 +442,15 @@ def _write_batch(
                     for s, text in zip(chunk, after, strict=True)
                 ],
             )
-            if done.rowcount != len(chunk):
+            if done != len(chunk):
                 raise _Stale
             after_apply = {s.subject_pk: s.history.resolve() for s in chunk if s.history is not None}
             grown = {pk: r for pk, r in after_apply.items() if r.packed.grown}
             histories.save(conn, grown, grown=True)  # carried on: only its last chunk is written
             histories.save(conn, {pk: r for pk, r in after_apply.items() if pk not in grown})
             histories.drop(conn, [s.subject_pk for s in chunk if s.history is None])
-            conn.execute(
+            execute_many(
+                conn,
                 sa.insert(ev_t),
                 [
                     {
@@ -474,8 +477,7 @@ def _write_batch(
             for s in todo
             for session, stage in zip(s.session_pks, _stages_after(s), strict=True)
         ]
-        done = conn.execute(consume, consumed)
-        if done.rowcount != len(consumed):
+        if execute_many(conn, consume, consumed) != len(consumed):
             raise ConflictError(
                 f"some sessions were evaluated by someone else meanwhile in {ws.where}: "
                 "nothing was applied; evaluate again"

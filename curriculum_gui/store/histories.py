@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..core.histories import add_session
-from .context import fetch_tuples
+from .context import execute_many, fetch_tuples
 from .schema import curriculum_versions as cv_t
 from .schema import metrics_sessions as ms_t
 from .schema import subject_histories as sh_t
@@ -388,7 +388,8 @@ def save(conn: Connection, running: Mapping[int, Running], fresh: bool = False, 
     if not fresh and not grown:
         for start in range(0, len(pks), CHUNK):
             conn.execute(sa.delete(sh_t).where(sh_t.c.subject_pk.in_(pks[start : start + CHUNK])))
-        conn.execute(
+        execute_many(
+            conn,
             sa.delete(sc_t).where(
                 sc_t.c.subject_pk == sa.bindparam("b_pk"), sc_t.c.chunk >= sa.bindparam("b_from")
             ),
@@ -401,9 +402,9 @@ def save(conn: Connection, running: Mapping[int, Running], fresh: bool = False, 
         insert_headers = _upsert(conn, sh_t, ("subject_pk",))
         insert_chunks = _upsert(conn, sc_t, ("subject_pk", "chunk"))
     for start in range(0, len(headers), CHUNK):
-        conn.execute(insert_headers, headers[start : start + CHUNK])
+        execute_many(conn, insert_headers, headers[start : start + CHUNK])
     for start in range(0, len(rows), CHUNK):
-        conn.execute(insert_chunks, rows[start : start + CHUNK])
+        execute_many(conn, insert_chunks, rows[start : start + CHUNK])
 
 
 def _upsert(conn: Connection, table: sa.Table, keys: tuple[str, ...]) -> Any:
@@ -431,7 +432,8 @@ def carry(conn: Connection, moves: Sequence[tuple[int, int]]) -> None:
     again (override, eject): a running history valid before is valid after (its row version goes up by
     one, as the subject's did); a stale one stays stale."""
     if moves:
-        conn.execute(
+        execute_many(
+            conn,
             sa.update(sh_t)
             .where(sh_t.c.subject_pk == sa.bindparam("b_pk"), sh_t.c.row_version == sa.bindparam("b_v"))
             .values(row_version=sh_t.c.row_version + 1),

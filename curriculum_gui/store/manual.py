@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from ..core.trainer import SubjectState
 from . import histories
-from .context import Loaded, dumps, shown_names
+from .context import Loaded, dumps, execute_many, shown_names
 from .errors import ConflictError, NotFound, StoreError
 from .records import MANUAL, REVERT, position_summary, summary_text
 from .schema import events as ev_t
@@ -151,7 +151,7 @@ def write_changes(
     ]
     for start in range(0, len(values), CHUNK):
         chunk = values[start : start + CHUNK]
-        if conn.execute(update, chunk).rowcount != len(chunk):
+        if execute_many(conn, update, chunk) != len(chunk):
             names = tuple(c.row.subject_id for c in changes)
             raise ConflictError(
                 f"subjects were changed by someone else meanwhile in {where}: nothing was changed; "
@@ -222,20 +222,23 @@ def _sessions_consumed_by(conn: Connection, event_ids: Iterable[int]) -> dict[in
 def _move_sessions(conn: Connection, changes: Sequence[Change], ids: Sequence[int]) -> None:
     release = [{"b_event": c.release} for c in changes if c.release is not None]
     if release:
-        conn.execute(
+        execute_many(
+            conn,
             sa.update(ms_t).where(ms_t.c.consumed_by == sa.bindparam("b_event")).values(consumed_by=None),
             release,
         )
     again = [{"b_id": s, "b_by": c.reconsume[1]} for c in changes if c.reconsume for s in c.reconsume[0]]
     if again:
-        conn.execute(
+        execute_many(
+            conn,
             sa.update(ms_t).where(pending_session("b_id")).values(consumed_by=sa.bindparam("b_by")),
             again,
         )
     # Sessions from before a re-enrollment are history, not input for the new start.
     aside = [{"b_pk": c.row.id, "b_event": i} for c, i in zip(changes, ids, strict=True) if c.set_aside]
     if aside:
-        conn.execute(
+        execute_many(
+            conn,
             sa.update(ms_t)
             .where(ms_t.c.subject_pk == sa.bindparam("b_pk"), ms_t.c.consumed_by.is_(None))
             .values(consumed_by=sa.bindparam("b_event")),

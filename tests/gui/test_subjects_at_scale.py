@@ -162,3 +162,27 @@ def test_the_collector_sets_a_jobs_objects_aside_and_runs_again(qtbot, view: Sub
     wait_idle(qtbot, view)
     qtbot.waitUntil(gc.isenabled)
     assert gc.get_freeze_count() > 0
+
+
+def test_a_jobs_end_comes_in_turns_and_the_side_panel_then_lists_what_can_be_done(
+    qtbot, big_view: SubjectsView
+) -> None:
+    """The rows shown, the caller's follow-up and the actions made available again run on separate turns
+    of the event loop (each is tens of milliseconds at 10,000 subjects). The view stays busy until the
+    last, and the side panel, filled while every action was off, then names the actions again."""
+    view = big_view
+    view.table.selectAll()
+    assert "Override" in view.detail.header.text()
+    steps: list[tuple[str, bool, bool]] = []  # (what, busy, an action available)
+
+    def note(what: str) -> None:
+        steps.append((what, view.busy, view.override_action.isEnabled()))
+
+    view.refreshed.connect(lambda: note("rows shown"))
+    assert view._run("Reading…", lambda _p: None, lambda _r: note("follow-up"), reload=True)
+    wait_idle(qtbot, view)
+    assert steps == [("rows shown", True, False), ("follow-up", True, False)]
+    assert view.override_action.isEnabled()
+    header = view.detail.header.text()
+    assert f"{view.proxy.rowCount()} subjects selected" in header
+    assert "Override" in header and "nothing now" not in header

@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import threading
 
+import pytest
+
 from curriculum_gui.gui.subjects import worker
 
 
@@ -65,7 +67,7 @@ def test_a_job_ending_after_its_window_closed_says_nothing_and_lets_go(qtbot, ca
     interval = sys.getswitchinterval()
     gate = worker._gc_gate()
     gate.hold()
-    assert worker.running() == 1 and sys.getswitchinterval() == worker.SWITCH_SECONDS
+    assert worker.running() == 1 and sys.getswitchinterval() == pytest.approx(worker.SWITCH_SECONDS)
     task = worker.Task(lambda _progress: 1 / 0)
     shiboken6.delete(task.relay)
     task.run()  # raised "Signal source has been deleted" from the thread before

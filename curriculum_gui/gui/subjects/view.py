@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QThreadPool, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -518,6 +518,12 @@ class SubjectsView(ManualChanges, QWidget):
         except StoreError as exc:
             self.show_message("error", f"Cannot read the subject: {exc}")
 
+    def _show_selection_actions(self) -> None:
+        """The side panel's summary of the selection, with the actions available now (no subject open)."""
+        if not (self.detail.subject and self.model.row_of(self.detail.subject) is not None):
+            rows = self.table_rows()
+            self.detail.show_selection(len(rows), self._actions_for(rows), [r.subject for r in rows])
+
     def _is_terminal(self, row: SubjectRow) -> bool:
         stage = self.ws.curriculum(row.curriculum_version_id).stage(row.stage_id) if row.stage_id else None
         return stage is None or stage.terminal
@@ -656,8 +662,8 @@ class SubjectsView(ManualChanges, QWidget):
         return [a.text().replace("…", "").replace("&", "") for a in actions if a.isEnabled()]
 
     def _update_actions(self) -> None:
-        rows = self.selected_rows() if hasattr(self, "tabs") else []
         idle = not self.busy
+        rows = self.selected_rows() if idle and hasattr(self, "tabs") else []  # busy: all off anyway
         on = any(r.on_curriculum for r in rows)  # (any, not a list: every row may be selected)
         for action in (
             self.register_action,
@@ -707,14 +713,25 @@ class SubjectsView(ManualChanges, QWidget):
             return (result, read(result)) if read is not None else result
 
         def finished(result: Any) -> None:
-            self._set_busy(False)
             if read is not None:
                 result, rows = result
                 if isinstance(rows, StoreError):
                     self.show_message("error", f"Cannot read the subjects: {rows}")
                 else:
                     self._show_rows(rows)
+            # The rest on later turns of the event loop (busy until the last): at 10,000 subjects, the rows
+            # shown, the caller's follow-up and the actions made available again are each tens of
+            # milliseconds, which in one go held the window past 100 ms (benchmarks/subjects.py).
+            QTimer.singleShot(0, self, lambda: end(result))
+
+        def end(result: Any) -> None:
             done(result)
+            QTimer.singleShot(0, self, idle)
+
+        def idle() -> None:
+            self._set_busy(False)
+            if read is not None:
+                self._show_selection_actions()  # listed while busy: none were available then
 
         def on_error(exc: Exception) -> None:
             self._set_busy(False)
@@ -733,7 +750,8 @@ class SubjectsView(ManualChanges, QWidget):
         )
         self.progress_label.setText(elided)
         self.progress_label.setToolTip(label)
-        self.progress.setRange(0, 0)  # busy until the first progress report
+        if busy:
+            self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress_row.setVisible(busy)
         if not busy:
             self._task = None
