@@ -22,6 +22,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from . import trainer as trainer_module
+from .model import Curriculum, PythonRule
+from .rules.errors import RuleError
+from .rules.parser import parse_condition, parse_update
+from .rules.windows import history_reads
 from .trainer import Evaluation, SubjectState, Trainer
 
 MAX_SESSIONS = 1000
@@ -30,6 +35,38 @@ MAX_SESSIONS = 1000
 COPY_LIMIT = 256
 """A history this long or shorter is copied for each evaluation; a longer one is shared, and the
 evaluation's "why" worked out at once (:meth:`Evaluation.settled`), so memory stays linear."""
+
+
+def history_windows(curriculum: Curriculum, names: Iterable[str]) -> dict[str, int | None]:
+    """For each history (``number_list`` metric) in ``names``: how many of its last items the trainer's
+    rules (stage and policy transitions, policy updates) can read, or None when one may read it whole.
+    A Python rule, or a rule that does not parse, may read anything: every history is then whole."""
+    wanted = frozenset(names)
+    out: dict[str, int | None] = dict.fromkeys(wanted, 0)
+    rules = [(t.rule, parse_condition) for t in curriculum.stage_transitions]
+    for stage in curriculum.stages:
+        rules += [(t.rule, parse_condition) for t in stage.policy_transitions]
+        rules += [(p.updates, parse_update) for p in stage.policies]
+    for rule, parse in rules:
+        if isinstance(rule, PythonRule):
+            return dict.fromkeys(wanted)
+        if not rule.expression.strip():
+            continue
+        try:
+            tree = parse(rule.expression).tree
+        except RuleError:
+            return dict.fromkeys(wanted)
+        for name, n in history_reads(tree, wanted).items():
+            before = out[name]
+            out[name] = None if n is None or before is None else max(before, n)
+    return out
+
+
+def window(read: int | None) -> int | None:
+    """The last items of a history to give the trainer as they are, for a rule that reads ``read`` of them
+    (:func:`history_windows`): at least as many as the "why" shows (:data:`~.trainer.SHOWN_ITEMS`, read
+    when called), so that it reads the same; None: the whole history."""
+    return None if read is None else max(read, trainer_module.SHOWN_ITEMS)
 
 
 def not_measured(name: str, session: str) -> str:

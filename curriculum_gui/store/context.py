@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
 from ..core import native_format
+from ..core.histories import history_windows
 from ..core.model import Curriculum
 from ..core.text import text_problem
 from ..core.trainer import PythonRuleRunner, Trainer
@@ -106,6 +107,9 @@ class Loaded:
     curriculum: Curriculum
     trainer: Trainer
     list_metrics: frozenset[str]
+    windows: dict[str, int | None]
+    """Per list metric, how many of its last items the rules can read (None: all of it); see
+    :func:`~curriculum_gui.core.histories.history_windows`."""
 
 
 class StoreContext:
@@ -239,7 +243,9 @@ class StoreContext:
             raise NotFound(f"no curriculum version #{version_id} in {self.where}")
         curriculum = native_format.loads(row.document_json, f"{row.name} {row.version}")
         lists = frozenset(m.name for m in curriculum.metrics if m.type.value == "number_list")
-        loaded = Loaded(version_record(row), curriculum, Trainer(curriculum, self.python_rules), lists)
+        trainer = Trainer(curriculum, self.python_rules)
+        windows = history_windows(curriculum, lists)
+        loaded = Loaded(version_record(row), curriculum, trainer, lists, windows)
         self._loaded[version_id] = loaded
         return loaded
 

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from ..core.histories import Run, Session, run
+from ..core.histories import Run, Session, run, window
 from ..core.trainer import SubjectState
 from ..core.weights import WEIGHT_FRACTION
 from . import histories, weights
@@ -216,7 +216,7 @@ def _suggest(
     if fractions and loaded.curriculum.metric(WEIGHT_FRACTION) is not None:
         given = [s._replace(values=weights.with_fraction(dict(s.values), fractions.get(s.pk))) for s in given]
     if running is not None:
-        kept = running.packed.lists()
+        kept = _histories(loaded, running, names, given)
         series = {name: kept[name] for name in names}
     else:
         series = {name: [] for name in names}
@@ -252,6 +252,18 @@ def _suggest(
         waiting=result.waiting,
         history=_running_after(row_version, running, sessions, given, result),
     )
+
+
+def _histories(
+    loaded: Loaded, running: histories.Running, names: list[str], given: list[Session]
+) -> dict[str, list[Any]]:
+    """The running histories for the trainer: only the last items the rules can read are unpacked
+    (:meth:`~.histories.Packed.tails`), unless a pending session gives a whole list or the stored names
+    differ (then the history after the apply is packed again from these lists: they must be whole)."""
+    packed = running.packed
+    if set(names) != packed.names() or any(type(s.values.get(n)) is list for s in given for n in names):
+        return packed.lists()
+    return packed.tails({name: window(loaded.windows.get(name)) for name in names})
 
 
 class HistoryAfter(NamedTuple):

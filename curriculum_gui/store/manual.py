@@ -178,12 +178,29 @@ def write_changes(
                 "position_summary": summary_text(position_summary(c.kind, data)),
             }
         )
+    ids = _insert_events(conn, events, batch)
+    _follow_histories(conn, changes)
+    _move_sessions(conn, changes, ids)
+    return ids
+
+
+def _insert_events(conn: Connection, events: list[dict[str, Any]], batch: str | None) -> list[int]:
+    """Insert the events; their ids, in order. On SQLite, the events of a batch new to the log go in
+    without RETURNING and their ids are read by the batch (the log is append-only and SQLite numbers
+    rows in the order they come): RETURNING ten thousand rows costs several times the insert, all of it
+    in Python, where it holds up the window while a revert runs."""
+    by_batch = sa.select(ev_t.c.id).where(ev_t.c.batch == batch)
+    if (
+        batch is not None
+        and conn.dialect.name == "sqlite"
+        and conn.execute(by_batch.limit(1)).first() is None
+    ):
+        execute_many(conn, sa.insert(ev_t), events)
+        return list(conn.execute(by_batch.order_by(ev_t.c.id)).scalars())
     ids: list[int] = []
     insert = sa.insert(ev_t).returning(ev_t.c.id, sort_by_parameter_order=True)
     for start in range(0, len(events), CHUNK):
         ids.extend(conn.execute(insert, events[start : start + CHUNK]).scalars().all())
-    _follow_histories(conn, changes)
-    _move_sessions(conn, changes, ids)
     return ids
 
 

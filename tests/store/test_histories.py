@@ -221,6 +221,39 @@ def test_histories_stored_in_chunks_of_another_size_still_grow_right(monkeypatch
         assert packed.extended(grown, set()).lists() == grown
 
 
+@pytest.mark.parametrize("chunk_items", [4, 64])
+def test_the_tails_of_stored_histories_are_their_last_items_at_full_length(
+    ws: Workspace, version, monkeypatch, chunk_items: int
+) -> None:
+    """What the trainer gets when its rules read only the last items: the same length, the same last
+    items (at least the whole last chunk, gaps as gaps), None before; whole when nothing would be left
+    out, for a name read whole, and for a part stored as JSON. Growing it afterwards stores only the new
+    items, never the None placeholders."""
+    monkeypatch.setattr(histories, "CHUNK_ITEMS", chunk_items)
+    series = {
+        "accuracy": [round(0.01 * i, 2) if i % 7 else None for i in range(150)],
+        "trials": list(range(150)),
+        "mixed": [1, 2.5] * 75,  # JSON: not fixed-width
+    }
+    ws.register(["A"], version.id)
+    with ws.write() as conn:
+        histories.save(conn, {1: histories.Running(1, 150, None, histories.Packed.of(series))})
+        packed = histories.load(conn, [1])[1].packed
+    last_chunk = packed.chunks[-1].columns["accuracy"][1]
+    tails = packed.tails({"accuracy": 5, "trials": None, "mixed": 3})
+    keep = max(5, last_chunk)
+    assert len(tails["accuracy"]) == 150
+    assert tails["accuracy"][-keep:] == series["accuracy"][-keep:]
+    assert tails["accuracy"][:-keep] == [None] * (150 - keep)
+    assert tails["trials"] == series["trials"] and tails["mixed"] == series["mixed"]
+    assert packed.tails({"accuracy": 149})["accuracy"][1:] == series["accuracy"][1:]
+    assert packed.tails({"accuracy": 150})["accuracy"] == series["accuracy"]
+    for more in (0.5, 1):  # 1 in a column of floats: the last chunk is packed again from these lists
+        added = {name: [*values, more] for name, values in tails.items()}
+        grown = packed.extended(added, set())
+        assert grown.lists() == {name: [*values, more] for name, values in series.items()}
+
+
 # --- position summaries of events (the cohort grid of a large archive) --------------------------------
 
 

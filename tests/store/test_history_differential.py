@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from curriculum_gui.core import histories as core_histories
+from curriculum_gui.core import trainer as trainer_module
 from curriculum_gui.core.metrics_import import MetricsRow
 from curriculum_gui.core.model import Curriculum, Metric
 from curriculum_gui.store import Workspace, evaluation, histories, metrics
@@ -229,3 +230,35 @@ def test_the_scenarios_meet_every_case(tmp_path, curriculum) -> None:
     assert all(seen.values()), seen
     with Workspace.open(tmp_path / "d0.sqlite3") as ws, ws.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(sh_t)).scalar_one() >= 1
+
+
+def test_histories_given_by_their_last_items_agree_with_whole_ones(tmp_path, curriculum, monkeypatch) -> None:
+    """The example's rules read at most the last five items of each history, so the running evaluation
+    unpacks only those (the why shows 3 here, chunks hold 2: long histories come early) and gives None
+    before them. Every evaluation must still agree with the one rebuilt from whole histories, and what
+    an apply stores must hold no placeholder. On odd seeds a rule also reads ``trials`` whole: that
+    one is then given whole, ``accuracy`` still by its last items."""
+    monkeypatch.setattr(trainer_module, "SHOWN_ITEMS", 3)
+    monkeypatch.setattr(histories, "CHUNK_ITEMS", 2)
+    cut: list[str] = []
+    tail = histories.Packed._tail
+
+    def spy(self: histories.Packed, name: str, n: int) -> list[Any] | None:
+        out = tail(self, name, n)
+        if out is not None:
+            cut.append(name)
+        return out
+
+    monkeypatch.setattr(histories.Packed, "_tail", spy)
+    for seed in range(6):
+        cut.clear()
+        chosen = curriculum.model_copy(deep=True)
+        if seed % 2:
+            chosen.stage_transitions[0].rule.expression += " and sum(trials) >= 0"
+        with Workspace.open(tmp_path / f"d{seed}.sqlite3", create=True) as ws:
+            evaluations, held = _scenario(ws, chosen, 200 + seed)
+        assert evaluations >= 2 and held >= 1
+        if seed % 2:
+            assert "trials" not in cut
+        else:
+            assert "accuracy" in cut or "trials" in cut, seed

@@ -152,6 +152,7 @@ class SubjectsView(ManualChanges, QWidget):
         self._task: worker.Task | None = None
         self._following: worker.Task | None = None  # a read after another program's change (follow)
         self._jobs = 0  # jobs started: a read that follows changes is dropped if one started meanwhile
+        self._insight_due = False  # rows shown while busy: attention read again once idle (_set_busy)
         self._cohort_stale = True
         self._chosen: tuple[str, ...] = ()  # the subjects selected in the table, as last seen
         self.setAcceptDrops(True)
@@ -489,7 +490,10 @@ class SubjectsView(ManualChanges, QWidget):
                 self.model.install(prepared)
                 self.select_subjects(selected)
         self.loaded = True
-        self.insight.refresh()
+        if self.busy:  # at a job's end: its follow-up jobs start once the window has done its part
+            self._insight_due = True
+        else:
+            self.insight.refresh()
         self._cohort_stale = True
         self._refresh_pages()
         self._update_count()
@@ -758,6 +762,9 @@ class SubjectsView(ManualChanges, QWidget):
         self._update_actions()
         self.review.set_busy(busy)
         self.busy_changed.emit(busy)
+        if not busy and self._insight_due:
+            self._insight_due = False
+            self.insight.refresh()
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
