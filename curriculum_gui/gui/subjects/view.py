@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,11 @@ class Banner(QFrame):
 
 
 PROGRESS_LABEL_PX = 320  # the widest the job's label beside the filters gets
+
+
+SETTLE_SECONDS = 0.025
+"""How long a job waits on its thread, as it starts, for the window to lay out and repaint what the
+start changed before the job competes with it for the interpreter."""
 
 
 class SubjectsView(ManualChanges, QWidget):
@@ -713,6 +719,10 @@ class SubjectsView(ManualChanges, QWidget):
         read = self._reader(reload if callable(reload) else None) if reload else None
 
         def work(progress: worker.Progress) -> Any:
+            # The window first lays out and repaints what the start changed (the progress bar, the
+            # actions): a repaint calls the table model hundreds of times, and once the job runs each
+            # call waits its turn for the interpreter (benchmarks/subjects.py).
+            time.sleep(SETTLE_SECONDS)
             result = job(progress)
             return (result, read(result)) if read is not None else result
 
