@@ -271,13 +271,22 @@ def fetch_tuples(conn: Connection, query: sa.Select) -> list[tuple[Any, ...]]:
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     args: Any = tuple(params[name] for name in compiled.positiontup or ()) if compiled.positional else params
+    sql = str(compiled)
+    with _driver_cursor(conn, sql, args) as cursor:
+        cursor.execute(sql, args)
+        return cursor.fetchall()
+
+
+@contextmanager
+def _driver_cursor(conn: Connection, sql: str, args: Any) -> Iterator[Any]:
+    """A cursor of the driver's own on ``conn`` (in its transaction), closed after; the driver's errors
+    raised as SQLAlchemy raises them, so the store's messages are the same."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     dbapi_error = conn.dialect.loaded_dbapi.Error
     try:
-        cursor.execute(str(compiled), args)
-        return cursor.fetchall()
-    except dbapi_error as e:  # as SQLAlchemy would raise it, so the store's messages are the same
-        raise sa.exc.DBAPIError.instance(str(compiled), args, e, dbapi_error) from e
+        yield cursor
+    except dbapi_error as e:
+        raise sa.exc.DBAPIError.instance(sql, args, e, dbapi_error) from e
     finally:
         cursor.close()
 
@@ -315,15 +324,9 @@ def execute_many(
         columns.append(column)
     args = list(zip(*columns, strict=True))
     sql = compiled.string
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    dbapi_error = dialect.loaded_dbapi.Error
-    try:
+    with _driver_cursor(conn, sql, args[:1]) as cursor:
         cursor.executemany(sql, args)
         return cursor.rowcount
-    except dbapi_error as e:  # as SQLAlchemy would raise it, so the store's messages are the same
-        raise sa.exc.DBAPIError.instance(sql, args[:1], e, dbapi_error) from e
-    finally:
-        cursor.close()
 
 
 def _converted(column: list[Any], processor: Callable[[Any], Any]) -> list[Any]:
