@@ -297,3 +297,84 @@ def test_on_a_1280_screen_the_inspector_can_be_widened_for_the_attention_rules(
         win.resizeDocks([win.inspector_dock], [400], Qt.Orientation.Horizontal)
         qtbot.waitUntil(lambda: win.inspector_dock.width() >= 390, timeout=5000)  # noqa: B023
         assert win.width() == 1280 and win.minimumSizeHint().width() < 1280 - 400
+
+
+def test_attention_asked_for_again_while_it_runs_runs_once_more_after_it(
+    qtbot, demo_view: SubjectsView, monkeypatch
+) -> None:
+    """One attention job at a time: asked three times while one runs, it runs once more after it, on the
+    table as it is then, and only that last result is shown."""
+    import threading
+
+    from curriculum_gui.gui.subjects import insight
+
+    monkeypatch.setattr(insight, "SYNCHRONOUS_UP_TO", 0)
+    ws = demo_view.ws
+    started: list[int] = []
+    running = [0]
+    overlap = [0]
+    gate = threading.Event()
+    original = ws.attention
+
+    def attention(**kwargs):
+        started.append(1)
+        running[0] += 1
+        overlap[0] = max(overlap[0], running[0])
+        if len(started) == 1:
+            gate.wait(10)  # the first one is still running while the others are asked for
+        try:
+            return original(**kwargs)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(ws, "attention", attention)
+    arrived: list[int] = []
+    demo_view.insight.attention_changed.connect(arrived.append)
+    demo_view.model.set_attention({})
+    for _ in range(3):
+        demo_view.insight.refresh_attention()
+    qtbot.wait(50)
+    assert len(started) == 1
+    gate.set()
+    qtbot.waitUntil(lambda: demo_view.insight.idle and len(arrived) == 1, timeout=30_000)
+    qtbot.wait(100)
+    assert len(started) == 2 and overlap[0] == 1
+    assert arrived == [len(FLAGGED)] and set(demo_view.model.attention) == FLAGGED
+
+
+def test_a_change_check_that_finds_the_same_subjects_keeps_the_table_and_its_attention(
+    qtbot, demo_view: SubjectsView, monkeypatch
+) -> None:
+    """After this window's own writes the change watcher sees a commit like any other: the table is read
+    again on the thread pool and, being the same, neither reinstalled nor its attention worked out again.
+    A real change from elsewhere is shown, with its attention."""
+    from curriculum_gui.gui.subjects import insight
+    from curriculum_gui.store import Workspace
+
+    monkeypatch.setattr(insight, "SYNCHRONOUS_UP_TO", 0)
+    view = demo_view
+    wait_idle(qtbot, view)
+    installs: list[int] = []
+    attention_runs: list[int] = []
+    original_install, original_attention = view.model.install, view.ws.attention
+    monkeypatch.setattr(view.model, "install", lambda p: (installs.append(1), original_install(p))[1])
+    monkeypatch.setattr(
+        view.ws, "attention", lambda **kw: (attention_runs.append(1), original_attention(**kw))[1]
+    )
+    view.open_subject("M01")
+    pages: list[str] = []
+    monkeypatch.setattr(view.subject_page, "show_subject", lambda ws, s, *a, **k: pages.append(s))
+    view.follow()
+    qtbot.waitUntil(lambda: view._following is None, timeout=30_000)
+    wait_idle(qtbot, view)
+    assert installs == [] and attention_runs == []
+    assert pages == ["M01"]  # what only its page shows (a note, a turned-down suggestion) is read again
+
+    with Workspace.open(view.ws.url.database) as other:  # another program moves a mouse
+        other.eject("M01", reason="health", operator="vet")
+    view.follow()
+    qtbot.waitUntil(lambda: view._following is None and bool(installs), timeout=30_000)
+    wait_idle(qtbot, view)
+    assert attention_runs == [1]
+    row = view.model.row_of("M01")
+    assert row is not None and not view.model.rows[row].on_curriculum

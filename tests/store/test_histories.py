@@ -74,6 +74,48 @@ def test_undoing_a_batch_cuts_its_sessions_off_every_history(ws: Workspace, vers
         assert running is not None and running.sessions == 1 and running.packed.lists()["accuracy"] == [0.9]
 
 
+def test_the_last_session_left_after_an_undo_is_found_for_many_subjects_at_once(
+    ws: Workspace, version, tmp_path, monkeypatch
+) -> None:
+    """What a batch undo cuts a history back to: each subject's last evaluated session that the undone
+    events did not evaluate, by (date, id), read a chunk of subjects per statement."""
+    monkeypatch.setattr(histories, "CHUNK", 2)  # several chunks, one of them short
+    ws.register(["A", "B", "C", "D", "E"], version.id, start_stage="Mixed contrast")
+    for day in (2, 3):  # A and B: two sessions evaluated one at a time
+        for subject in ("A", "B"):
+            ws.import_metrics(_day(tmp_path, subject, day))
+        ws.apply(ws.evaluate(["A", "B"]))
+    for day in (4, 5):  # C: two sessions evaluated together; D and E: none before the last batch
+        ws.import_metrics(_day(tmp_path, "C", day))
+    ws.apply(ws.evaluate(["C"]))
+    for subject in ("A", "B", "C", "D", "E"):
+        ws.import_metrics(_day(tmp_path, subject, 9))
+    ws.apply(ws.evaluate())
+    with ws.read() as conn:
+        sessions = conn.execute(
+            sa.text(
+                "SELECT s.subject_id, m.subject_pk, m.session_date, m.id, m.consumed_by "
+                "FROM metrics_sessions m JOIN subjects s ON s.id = m.subject_pk "
+                "WHERE m.consumed_by IS NOT NULL"
+            )
+        ).all()
+        last_event = {pk: max(e for _, p, _, _, e in sessions if p == pk) for _, pk, _, _, _ in sessions}
+        undone = {pk: [event] for pk, event in last_event.items()}
+        found = histories._last_evaluated(conn, undone)
+    expected = {}
+    for _, pk, day, sid, event in sessions:
+        if event not in undone[pk]:
+            expected[pk] = max(expected.get(pk, (date.min, 0)), (histories._date(day), sid))
+    names = {pk: name for name, pk, _, _, _ in sessions}
+    assert {names[pk] for pk in found} == {"A", "B", "C"}  # D and E: nothing evaluated before
+    assert found == expected
+    assert {names[pk]: day for pk, (day, _) in found.items()} == {
+        "A": date(2026, 3, 3),
+        "B": date(2026, 3, 3),
+        "C": date(2026, 3, 5),
+    }
+
+
 def test_a_re_enrollment_or_a_late_session_rebuilds_from_the_sessions(
     ws: Workspace, version, tmp_path
 ) -> None:

@@ -39,6 +39,8 @@ class Insight(QObject):
         self.synchronous = False  # figures at once (``--view``/screenshots), not on the thread pool
         self._tasks: set[worker.Task] = set()
         self._attention_asked = 0
+        self._attention_running = False  # an attention job is on the thread pool
+        self._attention_again = False  # asked for again meanwhile: another starts when it ends
         self.progress = ProgressView()
         self.compare = CompareView()
         self._stale: dict[QObject, bool] = {self.progress: True, self.compare: True}
@@ -58,9 +60,11 @@ class Insight(QObject):
         """No figures or attention being worked out in the background."""
         return not self._tasks
 
-    def run(self, job: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    def run(
+        self, job: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[], None] | None = None
+    ) -> None:
         """``job()`` on the thread pool (at once when ``synchronous``); ``done(result)`` back here; a
-        failure is one line in the view's banner."""
+        failure is one line in the view's banner, then ``failed()``."""
         if self.synchronous:
             try:
                 result = job()
@@ -75,21 +79,25 @@ class Insight(QObject):
             self._tasks.discard(task)  # type: ignore[arg-type]
             done(result)
 
-        def failed(exc: Exception) -> None:
+        def on_error(exc: Exception) -> None:
             self._tasks.discard(task)  # type: ignore[arg-type]
             self.view.handle_error(exc)
+            if failed is not None:
+                failed()
 
         task = worker.start(
-            lambda _progress: job(), finished, failed, None, self.view.pool, context=self.view
+            lambda _progress: job(), finished, on_error, None, self.view.pool, context=self.view
         )
         self._tasks.add(task)
 
     # --- attention ------------------------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """After the view read the subjects: attention again; the figures when next shown."""
+    def refresh(self, attention: bool = True) -> None:
+        """After the view read the subjects: attention again (unless ``attention`` is False: the same
+        subjects as before); the figures when next shown."""
         self._stale = dict.fromkeys(self._stale, True)
-        self.refresh_attention()
+        if attention:
+            self.refresh_attention()
         versions: dict[str, list[str]] = {}
         try:
             for v in self.view.ws.versions():
@@ -107,6 +115,12 @@ class Insight(QObject):
         self._attention_asked += 1
         asked = self._attention_asked
         at_once = synchronous if synchronous is not None else len(self.view.rows) <= SYNCHRONOUS_UP_TO
+        if not (at_once or self.synchronous) and self._attention_running:
+            # One at a time: at 10,000 subjects a run takes a second or more of the interpreter, and two
+            # at once held the window. The newest request starts when the running one ends (its result,
+            # older than the request, is dropped).
+            self._attention_again = True
+            return
         model = self.view.model
         rows, suggested, terminal, sort = model.rows, set(model.suggested), model.terminal, model.sort_order
 
@@ -116,14 +130,23 @@ class Insight(QObject):
             alerts = ws.attention(today=today)
             return alerts, prepare(rows, suggested, terminal, sort, attention=alerts)
 
-        done = lambda result: self._attention_arrived(asked, *result, rows)  # noqa: E731
         if at_once or self.synchronous:
             try:
-                done(job())
+                self._attention_arrived(asked, *job(), rows)
             except Exception as exc:
                 self.view.handle_error(exc)
-        else:
-            self.run(job, done)
+            return
+
+        def done(result: tuple[dict[str, list[Alert]], Prepared] | None) -> None:
+            self._attention_running = False
+            if self._attention_again:
+                self._attention_again = False
+                self.refresh_attention()
+            elif result is not None:
+                self._attention_arrived(asked, *result, rows)
+
+        self._attention_running = True
+        self.run(job, done, lambda: done(None))
 
     def _attention_arrived(
         self, asked: int, alerts: dict[str, list[Alert]], prepared: Prepared, rows: object

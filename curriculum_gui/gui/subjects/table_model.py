@@ -153,6 +153,18 @@ class Prepared:
             self.index.update((sid, i) for i, sid in enumerate(self.ids))
 
 
+UNCHANGED = object()
+"""What a read gives instead of prepared rows when the subjects are the ones already shown."""
+
+
+def same_rows(rows: Sequence[SubjectRow], shown: Sequence[SubjectRow]) -> bool:
+    """The same subjects with the same values, in any order (the table keeps its own)."""
+    if len(rows) != len(shown):
+        return False
+    by_id = {row.subject: row for row in shown}
+    return all(by_id.get(row.subject) == row for row in rows)
+
+
 def prepare(
     rows: Sequence[SubjectRow],
     suggested: Iterable[str] = (),

@@ -61,7 +61,16 @@ from .cohort import Cell, CohortView, cells_of
 from .detail import SubjectDetail
 from .insight import Insight
 from .review import ReviewPanel, kind_of
-from .table_model import NEEDS_ATTENTION, STATUSES, Prepared, SubjectFilterProxy, SubjectTableModel, prepare
+from .table_model import (
+    NEEDS_ATTENTION,
+    STATUSES,
+    UNCHANGED,
+    Prepared,
+    SubjectFilterProxy,
+    SubjectTableModel,
+    prepare,
+    same_rows,
+)
 
 log = logging.getLogger(__name__)
 PARTS = ("subjects", "review", "subject", "cohort", "progress", "compare")
@@ -451,12 +460,20 @@ class SubjectsView(ManualChanges, QWidget):
         so what this read brings is then dropped."""
         if self.busy or self._following is not None:
             return
-        read = self._reader(None)
+        read = self._reader(None, shown=self.rows)
         jobs = self._jobs
 
         def done(rows: Any) -> None:
             self._following = None
-            if self._jobs == jobs and not self.busy and not isinstance(rows, StoreError):
+            if self._jobs != jobs or self.busy or isinstance(rows, StoreError):
+                return
+            if rows is UNCHANGED:
+                # Often this window's own job's commit, seen by the watcher's connection like any other:
+                # the table and the attention stay (working them out again held the window at 10,000
+                # subjects); an open subject's page and the versions lists are read again.
+                self._refresh_pages()
+                self.insight.refresh(attention=False)
+            else:
                 self._show_rows(rows)
 
         def failed(_exc: Exception) -> None:
@@ -464,9 +481,12 @@ class SubjectsView(ManualChanges, QWidget):
 
         self._following = worker.start(lambda _p: read(None), done, failed, None, self.pool, context=self)
 
-    def _reader(self, suggested: Callable[[Any], Iterable[str]] | None) -> Callable[[Any], Any]:
+    def _reader(
+        self, suggested: Callable[[Any], Iterable[str]] | None, shown: Sequence[SubjectRow] | None = None
+    ) -> Callable[[Any], Any]:
         """What a job runs after its work, on its thread: the subjects read and prepared for the table
-        (``suggested(result)``: the subjects still marked as suggested), or the error reading them."""
+        (``suggested(result)``: the subjects still marked as suggested), or the error reading them;
+        :data:`UNCHANGED` when they are the rows ``shown``."""
         ws, model = self.ws, self.model
         marked, terminal, sort = set(model.suggested), model.terminal, model.sort_order
 
@@ -475,6 +495,8 @@ class SubjectsView(ManualChanges, QWidget):
                 rows = ws.subjects()
             except StoreError as exc:
                 return exc
+            if shown is not None and same_rows(rows, shown):
+                return UNCHANGED
             return prepare(rows, suggested(result) if suggested else marked, terminal, sort)
 
         return read
