@@ -8,8 +8,9 @@ not timed); a tenth of it has a pending session so the statuses vary.
 
 Then, in the main window, a heartbeat timer on the GUI thread (every 5 ms) measures the longest stall of
 the GUI thread while: the Subjects tab opens, a file of one session per subject is imported, the cohort
-is evaluated (shown, not in the goal), every row is selected and the batch applied, and the apply is
-undone. Last line: ``gui_stall_ms: M``, the longest of those (goal <= 100).
+is evaluated (shown, not in the goal), every row is selected and the batch applied, the apply is
+undone, and every subject is overridden and that reverted (each as one batch). Last line:
+``gui_stall_ms: M``, the longest of those (goal <= 100).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/subjects.py [--subjects N]
 """
@@ -210,6 +211,20 @@ def stalls(app: QApplication, folder: Path, n: int) -> None:
     assert all(r.pending_sessions == 0 for r in view.rows)
     measure("undo the apply", view.undo_last_apply, lambda: idle() and view.last_batch_id is None)
     assert sum(r.pending_sessions for r in view.rows) == n
+    everyone = list(view.rows)
+    measure(
+        f"override {n} (every row selected)",
+        lambda: view.override(everyone, "Mixed contrast", [], "bench"),
+        lambda: idle() and view.last_batch_kind == "override",
+    )
+    assert all(r.stage == "Mixed contrast" for r in view.rows)
+    everyone = list(view.rows)
+    measure(
+        f"revert {n} (every row selected)",
+        lambda: view.revert(everyone, "bench"),
+        lambda: idle() and view.last_batch_kind == "revert",
+    )
+    assert all(r.stage == "Two-choice, high contrast" for r in view.rows)
     for name, ms in figures.items():
         print(f"  stall_ms {name}: {ms:.0f} (the GUI thread's own work in it: {busy[name]:.0f} ms)")
     print(f"  stall_ms evaluate {n} (not in the goal): {evaluate:.0f} (own work: {evaluate_busy:.0f} ms)")

@@ -265,7 +265,8 @@ def revert_many(
         histories.update(_histories(conn, [r.id for r in rows]))
 
     def plan(row: Any) -> Change:
-        stack = undo_stack(histories.get(row.id, []))
+        # Popped: each subject's events are let go as it is planned (see _histories).
+        stack = undo_stack(histories.pop(row.id, []))
         if not stack or stack[-1][1] == ENROLLED:
             raise StoreError(f"subject {row.subject_id!r} has no change to revert (only its enrollment)")
         return _undo(ws, row, stack[-1], reason)
@@ -286,7 +287,13 @@ def revert(
 
 
 def _histories(conn: Any, pks: Sequence[int]) -> dict[int, list[tuple[int, str, dict[str, Any]]]]:
-    """Every position event of these subjects, oldest first (what :func:`undo_stack` reads)."""
+    """Every position event of these subjects, oldest first (what :func:`undo_stack` reads).
+
+    The rows are fetched before they are parsed, and callers pop each subject's events as they use them:
+    on a worker thread the window must get the interpreter back within moments. Parsing between the
+    driver's steps (each lets go of the interpreter and takes it back before the GUI thread wakes)
+    starved the GUI thread for tens of milliseconds at a time, and freeing ten thousand subjects' events
+    in one go at the end held it for over 100 ms."""
     out: dict[int, list[tuple[int, str, dict[str, Any]]]] = {}
     for start in range(0, len(pks), CHUNK):
         query = subject_events(
@@ -297,7 +304,7 @@ def _histories(conn: Any, pks: Sequence[int]) -> dict[int, list[tuple[int, str, 
             pks=pks[start : start + CHUNK],
             kinds=(*REVERTIBLE, REVERT, ENROLLED),
         )
-        for pk, event_id, kind, data_json in conn.execute(query):
+        for pk, event_id, kind, data_json in conn.execute(query).all():
             out.setdefault(pk, []).append((event_id, kind, json.loads(data_json)))
     return out
 
@@ -368,7 +375,7 @@ def revert_batch(
             pk: (event_id, kind, json.loads(text))
             for pk, event_id, kind, text in conn.execute(
                 sa.select(ev_t.c.subject_pk, ev_t.c.id, ev_t.c.kind, ev_t.c.data_json).where(*in_batch)
-            )
+            ).all()  # (see _histories)
         }
         if not events:
             raise NotFound(
@@ -396,7 +403,7 @@ def revert_batch(
                 tuple(names),
             )
         changes = plan_all(
-            rows, lambda row: _undo(ws, row, events[row.id], reason, batch), "undo the batch for"
+            rows, lambda row: _undo(ws, row, events.pop(row.id), reason, batch), "undo the batch for"
         )
         revert_id = uuid.uuid4().hex
         write_changes(conn, changes, operator, at, revert_id, ws.where)

@@ -19,7 +19,11 @@ five. Every paint of the table calls the Python model thousands of times, and ea
 for the interpreter behind a job's Python: with the default, the window froze for 200-300 ms at a time
 during an import of 10,000 rows, a fair share of the CPU that did not reach the screen. (Three runs of
 ``benchmarks/subjects.py`` each: the longest stall 157-184 ms at 1 ms, 127-191 ms at 0.2 ms, 121-124 ms
-at 0.1 ms; the switch costs the job only while the window asks for the interpreter.)
+at 0.1 ms; the switch costs the job only while the window asks for the interpreter.) The interval does
+not help against a job that lets go of the interpreter often and briefly (ten thousand small statements,
+or Python work between a driver's row steps): it takes it back before the GUI thread wakes, and the GUI
+thread can starve for tens of milliseconds. Store code run here fetches rows before working on them and
+reads many subjects per statement (see ``store.histories._last_evaluated``).
 """
 
 from __future__ import annotations
