@@ -88,12 +88,13 @@ def evaluate(
         subjects = conn.execute(subjects_q.order_by(sub_t.c.subject_id)).all()
         running = histories.load(conn, chosen)
         sessions: dict[int, list[Any]] = {}
-        for row in conn.execute(sessions_q):
-            sessions.setdefault(row.subject_pk, []).append(row)
+        for row in conn.execute(sessions_q).all():  # fetched first (see gui/subjects/worker.py)
+            sessions.setdefault(row[0], []).append(row)
         fractions = weights.session_fractions(conn, [r for rows in sessions.values() for r in rows])
     if wanted is not None:
         subjects = [row for row in subjects if row.subject_id in wanted]
     # The subjects whose running history cannot be carried on: rebuilt from all their sessions.
+    loaded = {vid: ws.loaded(vid) for vid in {row.curriculum_version_id for row in subjects}}
     rebuild = [
         row.id
         for row in subjects
@@ -103,7 +104,7 @@ def evaluate(
             or not _usable(
                 running.get(row.id),
                 row.row_version,
-                ws.loaded(row.curriculum_version_id),
+                loaded[row.curriculum_version_id],
                 sessions.get(row.id),
             )
         )
@@ -115,13 +116,13 @@ def evaluate(
         for i, (pk, subject, version_id, state_json, row_version, _on) in enumerate(subjects, 1):
             state = stored_state(state_json)
             if state.is_on_curriculum or wanted is not None:
-                loaded = ws.loaded(version_id)
+                version = loaded[version_id]
                 if pk in whole:
-                    out.append(_suggest(loaded, pk, subject, row_version, state, whole[pk], None, fractions))
+                    out.append(_suggest(version, pk, subject, row_version, state, whole[pk], None, fractions))
                 else:
                     given = sessions.get(pk, [])
                     out.append(
-                        _suggest(loaded, pk, subject, row_version, state, given, running[pk], fractions)
+                        _suggest(version, pk, subject, row_version, state, given, running[pk], fractions)
                     )
             if progress is not None and (i % PROGRESS_EVERY == 0 or i == total):
                 progress(i, total)

@@ -230,9 +230,11 @@ class Packed(NamedTuple):
         length, same last items; unpacking 500 sessions of floats is what this saves. For the trainer's
         rules that read no more (:func:`~curriculum_gui.core.histories.history_windows`); never stored:
         :meth:`extended` takes only the items after the stored ones, and the last chunk is whole."""
+        if len(self.chunks) <= 1:  # the last chunk is always whole: nothing to leave out
+            return self.lists()
         out: dict[str, list[Any]] = {}
         whole: dict[str, list[Any]] | None = None
-        for name in self.chunks[0].columns if self.chunks else ():
+        for name in self.chunks[0].columns:
             n = windows.get(name)
             tail = self._tail(name, n) if n is not None else None
             if tail is None:
