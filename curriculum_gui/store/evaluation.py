@@ -88,7 +88,8 @@ def evaluate(
         subjects = conn.execute(subjects_q.order_by(sub_t.c.subject_id)).all()
         running = histories.load(conn, chosen)
         sessions: dict[int, list[Any]] = {}
-        for row in conn.execute(sessions_q).all():  # fetched first (see gui/subjects/worker.py)
+        # Fetched first: parsing between the driver's row steps starves other threads of the interpreter.
+        for row in conn.execute(sessions_q).all():
             sessions.setdefault(row[0], []).append(row)
         fractions = weights.session_fractions(conn, [r for rows in sessions.values() for r in rows])
     if wanted is not None:
