@@ -161,7 +161,7 @@ def test_undo_apply_reverts_the_whole_batch(qtbot, view: SubjectsView, ws: Works
 def test_an_older_batch_is_undone_from_the_timeline(qtbot, view: SubjectsView, ws: Workspace) -> None:
     """A batch applied elsewhere (another rig, an earlier session of the app): the context menu of one of
     its applied events undoes all of it, after a confirmation naming the subjects."""
-    from curriculum_gui.gui.subjects.detail import BATCH_ROLE
+    from curriculum_gui.gui.subjects.detail import BATCH_ROLE, EVENT_ROLE
 
     batch = ws.apply(ws.evaluate(), operator="rig-3").batch
     subjects = ws.batch_subjects(batch)
@@ -174,7 +174,21 @@ def test_an_older_batch_is_undone_from_the_timeline(qtbot, view: SubjectsView, w
     assert (
         not oldest.text(2).startswith("Trainer") and not view.detail.timeline_actions(oldest)[0].isEnabled()
     )
-    action = view.detail.timeline_actions(newest.child(0) or newest)[0]  # a row under the event works too
+    # An event's rows (the rules checked) are made when it is first expanded, once.
+    rows = [timeline.topLevelItem(i) for i in range(timeline.topLevelItemCount())]
+    checked = next(r for r in rows if r.data(0, EVENT_ROLE).data.get("why") and r.data(0, BATCH_ROLE))
+    assert checked.childCount() == 0
+    checked.setExpanded(True)
+    count = checked.childCount()
+    assert count == len(checked.data(0, EVENT_ROLE).data["why"]) + len(
+        checked.data(0, EVENT_ROLE).data.get("parameter_changes") or {}
+    )
+    assert "transition" in checked.child(0).text(2)
+    checked.setExpanded(False)
+    checked.setExpanded(True)
+    assert checked.childCount() == count
+    assert view.detail.timeline_actions(checked.child(0))[0].isEnabled()  # a row under a batch's event
+    action = view.detail.timeline_actions(newest)[0]
     assert action.isEnabled()
     action.trigger()
     dialog = view.dialog

@@ -208,6 +208,7 @@ class SubjectDetail(QWidget):
         self.timeline.setColumnWidth(2, 300 if wide else 220)
         self.timeline.menu_requested.connect(self._timeline_menu)
         self.timeline.currentItemChanged.connect(self._show_event)
+        self.timeline.itemExpanded.connect(self._add_event_rows)
         # The selected event in full, wrapped: what, why, every parameter change and rule checked (the
         # rows above show one line of each, cut at the column's edge).
         self.event_details = QTextBrowser()
@@ -343,6 +344,7 @@ class SubjectDetail(QWidget):
             current = current.parent()
         keep = current.data(0, EVENT_ROLE).id if current is not None and current.data(0, EVENT_ROLE) else None
         tree.clear()
+        items = []
         for event in reversed(history):  # newest first: what a technician asks about
             item = QTreeWidgetItem(
                 [
@@ -367,15 +369,27 @@ class SubjectDetail(QWidget):
                 verb = {APPLIED: "applied", MIGRATED: "moved to another version"}.get(event.kind, event.kind)
                 label = f"{verb} {item.text(0)} by {event.operator}"
                 item.setData(0, BATCH_ROLE, (event.batch, label, event.kind))
-            for check in event.data.get("why") or []:
-                item.addChild(self._check_item(check))
-            for key, (before, after) in (event.data.get("parameter_changes") or {}).items():
-                item.addChild(QTreeWidgetItem(["", "", f"{key}: {stored_change(before, after)}", ""]))
-            tree.addTopLevelItem(item)
-        rows = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
-        again = next((r for r in rows if keep is not None and r.data(0, EVENT_ROLE).id == keep), None)
-        if rows:
-            tree.setCurrentItem(again or rows[0])  # the event read before, else the newest: in full below
+            if event.data.get("why") or event.data.get("parameter_changes"):
+                # Its rows (the rules checked, the parameters changed) are made when it is expanded: a
+                # mouse with 500 sessions has over a thousand, and the page is filled on every click.
+                item.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
+            items.append(item)
+        tree.addTopLevelItems(items)
+        again = next((r for r in items if keep is not None and r.data(0, EVENT_ROLE).id == keep), None)
+        if items:
+            tree.setCurrentItem(again or items[0])  # the event read before, else the newest: in full below
+
+    def _add_event_rows(self, item: QTreeWidgetItem) -> None:
+        """An event expanded for the first time: a row per rule checked and per parameter changed."""
+        event = item.data(0, EVENT_ROLE)
+        if event is None or item.childCount():
+            return
+        rows = [self._check_item(check) for check in event.data.get("why") or []]
+        rows += [
+            QTreeWidgetItem(["", "", f"{key}: {stored_change(before, after)}", ""])
+            for key, (before, after) in (event.data.get("parameter_changes") or {}).items()
+        ]
+        item.addChildren(rows)
 
     def _show_event(self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None = None) -> None:
         """Everything about the selected event below the timeline (a row under it shows its event)."""
