@@ -86,16 +86,27 @@ def evaluate(
         sessions_q = sessions_q.where(ms_t.c.subject_pk.in_(chosen))
     with ws.read() as conn:
         subjects = conn.execute(subjects_q.order_by(sub_t.c.subject_id)).all()
-        running = histories.load(conn, chosen)
+        running = histories.load(conn, chosen, stored=False)
         sessions: dict[int, list[Any]] = {}
         # Fetched first: parsing between the driver's row steps starves other threads of the interpreter.
         for row in conn.execute(sessions_q).all():
             sessions.setdefault(row[0], []).append(row)
         fractions = weights.session_fractions(conn, [r for rows in sessions.values() for r in rows])
+        loaded = {vid: ws.loaded(vid) for vid in {row.curriculum_version_id for row in subjects}}
+        version_of = {row.id: row.curriculum_version_id for row in subjects}
+        histories.read_stored(
+            conn,
+            running,
+            [
+                pk
+                for pk, r in running.items()
+                if histories.unread(r)
+                and (pk not in version_of or _reads_stored(r, loaded[version_of[pk]], sessions.get(pk, [])))
+            ],
+        )
     if wanted is not None:
         subjects = [row for row in subjects if row.subject_id in wanted]
     # The subjects whose running history cannot be carried on: rebuilt from all their sessions.
-    loaded = {vid: ws.loaded(vid) for vid in {row.curriculum_version_id for row in subjects}}
     rebuild = [
         row.id
         for row in subjects
@@ -128,6 +139,25 @@ def evaluate(
             if progress is not None and (i % PROGRESS_EVERY == 0 or i == total):
                 progress(i, total)
     return out
+
+
+def _reads_stored(running: histories.Running, loaded: Loaded, pending: list[Any]) -> bool:
+    """Evaluating (and applying) these pending sessions may read the full chunks before the last one:
+    a history the rules read whole or further back than the last chunk holds, or kept as JSON there
+    (see :func:`_histories`), other names than the curriculum's lists, a session that gives a whole
+    list (its JSON has a list: said at worst too often), or an apply that fills the last chunk (the
+    full ones are written again, joined)."""
+    names = loaded.list_metrics
+    packed = running.packed
+    if set(names) != packed.names() or any("[" in row.values_json for row in pending):
+        return True
+    last = packed.chunks[-1].columns
+    for name in names:
+        kind, items = last[name][:2] if name in last else ("j", 0)
+        reach = window(loaded.windows.get(name))
+        if reach is None or reach > items or kind == "j" or items + len(pending) >= histories.CHUNK_ITEMS:
+            return True
+    return False
 
 
 def _usable(

@@ -116,6 +116,39 @@ def test_the_last_session_left_after_an_undo_is_found_for_many_subjects_at_once(
     }
 
 
+def test_full_chunks_left_unread_are_read_before_an_apply_writes_them_again(
+    ws: Workspace, version, tmp_path, monkeypatch
+) -> None:
+    """A running history loaded without its full chunks (an evaluation that reads only the last items)
+    whose apply fills the last chunk: the full ones are read in the apply's transaction and written
+    again joined with it, whole."""
+    monkeypatch.setattr(histories, "CHUNK_ITEMS", 2)
+    ws.register(["A"], version.id, start_stage="Mixed contrast")
+    for day in (2, 3, 4):
+        ws.import_metrics(_day(tmp_path, "A", day, round(0.8 + day / 100, 2)))
+        ws.apply(ws.evaluate(["A"]))
+    with ws.read() as conn:
+        pk = conn.execute(sa.text("SELECT id FROM subjects WHERE subject_id = 'A'")).scalar_one()
+        whole = histories.load(conn, [pk])[pk]
+        partial = histories.load(conn, [pk], stored=False)[pk]
+    assert whole.packed.lists() == {"accuracy": [0.82, 0.83, 0.84], "trials": [400.0, 400.0, 400.0]}
+    assert histories.unread(partial) and not histories.unread(whole)
+    assert partial.packed.counts() == {"accuracy": 3, "trials": 3}
+    grown = partial.packed.extended(
+        {"accuracy": [None, None, 0.84, 0.85, 0.86], "trials": [None] * 2 + [400.0] * 3}, set()
+    )
+    after = histories.Running(partial.row_version, 5, partial.last, grown)
+    assert after.rewrites_full_chunks(everything=False)
+    with ws.write() as conn:
+        histories.save(conn, {pk: after}, grown=True)
+    with ws.read() as conn:
+        saved = histories.load(conn, [pk])[pk]
+    assert saved.packed.lists() == {
+        "accuracy": [0.82, 0.83, 0.84, 0.85, 0.86],
+        "trials": [400.0] * 5,
+    }
+
+
 def test_a_re_enrollment_or_a_late_session_rebuilds_from_the_sessions(
     ws: Workspace, version, tmp_path
 ) -> None:
