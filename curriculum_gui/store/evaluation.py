@@ -20,7 +20,6 @@ was evaluated makes the whole batch fail and nothing is written.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -44,6 +43,7 @@ from .context import (
     shown_names,
 )
 from .errors import ConflictError
+from .json_text import dumps_finite, loads
 from .records import APPLIED, AUTOMATIC, EVALUATED, ApplyResult, Suggestion, summary_text
 from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
@@ -63,7 +63,15 @@ def evaluate(
     rebuild_all: bool = False,
 ) -> list[Suggestion]:
     """``rebuild_all``: ignore the running histories and rebuild every subject's from all its sessions
-    (the same result, slower: for tests and benchmarks that compare the two)."""
+    (the same result, slower: for tests and benchmarks that compare the two). The collector is held off
+    from the first read: a cohort's rows, histories and suggestions all live until the end."""
+    with collector_paused():
+        return _evaluate(ws, only, progress, rebuild_all)
+
+
+def _evaluate(
+    ws: StoreContext, only: Sequence[str] | None, progress: Progress | None, rebuild_all: bool
+) -> list[Suggestion]:
     pending = sa.select(ms_t.c.subject_pk).where(ms_t.c.consumed_by.is_(None)).distinct()
     subjects_q = sa.select(
         sub_t.c.id,
@@ -108,36 +116,39 @@ def evaluate(
         subjects = [row for row in subjects if row.subject_id in wanted]
     # The subjects whose running history cannot be carried on: rebuilt from all their sessions.
     rebuild = [
-        row.id
-        for row in subjects
-        if (row.on_curriculum or wanted is not None)
-        and (
-            rebuild_all
-            or not _usable(
-                running.get(row.id),
-                row.row_version,
-                loaded[row.curriculum_version_id],
-                sessions.get(row.id),
-            )
-        )
+        pk
+        for pk, _subject, version_id, _state, row_version, on in subjects
+        if (on or wanted is not None)
+        and (rebuild_all or not _usable(running.get(pk), row_version, loaded[version_id], sessions.get(pk)))
     ]
     whole = _all_sessions(ws, rebuild, fractions) if rebuild else {}
     out = []
     total = len(subjects)
-    with collector_paused():
-        for i, (pk, subject, version_id, state_json, row_version, _on) in enumerate(subjects, 1):
-            state = stored_state(state_json)
-            if state.is_on_curriculum or wanted is not None:
-                version = loaded[version_id]
-                if pk in whole:
-                    out.append(_suggest(version, pk, subject, row_version, state, whole[pk], None, fractions))
-                else:
-                    given = sessions.get(pk, [])
-                    out.append(
-                        _suggest(version, pk, subject, row_version, state, given, running[pk], fractions)
+    for i, (pk, subject, version_id, state_json, row_version, _on) in enumerate(subjects, 1):
+        state = stored_state(state_json)
+        if state.is_on_curriculum or wanted is not None:
+            version = loaded[version_id]
+            if pk in whole:
+                out.append(
+                    _suggest(version, pk, subject, row_version, state, whole[pk], None, fractions, state_json)
+                )
+            else:
+                given = sessions.get(pk, [])
+                out.append(
+                    _suggest(
+                        version,
+                        pk,
+                        subject,
+                        row_version,
+                        state,
+                        given,
+                        running[pk],
+                        fractions,
+                        state_json,
                     )
-            if progress is not None and (i % PROGRESS_EVERY == 0 or i == total):
-                progress(i, total)
+                )
+        if progress is not None and (i % PROGRESS_EVERY == 0 or i == total):
+            progress(i, total)
     return out
 
 
@@ -196,7 +207,7 @@ def _all_sessions(ws: StoreContext, pks: list[int], fractions: dict[int, float])
 
 def stored_state(text: str) -> SubjectState:
     """A state as the store wrote it (trusted: no re-validation, which costs more than the trainer)."""
-    d = json.loads(text)
+    d = loads(text)
     return SubjectState(
         d["stage_id"],
         tuple(d["active_policies"]),
@@ -232,13 +243,13 @@ def _suggest(
     sessions: list[Any],
     running: histories.Running | None,
     fractions: dict[int, float] | None = None,
+    current_text: str | None = None,
 ) -> Suggestion:
     """``sessions``: the pending ones after ``running`` (the histories of the evaluated ones), or, without
     it, all of the subject's, evaluated or not; by date then import order. ``fractions``: the
     ``weight_fraction`` of sessions by row id (computed from the weights, see :mod:`.weights`)."""
     trainer = loaded.trainer
     names = sorted(loaded.list_metrics)
-    loads = json.loads
     given = [
         Session(
             row.session_id, row.id, loads(row.values_json), running is None and row.consumed_by is not None
@@ -283,6 +294,7 @@ def _suggest(
         notes=tuple(result.notes),
         waiting=result.waiting,
         history=_running_after(row_version, running, sessions, given, result),
+        current_text=current_text,
     )
 
 
@@ -362,11 +374,11 @@ def _event_text(
             "parameter_changes": {k: list(v) for k, v in s.parameter_changes.items()},
             "error": s.error,
             **({"notes": [text for _, text in s.notes]} if s.notes else {}),
-            "why": s.why,
         }
     )
     after = after if after is not None else state_text(s.suggested)
-    return f'{{"before":{state_text(s.current)},"after":{after},{rest[1:]}'
+    before = s.current_text or state_text(s.current)
+    return f'{{"before":{before},"after":{after},{rest[1:-1]},"why":{dumps_finite(s.why)}}}'
 
 
 def _summary_text(s: Suggestion) -> str:

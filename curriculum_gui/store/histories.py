@@ -170,9 +170,13 @@ class Chunk(NamedTuple):
         out = {}
         offset = 0
         data = self.data
-        for name, (kind, _items, gaps, size) in self.columns.items():
-            blob = data[offset : offset + size]
+        for name, (kind, items, gaps, size) in self.columns.items():
+            start = offset
             offset += size
+            if not items:  # a new subject's: nothing to unpack
+                out[name] = []
+                continue
+            blob = data[start:offset]
             out[name] = json.loads(blob) if kind == "j" else _unpack(kind, blob, gaps)
         return out
 
@@ -329,7 +333,9 @@ class Running(NamedTuple):
     ) -> bool:
         """Valid for this row version, holding these ``number_list`` metrics, and the first pending
         session (its key, if any) dated after the last evaluated one (else: imported late)."""
-        if self.row_version != row_version or not list_metrics <= self.packed.names():
+        chunks = self.packed.chunks
+        names = chunks[0].columns.keys() if chunks else frozenset()
+        if self.row_version != row_version or not list_metrics <= names:
             return False
         return self.last is None or first_pending is None or first_pending > self.last
 
@@ -462,7 +468,8 @@ def read_stored(conn: Connection, running: dict[int, Running], subject_pks: Sequ
 
 def unread(running: Running) -> bool:
     """Some of its chunks were left unread by :func:`load`."""
-    return any(chunk.data is None for chunk in running.packed.chunks)
+    chunks = running.packed.chunks
+    return len(chunks) > 1 and any(chunk.data is None for chunk in chunks)
 
 
 def save(conn: Connection, running: Mapping[int, Running], fresh: bool = False, grown: bool = False) -> None:

@@ -24,6 +24,18 @@ def loads(text: str) -> Any:
     return json.loads(text) if large_float_in(value) else value
 
 
+def dumps_finite(value: Any) -> str:
+    """``value`` as compact JSON text, written by orjson (several times faster than :mod:`json`), for a
+    value known to hold no NaN or infinity (orjson would write them as null where :mod:`json` refuses
+    them), such as a "why" (``Check.to_json`` writes those as text). What orjson refuses (integers beyond
+    64 bits, keys that are not text) goes to :mod:`json`. Floats may be spelled differently (``0.00001``
+    for ``1e-05``): the same number when read back."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def large_float_in(value: Any) -> bool:
     """Whether orjson's reading of ``value`` may differ from json's (a float of 2**63 or more)."""
     items = value.values() if type(value) is dict else value if type(value) is list else (value,)

@@ -131,6 +131,7 @@ class Suggestion:
     waiting: int = 0
     session_stages: tuple[str | None, ...] = ()  # the stage after each of ``sessions``
     history: Any = field(default=None, repr=False, compare=False)
+    current_text: str | None = field(default=None, repr=False, compare=False)  # ``current`` as stored
 
     @property
     def applicable(self) -> bool:

@@ -14,8 +14,18 @@ from ..core.text import text_problem
 from ..core.trainer import SubjectState, TrainerError
 from ..core.weights import WEIGHT_FRACTION, check_grams
 from . import histories
-from .context import StoreContext, dumps, fetch_tuples, now, operator_name, subject_row, utc
+from .context import (
+    StoreContext,
+    collector_paused,
+    dumps,
+    fetch_tuples,
+    now,
+    operator_name,
+    subject_row,
+    utc,
+)
 from .errors import ConflictError, StoreError
+from .json_text import loads
 from .records import (
     BATCH_KINDS,
     ENROLLED,
@@ -152,6 +162,13 @@ def _existing(conn: Connection, ids: list[str]) -> list[str]:
 
 
 def list_subjects(ws: StoreContext, only: Sequence[str] | None) -> list[SubjectRow]:
+    """Every subject's row of the subjects table. The collector is held off meanwhile: the rows all live
+    on, and with a cohort's suggestions in memory its passes took as long as the reading."""
+    with collector_paused():
+        return _list_subjects(ws, only)
+
+
+def _list_subjects(ws: StoreContext, only: Sequence[str] | None) -> list[SubjectRow]:
     # Read through indexes, whatever the archive holds: each subject's last session date is the end of
     # its (subject, date) index range, and the pending sessions are the few not yet consumed.
     last_date = (
@@ -191,7 +208,6 @@ def list_subjects(ws: StoreContext, only: Sequence[str] | None) -> list[SubjectR
     with ws.read() as conn:
         rows = conn.execute(query).all()
     out = []
-    loads = json.loads
     names: dict[tuple[int, str | None], tuple[str | None, dict[str, str]]] = {}
     for (
         sid,

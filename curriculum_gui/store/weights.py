@@ -233,7 +233,10 @@ def session_fractions(conn: Connection, sessions: Iterable[Any]) -> dict[int, fl
                 by_session[(pk, session)] = grams
             by_day[(pk, _day(day))] = grams  # in id order: the latest of the day stays
     out: dict[int, float] = {}
+    weighed = {pk for pk, _ in by_day}  # every weight has a day: the other subjects have no fraction
     for r in rows:
+        if r.subject_pk not in weighed:
+            continue
         baseline = base.get(r.subject_pk)
         grams = by_session.get((r.subject_pk, r.session_id), by_day.get((r.subject_pk, _day(r.session_date))))
         fraction = weight_fraction(grams, baseline)
