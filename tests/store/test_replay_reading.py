@@ -90,3 +90,20 @@ def test_stored_json_reads_exactly_as_the_standard_library_reads_it(text: str) -
 
 def _values(data):
     return list(data.values()) if isinstance(data, dict) else list(data)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [{"session": "s1", "values": {"acc": [0.5, 1e-05, 1e16, None], "n": 3}, "fired": True, "rule": "é ✓"}],
+        {"big": 2**70, "small": -(2**70)},  # beyond orjson's 64 bits: written by json
+        {1: "a key that is not text"},  # json writes it as "1"; orjson refuses it
+        ["line\nbreak", "\x01", "\u2028", "/"],
+    ],
+)
+def test_a_why_written_fast_reads_back_as_json_would_have_written_it(value: object) -> None:
+    from curriculum_gui.store.json_text import dumps_finite
+
+    text = dumps_finite(value)
+    assert json.loads(text) == json.loads(json.dumps(value))
+    assert "\n" not in text and ": " not in text  # compact, one line, as the event log stores it
