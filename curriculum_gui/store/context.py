@@ -329,6 +329,75 @@ def execute_many(
         return cursor.rowcount
 
 
+def insert_many(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert ``rows`` (dicts with the same keys) into ``table``; the number inserted. On PostgreSQL (with
+    psycopg) by ``COPY``: the driver's ``executemany`` sends each row as a statement of its own, and its
+    Python side cost more than the server's work (10,000 applied events: 0.4 s, by COPY about 0.1 s).
+    Triggers fire as for an ``INSERT``. Elsewhere :func:`execute_many`. (No column of the store's tables
+    has a Python-side default, which COPY would not see.)"""
+    if not rows:
+        return 0
+    if not _copies(conn):
+        return execute_many(conn, sa.insert(table), rows)
+    _copy(conn, conn.dialect.identifier_preparer.format_table(table), table, rows)
+    return len(rows)
+
+
+def upsert_many(
+    conn: Connection, table: sa.Table, keys: tuple[str, ...], rows: Sequence[dict[str, Any]]
+) -> None:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE`` of ``rows`` (dicts with the same keys, no two with the
+    same ``keys``): every other column of a row already there is replaced. On PostgreSQL the rows are
+    copied into a temporary table first (see :func:`insert_many`), then merged in one statement."""
+    if not rows:
+        return
+    if not _copies(conn):
+        execute_many(conn, _upsert(conn, table, keys), rows)
+        return
+    quote = conn.dialect.identifier_preparer
+    incoming = quote.quote(f"incoming_{table.name}")
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {incoming} "
+        f"(LIKE {quote.format_table(table)}) ON COMMIT DELETE ROWS"
+    )
+    _copy(conn, incoming, table, rows)
+    names = [quote.quote(table.c[key].name) for key in rows[0]]
+    kept = {quote.quote(table.c[key].name) for key in keys}
+    columns = ", ".join(names)
+    others = ", ".join(f"{name} = excluded.{name}" for name in names if name not in kept)
+    conn.exec_driver_sql(
+        f"INSERT INTO {quote.format_table(table)} ({columns}) SELECT {columns} FROM {incoming} "
+        f"ON CONFLICT ({', '.join(sorted(kept))}) DO UPDATE SET {others}"
+    )
+    conn.exec_driver_sql(f"DELETE FROM {incoming}")
+
+
+def _upsert(conn: Connection, table: sa.Table, keys: tuple[str, ...]) -> Any:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE`` of every other column (SQLite and PostgreSQL alike)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table)
+    others = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=others)
+
+
+def _copies(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+
+
+def _copy(conn: Connection, target: str, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """``rows`` into ``target`` (quoted; ``table``'s columns) by ``COPY … FROM STDIN``."""
+    keys = list(rows[0])
+    quote = conn.dialect.identifier_preparer
+    columns = ", ".join(quote.quote(table.c[key].name) for key in keys)
+    sql = f"COPY {target} ({columns}) FROM STDIN"
+    with _driver_cursor(conn, sql, ()) as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([row[key] for key in keys])
+
+
 def _converted(column: list[Any], processor: Callable[[Any], Any]) -> list[Any]:
     try:
         done = {(type(v), v): processor(v) for v in set(column) if v is not None}  # (True and 1 differ)

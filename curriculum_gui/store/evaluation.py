@@ -39,6 +39,7 @@ from .context import (
     default_operator,
     dumps,
     execute_many,
+    insert_many,
     now,
     shown_names,
 )
@@ -505,9 +506,9 @@ def _write_batch(
             histories.save(conn, grown, grown=True)  # carried on: only its last chunk is written
             histories.save(conn, {pk: r for pk, r in after_apply.items() if pk not in grown})
             histories.drop(conn, [s.subject_pk for s in chunk if s.history is None])
-            execute_many(
+            insert_many(
                 conn,
-                sa.insert(ev_t),
+                ev_t,
                 [
                     {
                         "subject_pk": s.subject_pk,

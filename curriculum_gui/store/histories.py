@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..core.histories import add_session
-from .context import execute_many, fetch_tuples
+from .context import execute_many, fetch_tuples, insert_many, upsert_many
 from .schema import curriculum_versions as cv_t
 from .schema import metrics_sessions as ms_t
 from .schema import subject_histories as sh_t
@@ -496,25 +496,16 @@ def save(conn: Connection, running: Mapping[int, Running], fresh: bool = False, 
         )
     headers = [r.header(pk) for pk, r in running.items()]
     rows = [row for pk, r in running.items() for row in r.chunk_rows(pk, everything=not grown)]
-    insert_headers, insert_chunks = sa.insert(sh_t), sa.insert(sc_t)
-    if grown:  # a row there is replaced in one statement (an insert or an update)
-        insert_headers = _upsert(conn, sh_t, ("subject_pk",))
-        insert_chunks = _upsert(conn, sc_t, ("subject_pk", "chunk"))
     for start in range(0, len(headers), CHUNK):
-        execute_many(conn, insert_headers, headers[start : start + CHUNK])
+        if grown:  # a row there is replaced in one statement (an insert or an update)
+            upsert_many(conn, sh_t, ("subject_pk",), headers[start : start + CHUNK])
+        else:
+            insert_many(conn, sh_t, headers[start : start + CHUNK])
     for start in range(0, len(rows), CHUNK):
-        execute_many(conn, insert_chunks, rows[start : start + CHUNK])
-
-
-def _upsert(conn: Connection, table: sa.Table, keys: tuple[str, ...]) -> Any:
-    """``INSERT … ON CONFLICT (keys) DO UPDATE`` of every other column (SQLite and PostgreSQL alike)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table)
-    others = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
-    return statement.on_conflict_do_update(index_elements=list(keys), set_=others)
+        if grown:
+            upsert_many(conn, sc_t, ("subject_pk", "chunk"), rows[start : start + CHUNK])
+        else:
+            insert_many(conn, sc_t, rows[start : start + CHUNK])
 
 
 def drop(conn: Connection, subject_pks: Sequence[int]) -> None:

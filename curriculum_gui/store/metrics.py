@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from ..core.metrics_import import MAX_ID, BadRow, MetricsRow, check_row, read_metrics
 from . import weights
-from .context import Progress, StoreContext, execute_many, now, subject_row
+from .context import Progress, StoreContext, insert_many, now, subject_row
 from .errors import StoreError
 from .records import ImportReport
 from .schema import metrics_sessions as ms_t
@@ -136,7 +136,7 @@ def import_rows(
                     }
                 )
             if inserts:
-                execute_many(conn, sa.insert(ms_t), inserts)
+                insert_many(conn, ms_t, inserts)
                 imported += len(inserts)
             if progress is not None:
                 progress(min(start + PROGRESS_ROWS, len(rows)), len(rows))
