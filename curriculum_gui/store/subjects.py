@@ -275,7 +275,7 @@ def history(ws: StoreContext, subject: str) -> list[Event]:
         pk = subject_row(conn, subject, ws.where).id
         rows = conn.execute(subject_events(*ev_t.c, pks=[pk])).all()
     return [
-        Event(r.id, subject, r.kind, utc(r.at), r.operator, r.reason, r.batch, json.loads(r.data_json))
+        Event(r.id, subject, r.kind, utc(r.at), r.operator, r.reason, r.batch, loads(r.data_json))
         for r in rows
     ]
 
@@ -312,7 +312,6 @@ def sessions(ws: StoreContext, subject: str) -> list[MetricsSession]:
         rows = conn.execute(query, {"pk": found.id}).all()
         declared = ws.curriculum(found.curriculum_version_id).metric(WEIGHT_FRACTION) is not None
         fractions = weights.session_fractions(conn, rows) if declared else {}
-    loads = json.loads
     return [
         MetricsSession(
             r.session_id,
@@ -365,7 +364,6 @@ def position_events(ws: StoreContext, only: Sequence[str] | None) -> dict[str, l
                 conn.execute(sa.select(ev_t.c.id, ev_t.c.data_json).where(ev_t.c.id.in_(chosen))).all()
             )
     out: dict[str, list[PositionEvent]] = {}
-    loads = json.loads
     for subject, event_id, kind, batch, text in found:
         if text is None:
             text = summary_text(position_summary(kind, loads(data[event_id])))
