@@ -121,7 +121,7 @@ def archive_figures(
 ) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from curriculum_gui.gui.subjects.cohort import CohortView, cells_of
+    from curriculum_gui.gui.subjects.cohort import CohortView, page_cells
     from curriculum_gui.gui.subjects.detail import SubjectDetail
     from curriculum_gui.gui.subjects.table_model import SubjectFilterProxy, SubjectTableModel
 
@@ -164,8 +164,7 @@ def archive_figures(
             chosen = ids[: min(100, len(ids))]
 
             def grid() -> int:
-                steps = ws.position_events(chosen)
-                cohort.set_cohort(chosen, [cells_of(steps.get(s, [])) for s in chosen], ["stage"])
+                cohort.set_cohort(chosen, page_cells(ws, chosen), ["stage"])
                 app.processEvents()
                 return cohort.model.columns
 

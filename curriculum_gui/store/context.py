@@ -10,6 +10,7 @@ that import this module; :mod:`.workspace` is the facade that offers them as met
 
 from __future__ import annotations
 
+import functools
 import gc
 import getpass
 import json
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, ParamSpec, Self, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
@@ -37,6 +38,9 @@ from .schema import curriculum_versions as cv_t
 from .schema import events as ev_t
 from .schema import subjects as sub_t
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called from the thread doing the work, ``done`` increasing up to ``total``."""
 
@@ -54,6 +58,19 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def without_collector(fn: Callable[P, R]) -> Callable[P, R]:
+    """``fn`` run with the collector held off (:func:`collector_paused`): for reads that make tens of
+    thousands of objects the caller keeps (a subject's history, a cohort's positions). In a program
+    holding a large cohort, one full pass of the collector while they were made cost more than the read."""
+
+    @functools.wraps(fn)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        with collector_paused():
+            return fn(*args, **kwargs)
+
+    return paused
 
 
 def default_operator() -> str:

@@ -9,6 +9,7 @@ A table model with a painting delegate: Qt only asks for the visible cells, so a
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -28,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...store import Workspace
+from ...store.context import collector_paused
 from ...store.records import APPLIED, EJECT, OVERRIDE, REVERT, PositionEvent
 from .table_model import tooltip
 
@@ -55,6 +58,13 @@ class Cell:
     stage: str | None  # None: off curriculum
     suggested: str | None  # the trainer's stage where a person chose otherwise
     ejected: bool = False  # taken off the curriculum after this session
+
+
+@functools.cache
+def _plain_cell(stage: str | None) -> Cell:
+    """The cell of a session in ``stage`` that nobody changed: one shared object per stage (cells are
+    frozen), since a page of 100 mice x 500 sessions made 50,000 of them."""
+    return Cell(stage, None)
 
 
 def cells_of(steps: Sequence[PositionEvent]) -> list[Cell]:
@@ -87,7 +97,7 @@ def cells_of(steps: Sequence[PositionEvent]) -> list[Cell]:
         elif step.kind == APPLIED:
             before[step.event_id] = (len(cells), last)
             stages = step.session_stages or (step.stage,) * max(step.count, 1)
-            cells.extend(Cell(stage, None) for stage in stages)
+            cells.extend(_plain_cell(stage) for stage in stages)
         elif step.kind == EJECT:
             before[step.event_id] = (len(cells), last)
             if cells:  # before any session there is no cell to mark: the row's name says "off"
@@ -99,6 +109,13 @@ def cells_of(steps: Sequence[PositionEvent]) -> list[Cell]:
         elif step.kind == REVERT and cells and step.on_curriculum:
             cells[-1] = Cell(step.stage, None, cells[-1].ejected)
     return cells
+
+
+def page_cells(ws: Workspace, page: list[str]) -> list[list[Cell]]:
+    """The cells of these mice, from their position changes: what the grid reads for a page of it."""
+    steps = ws.position_events(page)
+    with collector_paused():  # a page is 50,000 cells (see store.context.without_collector)
+        return [cells_of(steps.get(s, [])) for s in page]
 
 
 def swatch(colour: QColor) -> str:

@@ -57,7 +57,7 @@ from .. import icons
 from ..live import keep_scroll
 from . import dialogs, export, worker
 from .changes import ManualChanges
-from .cohort import Cell, CohortView, cells_of
+from .cohort import Cell, CohortView, page_cells
 from .detail import SubjectDetail
 from .insight import Insight
 from .review import ReviewPanel, kind_of
@@ -571,8 +571,7 @@ class SubjectsView(ManualChanges, QWidget):
             stages.update(dict.fromkeys(s.name for s in ws.curriculum(version.id).stages))
 
         def load(page: list[str]) -> list[list[Cell]]:
-            steps = ws.position_events(page)
-            return [cells_of(steps.get(s, [])) for s in page]
+            return page_cells(ws, page)
 
         self.cohort.model.failed = lambda exc: self.show_message("error", f"Cannot read the cohort: {exc}")
         self.cohort.set_source(subjects, load, list(stages), off)
