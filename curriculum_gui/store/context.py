@@ -57,6 +57,9 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            # The young objects made meanwhile are looked at now, on this thread, rather than on whichever
+            # thread next allocates (the GUI thread installing what a worker read).
+            gc.collect(0)
             gc.enable()
 
 
