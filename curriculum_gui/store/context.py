@@ -392,6 +392,34 @@ def upsert_many(
     conn.exec_driver_sql(f"DELETE FROM {incoming}")
 
 
+def update_many(
+    conn: Connection,
+    build: Callable[[Callable[[str], Any]], sa.Update],
+    types: dict[str, sa.types.TypeEngine[Any]],
+    rows: Sequence[dict[str, Any]],
+) -> int:
+    """An ``UPDATE`` for each of ``rows`` (dicts with the keys of ``types``); the number of rows changed.
+    ``build(value)`` makes the statement, ``value(key)`` standing for a row's value. Elsewhere it is a bound
+    parameter (:func:`execute_many`); on PostgreSQL a column of a temporary table the rows are copied into,
+    so that one statement updates them all (10,000 guarded updates: 240 ms one by one)."""
+    if not rows:
+        return 0
+    if not _copies(conn):
+        return execute_many(conn, build(sa.bindparam), rows)
+    incoming = sa.Table(
+        f"incoming_{'_'.join(types)}",
+        sa.MetaData(),
+        *(sa.Column(key, kind) for key, kind in types.items()),
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DELETE ROWS",
+    )
+    conn.execute(sa.schema.CreateTable(incoming, if_not_exists=True))
+    _copy(conn, conn.dialect.identifier_preparer.format_table(incoming), incoming, rows)
+    changed = conn.execute(build(lambda key: incoming.c[key])).rowcount
+    conn.execute(sa.delete(incoming))
+    return changed
+
+
 def _upsert(conn: Connection, table: sa.Table, keys: tuple[str, ...]) -> Any:
     """``INSERT … ON CONFLICT (keys) DO UPDATE`` of every other column (SQLite and PostgreSQL alike)."""
     if conn.dialect.name == "postgresql":

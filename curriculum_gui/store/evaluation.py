@@ -21,7 +21,7 @@ was evaluated makes the whole batch fail and nothing is written.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -38,10 +38,10 @@ from .context import (
     collector_paused,
     default_operator,
     dumps,
-    execute_many,
     insert_many,
     now,
     shown_names,
+    update_many,
 )
 from .errors import ConflictError
 from .json_text import dumps_finite, loads
@@ -50,7 +50,7 @@ from .schema import events as ev_t
 from .schema import metrics_sessions as ms_t
 from .schema import pending_session
 from .schema import subjects as sub_t
-from .subjects import guarded_update
+from .subjects import GUARDED, guarded_update
 
 CHUNK = 1000
 PROGRESS_EVERY = 200  # subjects evaluated between progress reports
@@ -453,18 +453,27 @@ def apply(
     if not todo:
         return ApplyResult(0, skipped, None)
     batch = uuid.uuid4().hex
-    update = guarded_update(at, AUTOMATIC, on_curriculum=True)
-    consume = (
-        sa.update(ms_t)
-        .where(pending_session("b_session"))
-        .values(consumed_by=sa.bindparam("b_event"), stage_after=sa.bindparam("b_stage_after"))
-    )
+
+    def update(value: Callable[[str], Any]) -> sa.Update:
+        return guarded_update(at, AUTOMATIC, value, on_curriculum=True)
+
+    def consume(value: Callable[[str], Any]) -> sa.Update:
+        return (
+            sa.update(ms_t)
+            .where(pending_session(value("b_session")))
+            .values(consumed_by=value("b_event"), stage_after=value("b_stage_after"))
+        )
+
     try:
         with collector_paused():
             _write_batch(ws, todo, update, consume, operator, at, batch, progress, notes or {})
     except _Stale:
         raise _conflict(ws, todo) from None
     return ApplyResult(len(todo), skipped, batch)
+
+
+CONSUMED = {"b_session": sa.Integer(), "b_event": sa.Integer(), "b_stage_after": sa.String(200)}
+"""The values of each session an apply marks as evaluated (for :func:`~.context.update_many`)."""
 
 
 class _Stale(Exception):
@@ -474,8 +483,8 @@ class _Stale(Exception):
 def _write_batch(
     ws: StoreContext,
     todo: list[Suggestion],
-    update: sa.Update,
-    consume: sa.Update,
+    update: Callable[[Callable[[str], Any]], sa.Update],
+    consume: Callable[[Callable[[str], Any]], sa.Update],
     operator: str,
     at: datetime,
     batch: str,
@@ -486,9 +495,10 @@ def _write_batch(
         for start in range(0, len(todo), CHUNK):
             chunk = todo[start : start + CHUNK]
             after = [state_text(s.suggested) for s in chunk]
-            done = execute_many(
+            done = update_many(
                 conn,
                 update,
+                GUARDED,
                 [
                     {
                         "b_pk": s.subject_pk,
@@ -534,7 +544,7 @@ def _write_batch(
             for s in todo
             for session, stage in zip(s.session_pks, _stages_after(s), strict=True)
         ]
-        if execute_many(conn, consume, consumed) != len(consumed):
+        if update_many(conn, consume, CONSUMED, consumed) != len(consumed):
             raise ConflictError(
                 f"some sessions were evaluated by someone else meanwhile in {ws.where}: "
                 "nothing was applied; evaluate again"

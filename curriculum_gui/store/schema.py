@@ -24,6 +24,8 @@ it is missing or stale.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
@@ -114,13 +116,14 @@ metrics_sessions = sa.Table(
 )
 
 
-def pending_session(id_param: str) -> sa.ColumnElement[bool]:
+def pending_session(id_param: str | sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     """The session of id ``id_param`` (a bound parameter), if not yet consumed; written so that PostgreSQL
     finds it by its id. As ``consumed_by IS NULL`` it walked every pending entry of ``ix_sessions_consumed``
     (whose statistics, from before the day's import, say there are none) for each row of a batch: 6 s to
     apply 10,000 sessions to an archive of a million. (No event has id 0.)"""
+    session = sa.bindparam(id_param) if isinstance(id_param, str) else id_param
     return sa.and_(
-        metrics_sessions.c.id == sa.bindparam(id_param),
+        metrics_sessions.c.id == session,
         sa.func.coalesce(metrics_sessions.c.consumed_by, 0) == 0,
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -452,16 +452,22 @@ def write_state(
         raise stale(row.subject_id, expected, current, where)
 
 
-def guarded_update(at: datetime, last_change: str, **values: Any) -> sa.Update:
+GUARDED = {"b_pk": sa.Integer(), "b_version": sa.Integer(), "b_state": sa.Text(), "b_stage": sa.String(200)}
+"""The values of each row of :func:`guarded_update` (for :func:`~.context.update_many`)."""
+
+
+def guarded_update(
+    at: datetime, last_change: str, value: Callable[[str], Any] = sa.bindparam, **values: Any
+) -> sa.Update:
     """Many subjects' new states in one executemany (``b_pk``, ``b_version``, ``b_state``, ``b_stage`` per
     row, plus ``values``), each guarded by the row version read: fewer rows than given means someone else
-    wrote meanwhile, and the caller rolls back."""
+    wrote meanwhile, and the caller rolls back. ``value``: see :func:`~.context.update_many`."""
     return (
         sa.update(sub_t)
-        .where(sub_t.c.id == sa.bindparam("b_pk"), sub_t.c.row_version == sa.bindparam("b_version"))
+        .where(sub_t.c.id == value("b_pk"), sub_t.c.row_version == value("b_version"))
         .values(
-            state_json=sa.bindparam("b_state"),
-            stage_id=sa.bindparam("b_stage"),
+            state_json=value("b_state"),
+            stage_id=value("b_stage"),
             last_change=last_change,
             row_version=sub_t.c.row_version + 1,
             updated_at=at,

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from curriculum_gui.store.context import _upsert, insert_many, upsert_many
+from curriculum_gui.store.context import _upsert, execute_many, insert_many, update_many, upsert_many
 
 META = sa.MetaData()
 ROWS_T = sa.Table(
@@ -98,3 +98,43 @@ def test_a_duplicate_raises_the_integrity_error_and_nothing_is_written(engine) -
         insert_many(conn, ROWS_T, _rows(1)[3:10])  # 3 and 4 are there
     with engine.begin() as conn:
         assert [r[0] for r in _read(conn)] == [0, 1, 2, 3, 4]
+
+
+def test_an_update_many_changes_and_counts_what_one_update_per_row_would(engine) -> None:
+    """Guarded like an apply: a row names the version it read; one whose version moved is left alone and
+    not counted. Twice in one transaction (the temporary table is emptied in between)."""
+    types = {"b_id": sa.Integer(), "b_part": sa.Integer(), "b_text": sa.Text(), "b_score": sa.Float()}
+
+    def build(value):
+        return (
+            sa.update(ROWS_T)
+            .where(ROWS_T.c.id == value("b_id"), ROWS_T.c.part == value("b_part"))
+            .values(text=value("b_text"), score=ROWS_T.c.score + value("b_score"), flag=True)
+        )
+
+    def rows(tag: str, ids: range) -> list[dict]:
+        # every third row names a part the row does not have: not changed, not counted
+        return [
+            {
+                "b_id": i,
+                "b_part": i % 3 + (1 if i % 3 == 2 and i % 2 else 0),
+                "b_text": f"{tag}\t{i}",
+                "b_score": 1.5,
+            }
+            for i in ids
+        ]
+
+    found = []
+    for run in (
+        lambda conn, r: update_many(conn, build, types, r),
+        lambda conn, r: execute_many(conn, build(sa.bindparam), r),
+    ):
+        with engine.begin() as conn:
+            conn.execute(sa.delete(ROWS_T))
+            insert_many(conn, ROWS_T, _rows(1))
+            counts = [run(conn, rows("a", range(0, 40))), run(conn, rows("b", range(30, 60)))]
+            found.append((counts, _read(conn)))
+    assert found[0] == found[1]
+    counts, table = found[0]
+    assert 0 < counts[0] < 40 and 0 < counts[1] < 30  # some rows were guarded off
+    assert {r[2].split("\t")[0] for r in table[30:] if r[6] is True} == {"b"}
