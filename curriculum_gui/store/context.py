@@ -59,8 +59,10 @@ def collector_paused() -> Iterator[None]:
         if enabled:
             # The young objects made meanwhile are looked at now, on this thread, rather than on whichever
             # thread next allocates (the GUI thread installing what a worker read).
-            gc.collect(0)
-            gc.enable()
+            try:
+                gc.collect(0)
+            finally:
+                gc.enable()
 
 
 def without_collector(fn: Callable[P, R]) -> Callable[P, R]:

@@ -250,7 +250,8 @@ class Packed(NamedTuple):
 
     def _tail(self, name: str, n: int) -> list[Any] | None:
         """History ``name``, all but its last ``max(n, items of the last chunk)`` items as ``None``; None
-        when that leaves nothing out or a part of it is stored as JSON."""
+        when a part it needs is stored as JSON or was not read. Chunks holding none of its items are not
+        needed (they may be unread)."""
         parts: list[tuple[list[Any], bytes, int]] = []  # (column, the chunk's data, where the column starts)
         for chunk in self.chunks:
             offset = 0
@@ -260,13 +261,13 @@ class Packed(NamedTuple):
                     break
                 offset += column[3]
         total = sum(column[1] for column, _, _ in parts)
-        keep = max(n, parts[-1][0][1])
-        if total <= keep:
-            return None
+        keep = min(max(n, parts[-1][0][1]), total)
         pieces: list[list[Any]] = []
         left = keep
         for (kind, items, gaps, size), data, offset in reversed(parts):
-            if kind == "j":
+            if not items:  # e.g. a full chunk from before a session gave this history as an empty list
+                continue
+            if kind == "j" or data is None:
                 return None
             take = min(items, left)
             pieces.append(_unpack(kind, data[offset + (items - take) * 8 : offset + size], gaps))

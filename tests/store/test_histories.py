@@ -380,3 +380,27 @@ def test_an_event_without_a_summary_is_read_from_its_data(ws: Workspace, version
         add_event(conn, row, "override", "x", "r", {"after_stage": "Full task", "before_stage": None}, now())
     steps = ws.position_events(["A"])["A"]
     assert [(e.kind, e.stage) for e in steps[3:]] == [("reenroll", None), ("override", "Full task")]
+
+
+def test_a_history_started_again_empty_is_read_from_its_last_chunk_alone(
+    ws: Workspace, version, monkeypatch
+) -> None:
+    """One list metric spans full chunks; a session gives the other as an empty list, so the full chunk
+    holds none of its items. Evaluations that leave the full chunk unread must still read it (every
+    day, for the whole cohort: it once failed as "the file may be damaged")."""
+    from curriculum_gui.core.metrics_import import MetricsRow
+    from curriculum_gui.store import metrics
+
+    monkeypatch.setattr(histories, "CHUNK_ITEMS", 16)
+    ws.register(["A"], version.id, start_stage="Mixed contrast")
+    base = {"accuracy": 0.6, "trials": 300, "bias": 0.1, "weight_fraction": 0.9, "licks_per_reward": 3.0}
+    start = date(2026, 1, 5)
+    for day in range(1, 33):
+        values = {**base, "trials": "[]"} if day == 20 else dict(base)
+        metrics.import_rows(ws, [MetricsRow(2, "A", f"s{day}", start + timedelta(days=day), values)])
+        suggestions = ws.evaluate()  # the whole cohort, as the Subjects tab does
+        assert [s.error for s in suggestions] == [None]
+        ws.apply(suggestions)
+    running = _running(ws, "A")
+    assert running is not None
+    assert running.packed.counts() == {"accuracy": 32, "trials": 12}

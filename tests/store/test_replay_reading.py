@@ -95,7 +95,14 @@ def _values(data):
 @pytest.mark.parametrize(
     "value",
     [
-        [{"session": "s1", "values": {"acc": [0.5, 1e-05, 1e16, None], "n": 3}, "fired": True, "rule": "é ✓"}],
+        [
+            {
+                "session": "s1",
+                "values": {"acc": [0.5, 1e-05, 1e16, None], "n": 3},
+                "fired": True,
+                "rule": "é ✓",
+            }
+        ],
         {"big": 2**70, "small": -(2**70)},  # beyond orjson's 64 bits: written by json
         {1: "a key that is not text"},  # json writes it as "1"; orjson refuses it
         ["line\nbreak", "\x01", "\u2028", "/"],
